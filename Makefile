@@ -1,0 +1,58 @@
+# The README's commands. Everything is installed from Debian's packages by `make deps`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PACKAGES := g++ cmake ninja-build ccache pkg-config libboost1.81-dev nlohmann-json3-dev \
+            libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev libbenchmark-tools \
+            librapidcheck-dev gcovr libssl-dev libsqlite3-dev libcli11-dev openssl curl
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+COVERAGE_MIN ?= 90
+JOBS ?= $(shell nproc)
+
+.PHONY: help deps build release demo test coverage clean format
+
+help:
+	@echo "make demo   - install what is missing, build, run agentd and the harness against it"
+	@echo "make test   - install what is missing, build, run every test, enforce coverage >= $(COVERAGE_MIN)%"
+	@echo "make deps   - install the Debian packages the project needs (only those missing)"
+	@echo "make build  - debug build in build/dev     make release - optimised build in build/release"
+
+deps:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: all $(words $(PACKAGES)) packages present"; fi
+
+build: deps
+	cmake --preset dev >/dev/null
+	cmake --build --preset dev -j $(JOBS)
+
+release: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+
+demo: release
+	@bash scripts/demo.sh build/release
+
+test: deps
+	cmake --preset coverage >/dev/null
+	cmake --build --preset coverage -j $(JOBS)
+	find build/coverage -name '*.gcda' -delete
+	ctest --preset coverage -j $(JOBS)
+	@$(MAKE) --no-print-directory coverage
+
+coverage:
+	@mkdir -p reports/coverage
+	gcovr --root . --object-directory build/coverage \
+	  --filter 'reference/' --filter 'conformance/' \
+	  --exclude '.*/tests/.*' --exclude '.*_test\.cpp' \
+	  --exclude-unreachable-branches --exclude-throw-branches \
+	  --html-details reports/coverage/index.html --cobertura reports/coverage/cobertura.xml \
+	  --print-summary --fail-under-line $(COVERAGE_MIN)
+
+format:
+	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
+
+clean:
+	rm -rf build reports/latest reports/coverage

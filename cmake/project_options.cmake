@@ -1,0 +1,28 @@
+# Flags shared by every project target (not by third-party headers).
+add_library(agent_project_options INTERFACE)
+target_compile_options(agent_project_options INTERFACE -Wall -Wextra -Wpedantic -Wshadow
+  -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Wunused -Woverloaded-virtual
+  -Wnull-dereference -Wimplicit-fallthrough)
+if(AGENT_WERROR)
+  target_compile_options(agent_project_options INTERFACE -Werror)
+endif()
+# Boost.Asio/Beast: no deprecated API, header-only Boost.System.
+target_compile_definitions(agent_project_options INTERFACE
+  BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW BOOST_ASIO_DISABLE_CONCEPTS)
+if(AGENT_COVERAGE)
+  target_compile_options(agent_project_options INTERFACE --coverage -O0 -g -fno-inline)
+  target_link_options(agent_project_options INTERFACE --coverage)
+endif()
+
+# agent_add_library(<target> <alias> SOURCES ... [DEPS ...]) — one target per folder.
+function(agent_add_library target alias)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  if(ARG_SOURCES)
+    add_library(${target} STATIC ${ARG_SOURCES})
+    target_link_libraries(${target} PUBLIC agent_project_options ${ARG_DEPS})
+  else()
+    add_library(${target} INTERFACE)
+    target_link_libraries(${target} INTERFACE agent_project_options ${ARG_DEPS})
+  endif()
+  add_library(${alias} ALIAS ${target})
+endfunction()

@@ -1,0 +1,145 @@
+#pragma once
+// A blocking HTTP/1.1 client over plain TCP (Boost.Beast), with raw access to the socket
+// for checks that must send malformed, partial or pipelined bytes. Shared by the
+// conformance checks, properties, workflows and (later) the load generator's verifier.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace agentcheck::client {
+
+/// One header field, as sent or received (order and duplicates preserved).
+struct header {
+    std::string name;
+    std::string value;
+};
+using header_list = std::vector<header>;
+
+/// Where the target listens. Only http:// for now (https:// when the tls feature lands).
+struct target_url {
+    std::string scheme = "http";
+    std::string host = "127.0.0.1";
+    std::uint16_t port = 80;
+    /// Parses "http://host[:port][/]". nullopt when the URL is not of that form.
+    static std::optional<target_url> parse(std::string_view url);
+    /// "http://host:port" — no trailing slash.
+    [[nodiscard]] std::string base() const;
+    /// True when host is a loopback address (127.0.0.0/8, ::1, localhost).
+    [[nodiscard]] bool is_loopback() const;
+};
+
+/// A request to send. The client adds Host and Content-Length unless already present.
+struct request {
+    std::string method = "GET";
+    std::string target = "/";
+    header_list headers;
+    std::string body;
+
+    request() = default;
+    request(std::string m, std::string t) : method(std::move(m)), target(std::move(t)) {}
+
+    /// Sets the body to j.dump() and Content-Type: application/json.
+    request& json(const nlohmann::json& j);
+    /// Adds Authorization: Bearer <token>.
+    request& bearer(std::string_view token);
+    /// Appends a header.
+    request& with(std::string name, std::string value);
+    /// First value of a header (case-insensitive name), if present.
+    [[nodiscard]] std::optional<std::string> header(std::string_view name) const;
+};
+
+/// A response received.
+struct response {
+    int status = 0;
+    std::string reason;
+    header_list headers;
+    std::string body;
+    std::chrono::microseconds elapsed{0};
+
+    /// First value of a header (case-insensitive name), if present.
+    [[nodiscard]] std::optional<std::string> header(std::string_view name) const;
+    /// How many times a header appears.
+    [[nodiscard]] std::size_t header_count(std::string_view name) const;
+    /// The body parsed as JSON; nullopt when it is not JSON.
+    [[nodiscard]] std::optional<nlohmann::json> json() const;
+    /// Content-Type without parameters, lowercased ("application/problem+json").
+    [[nodiscard]] std::string media_type() const;
+};
+
+/// How a transport operation failed (wrk's breakdown).
+enum class transport_error { connect, write, read, timeout, closed, parse };
+const char* to_string(transport_error e) noexcept;
+
+/// Thrown by the client when the transport fails (not for HTTP error statuses).
+class transport_exception : public std::runtime_error {
+public:
+    transport_exception(transport_error kind, const std::string& what)
+        : std::runtime_error(what), kind_(kind) {}
+    [[nodiscard]] transport_error kind() const noexcept { return kind_; }
+
+private:
+    transport_error kind_;
+};
+
+/// One TCP connection, kept alive across requests. Not thread-safe.
+class connection {
+public:
+    /// Connects; throws transport_exception(connect|timeout).
+    connection(const target_url& target, std::chrono::milliseconds timeout);
+    ~connection();
+    connection(connection&&) noexcept;
+    connection& operator=(connection&&) noexcept;
+
+    /// Sends one request and reads its response. Throws transport_exception.
+    response send(const request& req);
+    /// Serialises a request exactly as send() would (for pipelining by write_raw).
+    [[nodiscard]] std::string serialize(const request& req) const;
+    /// Writes bytes as they are. Throws transport_exception(write).
+    void write_raw(std::string_view bytes);
+    /// Reads one response (e.g. after write_raw). `head_request` when the request was
+    /// HEAD (no body follows). Throws transport_exception(read|timeout|closed|parse).
+    response read_response(bool head_request = false);
+    /// Waits up to `wait` for the peer to close; true when it did (EOF or reset), false
+    /// when still open. Bytes that arrive meanwhile are returned through `received`.
+    bool wait_closed(std::chrono::milliseconds wait, std::string* received = nullptr);
+    /// Changes the per-operation timeout.
+    void set_timeout(std::chrono::milliseconds timeout);
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+/// Sends requests on a kept-alive connection that it reopens when the server closed it.
+/// Not thread-safe; use one per thread.
+class http_client {
+public:
+    http_client(target_url target, std::chrono::milliseconds timeout);
+    ~http_client();
+    /// Sends; retries once on a fresh connection if a kept-alive one turned out closed
+    /// before any response byte. Throws transport_exception.
+    response send(const request& req);
+    [[nodiscard]] const target_url& target() const noexcept { return target_; }
+
+private:
+    target_url target_;
+    std::chrono::milliseconds timeout_;
+    std::unique_ptr<connection> conn_;
+};
+
+/// A copy-pasteable curl command line for a request, with tokens replaced by
+/// "$AGENTCHECK_TOKEN" placeholders (never the token itself).
+std::string to_curl(const target_url& target, const request& req);
+
+/// The request with Authorization values redacted ("Bearer <redacted>").
+request redacted(request req);
+
+} // namespace agentcheck::client

@@ -1,0 +1,20 @@
+#pragma once
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace agent::util {
+
+using sys_ms = std::chrono::time_point<std::chrono::system_clock, std::chrono::milliseconds>;
+
+/// Formats as RFC 3339 UTC with milliseconds: "2026-11-24T15:10:00.123Z". Thread-safe.
+std::string format_rfc3339_ms(std::chrono::system_clock::time_point t);
+
+/// Parses RFC 3339 ("Z" or ±hh:mm offset, optional fraction). nullopt when invalid.
+std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
+
+/// Formats an IMF-fixdate for the HTTP Date header: "Sun, 06 Nov 1994 08:49:37 GMT".
+std::string format_http_date(std::chrono::system_clock::time_point t);
+
+} // namespace agent::util
