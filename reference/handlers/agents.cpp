@@ -1,0 +1,204 @@
+// /agents, /agents/{id}, /agents/{id}/capabilities, /agents/{id}/status (PROTOCOL.md §2).
+#include <charconv>
+
+#include "reference/handlers/app.hpp"
+#include "reference/util/base64url.hpp"
+#include "reference/util/text.hpp"
+
+namespace agent::handlers {
+namespace {
+
+constexpr std::string_view cursor_prefix = "a1:";
+constexpr std::size_t idempotency_key_max = 255;
+constexpr const char* capabilities_cache_control = "private, max-age=300";
+
+struct query_param {
+    std::string name;
+    std::string value;
+};
+
+util::expected<std::vector<query_param>, error> parse_query(std::string_view target) {
+    std::vector<query_param> out;
+    auto q = target.find('?');
+    if (q == std::string_view::npos) return out;
+    auto rest = target.substr(q + 1);
+    while (!rest.empty()) {
+        auto amp = rest.find('&');
+        auto part = rest.substr(0, amp);
+        rest = amp == std::string_view::npos ? std::string_view{} : rest.substr(amp + 1);
+        if (part.empty()) continue;
+        auto eq = part.find('=');
+        auto name = util::url_decode(part.substr(0, eq));
+        auto value = util::url_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
+        if (!name || !value) return util::unexpected(error{errc::bad_request, "the query string has a bad percent-escape", {}});
+        out.push_back({std::move(*name), std::move(*value)});
+    }
+    return out;
+}
+
+std::string encode_cursor(std::int64_t seq) {
+    return util::base64url_encode(std::string(cursor_prefix) + std::to_string(seq));
+}
+
+std::optional<std::int64_t> decode_cursor(std::string_view c) {
+    auto raw = util::base64url_decode(c);
+    if (!raw || !raw->starts_with(cursor_prefix)) return std::nullopt;
+    auto n = util::parse_int(std::string_view(*raw).substr(cursor_prefix.size()));
+    if (!n || *n < 0) return std::nullopt;
+    return *n;
+}
+
+void list_agents(const app& a, const exchange_ptr& x) {
+    const auto& cfg = a.svc().cfg;
+    auto params = parse_query(x->req.target());
+    if (!params) return a.fail(x, params.error());
+    list_query q;
+    q.limit = cfg.page_limit_default;
+    for (const auto& p : *params) {
+        if (p.name == "limit") {
+            auto n = util::parse_int(p.value);
+            if (!n || *n < 1 || static_cast<std::size_t>(*n) > cfg.page_limit_max)
+                return a.fail(x, {errc::bad_request,
+                                  "query parameter 'limit' must be an integer from 1 to " + std::to_string(cfg.page_limit_max), {}});
+            q.limit = static_cast<std::size_t>(*n);
+        } else if (p.name == "cursor") {
+            auto seq = decode_cursor(p.value);
+            if (!seq) return a.fail(x, {errc::bad_request, "query parameter 'cursor' is not a cursor this agent issued", {}});
+            q.after_seq = *seq;
+        } else if (p.name == "status") {
+            auto st = models::parse_status(p.value);
+            if (!st) return a.fail(x, {errc::bad_request,
+                                       "query parameter 'status' must be one of registered, active, inactive, degraded, draining", {}});
+            q.status = *st;
+        } else if (p.name == "capability") {
+            if (!models::is_valid_capability_name(p.value))
+                return a.fail(x, {errc::bad_request, "query parameter 'capability' is not a valid capability name", {}});
+            q.capability = p.value;
+        }
+    }
+    auto page = a.svc().agents.list(q);
+    std::string body = "{\"items\":[";
+    for (std::size_t i = 0; i < page.items.size(); ++i) {
+        if (i) body += ',';
+        body += page.items[i]->body;
+    }
+    body += "],\"next_cursor\":";
+    body += page.next_after ? "\"" + encode_cursor(*page.next_after) + "\"" : std::string("null");
+    body += '}';
+    a.reply(x, a.json_response(*x, http::status::ok, std::move(body)));
+}
+
+// 404 for an unknown agent; 403 when the caller may not modify it.
+entry_ptr find_for(const app& a, const exchange_ptr& x, bool modify) {
+    auto e = a.svc().agents.get(x->route.agent_id);
+    if (!e) {
+        a.fail(x, {errc::not_found, "no agent with id " + x->route.agent_id, {}});
+        return nullptr;
+    }
+    if (modify && !registry::may_modify(*x->who, e->agent)) {
+        a.fail(x, {errc::forbidden, "only the agent's owner or an admin may change it", {}});
+        return nullptr;
+    }
+    return e;
+}
+
+response agent_response(const app& a, const exchange& x, http::status st, const agent_entry& e) {
+    auto res = a.json_response(x, st, e.body);
+    res.set(http::field::etag, e.etag);
+    return res;
+}
+
+void get_cached(const app& a, const exchange_ptr& x, const std::string& body, const std::string& etag,
+                const char* cache_control) {
+    auto inm = x->req[http::field::if_none_match];
+    response res = (!inm.empty() && registry::if_none_match_matches(inm, etag))
+                       ? response{http::status::not_modified, x->req.version()}
+                       : a.json_response(*x, http::status::ok, body);
+    res.set(http::field::etag, etag);
+    if (cache_control) res.set(http::field::cache_control, cache_control);
+    a.reply(x, std::move(res));
+}
+
+void create_agent(const app& a, const exchange_ptr& x) {
+    std::optional<idempotency_request> idem;
+    if (auto it = x->req.find("Idempotency-Key"); it != x->req.end()) {
+        auto key = it->value();
+        bool ok = !key.empty() && key.size() <= idempotency_key_max &&
+                  std::all_of(key.begin(), key.end(), [](char c) { return c > ' ' && c < 0x7f; });
+        if (!ok) return a.fail(x, {errc::bad_request, "header 'Idempotency-Key' must be 1 to 255 visible ASCII characters", {}});
+        idem = idempotency_request{std::string(key), util::sha256_hex("POST /agents\n" + x->body.dump())};
+    }
+    auto in = models::parse_agent_input(x->body);
+    if (!in) return a.fail(x, in.error());
+    a.svc().agents.create(*x->who, std::move(*in), std::move(idem), [&a, x](util::expected<write_outcome, error> r) {
+        if (!r) return a.fail(x, r.error());
+        if (r->replay) {
+            const auto& rec = *r->replay;
+            auto res = a.json_response(*x, static_cast<http::status>(rec.status), rec.body);
+            if (!rec.location.empty()) res.set(http::field::location, rec.location);
+            if (!rec.etag.empty()) res.set(http::field::etag, rec.etag);
+            res.set("Idempotent-Replayed", "true");
+            return a.reply(x, std::move(res));
+        }
+        auto res = agent_response(a, *x, http::status::created, *r->entry);
+        res.set(http::field::location, "/agents/" + r->entry->agent.id);
+        a.reply(x, std::move(res));
+    });
+}
+
+void replace_agent(const app& a, const exchange_ptr& x) {
+    auto e = find_for(a, x, true);
+    if (!e) return;
+    auto if_match = x->req[http::field::if_match];
+    if (if_match.empty())
+        return a.fail(x, {errc::precondition_required, "PUT needs If-Match with the agent's current ETag", {}});
+    if (!registry::if_match_matches(if_match, e->etag))
+        return a.fail(x, {errc::precondition_failed, "If-Match does not match the current ETag " + e->etag, {}});
+    auto in = models::parse_agent_input(x->body);
+    if (!in) return a.fail(x, in.error());
+    a.svc().agents.replace(*x->who, x->route.agent_id, std::move(*in), std::string(if_match),
+                           [&a, x](util::expected<write_outcome, error> r) {
+                               if (!r) return a.fail(x, r.error());
+                               a.reply(x, agent_response(a, *x, http::status::ok, *r->entry));
+                           });
+}
+
+void delete_agent(const app& a, const exchange_ptr& x) {
+    if (!find_for(a, x, true)) return;
+    a.svc().agents.remove(*x->who, x->route.agent_id, [&a, x](util::expected<write_outcome, error> r) {
+        if (!r) return a.fail(x, r.error());
+        a.reply(x, response{http::status::no_content, x->req.version()});
+    });
+}
+
+void change_status(const app& a, const exchange_ptr& x) {
+    if (!find_for(a, x, true)) return;
+    auto change = models::parse_status_change(x->body);
+    if (!change) return a.fail(x, change.error());
+    a.svc().agents.set_status(*x->who, x->route.agent_id, *change, [&a, x](util::expected<write_outcome, error> r) {
+        if (!r) return a.fail(x, r.error());
+        a.reply(x, agent_response(a, *x, http::status::ok, *r->entry));
+    });
+}
+
+} // namespace
+
+void handle_agents(const app& a, const exchange_ptr& x) {
+    const bool get = x->req.method() == http::verb::get || x->req.method() == http::verb::head;
+    switch (x->route.id) {
+    case route_id::agents: return get ? list_agents(a, x) : create_agent(a, x);
+    case route_id::agent:
+        if (get) {
+            if (auto e = find_for(a, x, false)) get_cached(a, x, e->body, e->etag, nullptr);
+            return;
+        }
+        return x->req.method() == http::verb::put ? replace_agent(a, x) : delete_agent(a, x);
+    case route_id::agent_capabilities:
+        if (auto e = find_for(a, x, false)) get_cached(a, x, e->caps_body, e->caps_etag, capabilities_cache_control);
+        return;
+    case route_id::agent_status: return change_status(a, x);
+    default: a.fail(x, {errc::internal, "unrouted request", {}});
+    }
+}
+
+} // namespace agent::handlers

@@ -1,0 +1,227 @@
+#include "reference/handlers/app.hpp"
+
+#include <algorithm>
+
+#include "reference/handlers/problem.hpp"
+#include "reference/util/text.hpp"
+#include "reference/util/time.hpp"
+#include "reference/util/uuid.hpp"
+
+namespace agent::handlers {
+namespace {
+
+constexpr std::size_t request_id_max = 128;
+constexpr std::size_t max_json_depth = 64;
+constexpr std::size_t request_id_random_bytes = 16;
+
+// Date header value, recomputed at most once a second per thread.
+const std::string& http_date(const clock& clk) {
+    thread_local std::string cached;
+    thread_local std::int64_t cached_s = -1;
+    auto now = clk.now();
+    auto s = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    if (s != cached_s) {
+        cached = util::format_http_date(now);
+        cached_s = s;
+    }
+    return cached;
+}
+
+bool is_json_media_type(std::string_view ct) {
+    auto semi = ct.find(';');
+    return util::iequals(util::trim(ct.substr(0, semi)), "application/json");
+}
+
+// Deepest nesting of arrays/objects outside strings (bounded scan; the parser would
+// otherwise accept megabytes of '[').
+std::size_t json_depth(std::string_view s) {
+    std::size_t depth = 0, deepest = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\') ++i;
+            else if (c == '"') in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            deepest = std::max(deepest, ++depth);
+            if (deepest > max_json_depth) return deepest;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return deepest;
+}
+
+std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+
+void json_escape_into(std::string& out, std::string_view s) {
+    out += nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+} // namespace
+
+bool is_valid_request_id(std::string_view id) noexcept {
+    if (id.empty() || id.size() > request_id_max) return false;
+    return std::all_of(id.begin(), id.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               c == '.' || c == '_' || c == '-';
+    });
+}
+
+app::app(services s) : svc_(s) {}
+
+std::optional<error> app::admit(exchange& x) const {
+    x.route = match_route(x.req.target());
+    if (x.route.id == route_id::none)
+        return error{errc::not_found, "no resource at " + std::string(path_of(x.req.target())), {}};
+    if (x.req.method() == http::verb::options) return std::nullopt;
+    x.rule = find_method(x.route.id, x.req.method());
+    if (!x.rule)
+        return error{errc::method_not_allowed,
+                     std::string(x.req.method_string()) + " is not allowed on " + std::string(x.route.route_template), {}};
+    if (x.rule->needs == role::none) return std::nullopt;
+    auto auth = x.req[http::field::authorization];
+    auto verified = svc_.verifier.verify(auth);
+    if (!verified) {
+        auto why = verified.error();
+        if (why == token_error::missing)
+            return error{errc::unauthenticated, "a bearer token is required", {}};
+        return error{errc::invalid_token, std::string("the bearer token was refused: ") + to_string(why), {}};
+    }
+    x.who = std::move(*verified);
+    if (x.who->highest < x.rule->needs)
+        return error{errc::insufficient_scope,
+                     std::string("this needs the ") + to_string(x.rule->needs) + " role", {}};
+    return std::nullopt;
+}
+
+void app::handle(request req, std::string remote_addr, responder respond) {
+    auto x = std::make_shared<exchange>();
+    x->started = svc_.clk.steady_now();
+    x->req = std::move(req);
+    x->remote_addr = std::move(remote_addr);
+    x->respond = std::move(respond);
+    auto rid = x->req["X-Request-ID"];
+    x->request_id = is_valid_request_id(rid) ? std::string(rid) : util::random_hex(request_id_random_bytes);
+
+    if (auto refusal = admit(*x)) return fail(x, *refusal);
+    if (x->req.method() == http::verb::options) {
+        response res{http::status::no_content, x->req.version()};
+        res.set(http::field::allow, allow_header(x->route.id));
+        return reply(x, std::move(res));
+    }
+    if (x->rule->takes_body) {
+        auto ct = x->req[http::field::content_type];
+        if (!is_json_media_type(ct))
+            return fail(x, {errc::unsupported_media_type,
+                            ct.empty() ? "Content-Type: application/json is required"
+                                       : "Content-Type " + std::string(ct) + " is not supported; use application/json", {}});
+        const auto& b = x->req.body();
+        if (json_depth(b) > max_json_depth)
+            return fail(x, {errc::bad_request, "the JSON body nests deeper than 64 levels", {}});
+        x->body = nlohmann::json::parse(b, nullptr, false);
+        if (x->body.is_discarded())
+            return fail(x, {errc::bad_request,
+                            util::is_valid_utf8(b) ? "the body is not valid JSON" : "the body is not valid UTF-8", {}});
+    }
+    switch (x->route.id) {
+    case route_id::discovery: return handle_discovery(*this, x);
+    case route_id::health: return handle_health(*this, x);
+    case route_id::livez: return handle_livez(*this, x);
+    case route_id::readyz: return handle_readyz(*this, x);
+    case route_id::agents:
+    case route_id::agent:
+    case route_id::agent_capabilities:
+    case route_id::agent_status: return handle_agents(*this, x);
+    case route_id::none: break;
+    }
+    fail(x, {errc::internal, "unrouted request", {}});
+}
+
+response app::reject(const request& head, errc why, std::string detail, std::string_view remote_addr) {
+    exchange x;
+    x.started = svc_.clk.steady_now();
+    x.req.method(head.method());
+    x.req.target(head.target());
+    x.req.version(head.version());
+    for (const auto& f : head) x.req.insert(f.name_string(), f.value());
+    x.remote_addr = std::string(remote_addr);
+    auto rid = head["X-Request-ID"];
+    x.request_id = is_valid_request_id(rid) ? std::string(rid) : util::random_hex(request_id_random_bytes);
+    error err{why, std::move(detail), {}};
+    // 404/405/401/403 come before 413 (the order of refusals); a broken head cannot be routed.
+    if (why == errc::payload_too_large) {
+        if (auto refusal = admit(x)) err = *refusal;
+    }
+    auto res = make_problem(err, head.version() ? head.version() : 11, path_of(head.target()), x.request_id,
+                            allow_header(x.route.id));
+    res.keep_alive(false);
+    decorate(x, res);
+    log(x, res);
+    return res;
+}
+
+response app::json_response(const exchange& x, http::status st, std::string body) const {
+    response res{st, x.req.version()};
+    res.set(http::field::content_type, "application/json");
+    res.body() = std::move(body);
+    return res;
+}
+
+void app::decorate(const exchange& x, response& res) const {
+    res.set("X-Request-ID", x.request_id);
+    res.set("X-Content-Type-Options", "nosniff");
+    if (res.find(http::field::cache_control) == res.end()) res.set(http::field::cache_control, "no-store");
+    res.set(http::field::date, http_date(svc_.clk));
+    res.set(http::field::server, "agentd");
+    if (x.req.method() == http::verb::head) {
+        auto len = res.body().size();
+        res.body().clear();
+        res.content_length(len);
+    } else {
+        res.prepare_payload();
+    }
+}
+
+void app::log(const exchange& x, const response& res) const {
+    if (!svc_.log.enabled()) return;
+    auto elapsed = std::chrono::duration<double, std::milli>(svc_.clk.steady_now() - x.started).count();
+    std::string line;
+    line.reserve(256);
+    line += "{\"ts\":\"";
+    line += util::format_rfc3339_ms(svc_.clk.now());
+    line += "\",\"level\":\"info\",\"msg\":\"request\",\"request_id\":\"";
+    line += x.request_id;  // validated or generated: no escaping needed
+    line += "\",\"method\":";
+    json_escape_into(line, x.req.method_string());
+    line += ",\"route\":";
+    json_escape_into(line, x.route.id == route_id::none ? std::string_view("unmatched") : x.route.route_template);
+    line += ",\"status\":";
+    line += std::to_string(res.result_int());
+    line += ",\"duration_ms\":";
+    line += std::to_string(elapsed);
+    line += ",\"sub\":";
+    if (x.who) json_escape_into(line, x.who->sub);
+    else line += "null";
+    line += ",\"remote\":";
+    json_escape_into(line, x.remote_addr);
+    line += "}";
+    svc_.log.write(line);
+}
+
+void app::reply(const exchange_ptr& x, response res) const {
+    res.keep_alive(x->req.keep_alive() && !svc_.lifecycle.draining.load());
+    decorate(*x, res);
+    log(*x, res);
+    auto respond = std::move(x->respond);
+    respond(std::move(res));
+}
+
+void app::fail(const exchange_ptr& x, const error& err) const {
+    reply(x, make_problem(err, x->req.version(), path_of(x->req.target()), x->request_id,
+                          allow_header(x->route.id)));
+}
+
+} // namespace agent::handlers

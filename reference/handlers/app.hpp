@@ -1,0 +1,93 @@
+#pragma once
+// The request pipeline: request id, routing (404/405), authentication (401/403), media
+// type (415), JSON (400), then the resource handler; every response is decorated with the
+// protocol's common headers and logged as one JSON line.
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "reference/config/config.hpp"
+#include "reference/errors/errors.hpp"
+#include "reference/handlers/http.hpp"
+#include "reference/handlers/router.hpp"
+#include "reference/interfaces/clock.hpp"
+#include "reference/interfaces/store.hpp"
+#include "reference/services/auth.hpp"
+#include "reference/services/lifecycle.hpp"
+#include "reference/services/log_sink.hpp"
+#include "reference/services/registry.hpp"
+
+namespace agent::handlers {
+
+/// The services a request can reach.
+struct services {
+    const config& cfg;
+    const clock& clk;
+    registry& agents;
+    store& storage;
+    const jwt_verifier& verifier;
+    lifecycle_state& lifecycle;
+    log_sink& log;
+};
+
+/// The state of one request while it is handled.
+struct exchange {
+    request req;
+    std::string request_id;
+    route_match route;
+    const method_rule* rule = nullptr;
+    std::optional<principal> who;
+    std::string remote_addr;
+    std::chrono::steady_clock::time_point started;
+    nlohmann::json body;         ///< the parsed body when the route takes one
+    responder respond;
+};
+using exchange_ptr = std::shared_ptr<exchange>;
+
+/// The HTTP application. Thread-safe: handle() runs on any I/O thread.
+class app {
+public:
+    explicit app(services s);
+
+    /// Handles a complete request; `respond` receives the response exactly once, possibly
+    /// on another thread (after a durable commit).
+    void handle(request req, std::string remote_addr, responder respond);
+
+    /// Answers a request whose body or head broke a limit (413/431/408/400): the route,
+    /// method and authentication checks come first, as the order of refusals requires.
+    /// The response always closes the connection.
+    response reject(const request& head, errc why, std::string detail, std::string_view remote_addr);
+
+    /// Sends a response for x (decorates, logs, hands it to x's responder).
+    void reply(const exchange_ptr& x, response res) const;
+    /// Sends the problem document for err.
+    void fail(const exchange_ptr& x, const error& err) const;
+    /// A 200-style JSON response skeleton for x.
+    [[nodiscard]] response json_response(const exchange& x, http::status st, std::string body) const;
+
+    [[nodiscard]] const services& svc() const noexcept { return svc_; }
+
+private:
+    /// Runs routing and auth; returns the refusal, if any.
+    std::optional<error> admit(exchange& x) const;
+    void decorate(const exchange& x, response& res) const;
+    void log(const exchange& x, const response& res) const;
+
+    services svc_;
+};
+
+// Resource handlers (one file each).
+void handle_discovery(const app& a, const exchange_ptr& x);
+void handle_health(const app& a, const exchange_ptr& x);
+void handle_livez(const app& a, const exchange_ptr& x);
+void handle_readyz(const app& a, const exchange_ptr& x);
+void handle_agents(const app& a, const exchange_ptr& x);
+
+/// X-Request-ID: the client's value when it matches ^[A-Za-z0-9._-]{1,128}$.
+bool is_valid_request_id(std::string_view id) noexcept;
+
+} // namespace agent::handlers

@@ -1,0 +1,77 @@
+// GET /.well-known/agent-service, /health, /livez, /readyz (PROTOCOL.md §1).
+#include "reference/handlers/app.hpp"
+#include "reference/handlers/problem.hpp"
+#include "reference/models/agent.hpp"
+#include "reference/version.hpp"
+
+namespace agent::handlers {
+namespace {
+
+constexpr int discovery_max_age_s = 60;
+
+nlohmann::json discovery_document(const services& s) {
+    const auto& c = s.cfg;
+    using L = models::agent_limits;
+    nlohmann::json auth = {{"type", "bearer-jwt"},
+                           {"algorithms", s.verifier.algorithms()},
+                           {"leeway_s", c.jwt_leeway.count()},
+                           {"max_token_bytes", c.max_token_bytes},
+                           {"roles", {"viewer", "operator", "admin"}}};
+    if (c.jwt_issuer) auth["issuer"] = *c.jwt_issuer;
+    if (c.jwt_audience) auth["audience"] = *c.jwt_audience;
+    return {
+        {"protocol", "agent-service/1"},
+        {"implementation", {{"name", "agentd"}, {"version", agentd_version}}},
+        {"features", nlohmann::json::array()},
+        {"auth", auth},
+        {"limits",
+         {{"max_body_bytes", c.max_body_bytes},
+          {"max_header_bytes", c.max_header_bytes},
+          {"header_timeout_ms", c.header_timeout.count()},
+          {"idle_timeout_ms", c.idle_timeout.count()},
+          {"page_limit_default", c.page_limit_default},
+          {"page_limit_max", c.page_limit_max},
+          {"name_max", L::name_max},
+          {"version_max", L::version_max},
+          {"capabilities_max", L::capabilities_max},
+          {"description_max", L::description_max},
+          {"endpoint_max", L::endpoint_max},
+          {"metadata_max", L::metadata_max},
+          {"metadata_key_max", L::metadata_key_max},
+          {"metadata_value_max", L::metadata_value_max},
+          {"idempotency_ttl_s", c.idempotency_ttl.count()}}},
+        {"resilience", nlohmann::json::object()},
+        {"tasks", nlohmann::json::object()},
+        {"rate_limit", nlohmann::json::object()},
+    };
+}
+
+} // namespace
+
+void handle_discovery(const app& a, const exchange_ptr& x) {
+    auto res = a.json_response(*x, http::status::ok, discovery_document(a.svc()).dump());
+    res.set(http::field::cache_control, "max-age=" + std::to_string(discovery_max_age_s));
+    a.reply(x, std::move(res));
+}
+
+void handle_health(const app& a, const exchange_ptr& x) {
+    static const std::string healthy =
+        R"({"status":"healthy","checks":{"storage":{"status":"pass","component_type":"datastore"}}})";
+    static const std::string unhealthy =
+        R"({"status":"unhealthy","checks":{"storage":{"status":"fail","component_type":"datastore","output":"the last commit or probe failed"}}})";
+    const bool ok = a.svc().storage.healthy();
+    a.reply(x, a.json_response(*x, ok ? http::status::ok : http::status::service_unavailable,
+                               ok ? healthy : unhealthy));
+}
+
+void handle_livez(const app& a, const exchange_ptr& x) {
+    a.reply(x, a.json_response(*x, http::status::ok, R"({"status":"alive"})"));
+}
+
+void handle_readyz(const app& a, const exchange_ptr& x) {
+    const auto& life = a.svc().lifecycle;
+    if (life.is_ready()) return a.reply(x, a.json_response(*x, http::status::ok, R"({"status":"ready"})"));
+    a.fail(x, {errc::unavailable, life.draining ? "draining: shutting down" : "starting", {}});
+}
+
+} // namespace agent::handlers

@@ -1,0 +1,71 @@
+#pragma once
+// The durable store. Writes are submitted as operations that run on one writer thread
+// inside a shared transaction; many operations commit together (group commit), and each
+// learns the outcome only after its data is durable.
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reference/errors/errors.hpp"
+#include "reference/models/agent.hpp"
+
+namespace agent {
+
+/// A stored answer to a request made with an Idempotency-Key.
+struct idempotency_record {
+    std::string principal;     ///< the caller's sub
+    std::string key;
+    std::string fingerprint;   ///< hash of method, route and canonical body
+    int status = 0;
+    std::string location;      ///< Location header, if any
+    std::string etag;          ///< ETag header, if any
+    std::string body;
+    std::int64_t created_at_s = 0;
+};
+
+/// Reads and writes inside the writer's transaction. Only valid during write_op::apply.
+class store_txn {
+public:
+    virtual ~store_txn() = default;
+    /// Inserts a new agent; fills a.seq. errc::conflict when the name or id exists.
+    virtual std::optional<error> insert_agent(models::agent& a) = 0;
+    /// Replaces an existing agent (same id). errc::conflict when the new name is taken,
+    /// errc::not_found when it does not exist.
+    virtual std::optional<error> update_agent(const models::agent& a) = 0;
+    /// Deletes an agent. errc::not_found when it does not exist.
+    virtual std::optional<error> delete_agent(const std::string& id) = 0;
+    /// The current stored agent, as this transaction sees it.
+    virtual std::optional<models::agent> find_agent(const std::string& id) = 0;
+    /// The stored idempotency record for (principal, key), if any and not expired.
+    virtual std::optional<idempotency_record> find_idempotency(const std::string& principal,
+                                                               const std::string& key) = 0;
+    /// Saves an idempotency record (replacing an expired one).
+    virtual std::optional<error> put_idempotency(const idempotency_record& r) = 0;
+};
+
+/// One write. apply runs on the writer thread inside its own savepoint: return an error to
+/// undo just this operation. done runs on the writer thread after the batch committed
+/// (with apply's error, if any) or failed to commit (errc::storage_failure).
+struct write_op {
+    std::function<std::optional<error>(store_txn&)> apply;
+    std::function<void(const std::optional<error>&)> done;
+};
+
+/// The durable store. Thread-safe.
+class store {
+public:
+    virtual ~store() = default;
+    /// Every stored agent in creation order (start-up: builds the in-memory index).
+    virtual std::vector<models::agent> load_agents() = 0;
+    /// Queues a write. Returns errc::unavailable when the store is stopping.
+    virtual std::optional<error> submit(write_op op) = 0;
+    /// True while the last commit and the last probe succeeded.
+    [[nodiscard]] virtual bool healthy() const = 0;
+    /// Finishes queued writes, then stops the writer. Idempotent.
+    virtual void stop() = 0;
+};
+
+} // namespace agent

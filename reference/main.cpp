@@ -1,0 +1,74 @@
+// agentd: the reference agent service.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "reference/config/config.hpp"
+#include "reference/handlers/app.hpp"
+#include "reference/server/server.hpp"
+#include "reference/storage/sqlite_store.hpp"
+#include "reference/util/time.hpp"
+
+namespace {
+
+constexpr int exit_usage = 2;
+constexpr int exit_failure = 1;
+
+void log_event(agent::log_sink& log, const agent::clock& clk, std::string_view msg, const nlohmann::json& extra) {
+    nlohmann::json line = {{"ts", agent::util::format_rfc3339_ms(clk.now())}, {"level", "info"}, {"msg", msg}};
+    line.update(extra);
+    log.write(line.dump());
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    agent::parse_outcome parsed;
+    try {
+        parsed = agent::parse_config(argc, argv);
+        if (parsed.exit_now) {
+            std::cout << parsed.output;
+            return 0;
+        }
+        agent::validate(parsed.cfg);
+    } catch (const agent::config_error& e) {
+        std::cerr << "agentd: " << e.what() << "\n(see agentd --help)\n";
+        return exit_usage;
+    }
+    const agent::config& cfg = parsed.cfg;
+    agent::system_clock_source clk;
+    agent::log_sink log(2, true);
+    try {
+        std::filesystem::create_directories(cfg.data_dir);
+        agent::sqlite_settings db{(std::filesystem::path(cfg.data_dir) / "agentd.db").string(),
+                                  agent::to_string(cfg.synchronous), cfg.commit_batch_max, cfg.idempotency_ttl, {}};
+        agent::sqlite_store store(db, clk);
+        agent::registry agents(store, clk);
+        agents.load();
+        agent::auth_settings auth{cfg.jwt_secret, cfg.jwt_rs256_public_key_pem, cfg.jwt_es256_public_key_pem,
+                                  cfg.jwt_issuer, cfg.jwt_audience, cfg.jwt_leeway, cfg.max_token_bytes};
+        agent::jwt_verifier verifier(auth, clk);
+        agent::lifecycle_state life;
+        agent::log_sink request_log(2, cfg.log_requests);
+        agent::handlers::app app({cfg, clk, agents, store, verifier, life, request_log});
+        agent::server::http_server server(cfg, app, life);
+        if (!cfg.port_file.empty()) {
+            auto tmp = cfg.port_file + ".tmp";
+            std::ofstream(tmp) << server.port() << "\n";
+            std::filesystem::rename(tmp, cfg.port_file);
+        }
+        log_event(log, clk, "listening",
+                  {{"bind", cfg.bind}, {"port", server.port()}, {"data_dir", cfg.data_dir},
+                   {"agents", agents.size()}, {"synchronous", agent::to_string(cfg.synchronous)}});
+        server.run();
+        store.stop();
+        request_log.flush();
+        log_event(log, clk, "stopped", {{"commits", store.commits()}, {"committed_ops", store.committed_ops()}});
+        log.flush();
+        return 0;
+    } catch (const std::exception& e) {
+        log_event(log, clk, "start-up failed", {{"level", "error"}, {"error", e.what()}});
+        log.flush();
+        return exit_failure;
+    }
+}

@@ -1,0 +1,299 @@
+#include "reference/server/server.hpp"
+
+#include <thread>
+#include <vector>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "reference/handlers/problem.hpp"
+
+namespace agent::server {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+
+namespace {
+constexpr auto drain_poll_interval = std::chrono::milliseconds(10);
+constexpr unsigned http11 = 11;
+} // namespace
+
+/// One connection: reads requests one after another (pipelined requests wait in the
+/// buffer), hands each to the app, writes each response in one call.
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+    http_session(tcp::socket&& socket, http_server& srv, std::uint64_t id)
+        : stream_(std::move(socket)), timer_(stream_.get_executor()), srv_(srv), id_(id) {
+        beast::error_code ec;
+        auto ep = stream_.socket().remote_endpoint(ec);
+        if (!ec) remote_ = ep.address().to_string();
+        stream_.socket().set_option(tcp::no_delay(true), ec);
+    }
+    ~http_session() { srv_.session_ended(id_); }
+    http_session(const http_session&) = delete;
+    http_session& operator=(const http_session&) = delete;
+
+    void start() {
+        net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_wait(); });
+    }
+
+    /// Closes the connection if it is between requests; otherwise it closes after the
+    /// response it is working on.
+    void drain() {
+        net::post(stream_.get_executor(), [self = shared_from_this()] {
+            if (self->state_ == state::idle) self->close();
+        });
+    }
+
+private:
+    enum class state { idle, reading, handling, writing, closed };
+
+    // --- deadlines: a timer that cancels the socket's pending operations --------------
+    void arm(std::chrono::milliseconds d) {
+        ++timer_generation_;
+        timed_out_ = false;
+        timer_.expires_after(d);
+        timer_.async_wait([self = shared_from_this(), gen = timer_generation_](beast::error_code ec) {
+            if (ec || gen != self->timer_generation_ || self->state_ == state::closed) return;
+            self->timed_out_ = true;
+            beast::error_code ignored;
+            self->stream_.socket().cancel(ignored);
+        });
+    }
+    void disarm() {
+        ++timer_generation_;
+        timer_.cancel();
+    }
+
+    // --- reading -------------------------------------------------------------------------
+    void do_wait() {
+        if (srv_.draining() && buffer_.size() == 0 && requests_ > 0) return close();
+        if (buffer_.size() > 0) return do_read_header();  // a pipelined request is waiting
+        state_ = state::idle;
+        arm(srv_.cfg().idle_timeout);
+        stream_.socket().async_wait(tcp::socket::wait_read,
+                                    [self = shared_from_this()](beast::error_code ec) { self->on_readable(ec); });
+    }
+
+    void on_readable(beast::error_code ec) {
+        disarm();
+        if (ec || state_ == state::closed) return close();
+        do_read_header();
+    }
+
+    void do_read_header() {
+        state_ = state::reading;
+        parser_.emplace();
+        parser_->header_limit(static_cast<std::uint32_t>(srv_.cfg().max_header_bytes));
+        parser_->body_limit(boost::none);  // checked after the head, so routing and auth come first
+        arm(srv_.cfg().header_timeout);
+        http::async_read_header(stream_, buffer_, *parser_,
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    self->on_read_header(ec);
+                                });
+    }
+
+    void on_read_header(beast::error_code ec) {
+        disarm();
+        if (ec) return on_read_error(ec);
+        const auto& head = parser_->get();
+        const auto limit = srv_.cfg().max_body_bytes;
+        if (auto len = parser_->content_length(); len && *len > limit)
+            return reject(errc::payload_too_large,
+                          "the body of " + std::to_string(*len) + " bytes exceeds max_body_bytes " + std::to_string(limit));
+        parser_->body_limit(limit);
+        if (parser_->is_done()) return dispatch();
+        if (beast::iequals(head[http::field::expect], "100-continue")) {
+            auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, head.version());
+            http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
+                if (wec) return self->close();
+                self->do_read_body();
+            });
+            return;
+        }
+        do_read_body();
+    }
+
+    void do_read_body() {
+        arm(srv_.cfg().header_timeout);
+        http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            self->disarm();
+            if (ec) return self->on_read_error(ec);
+            self->dispatch();
+        });
+    }
+
+    void on_read_error(beast::error_code ec) {
+        if (timed_out_) {
+            // A head (or body) that started but did not finish in time: 408, then close.
+            if (parser_ && (parser_->got_some() || buffer_.size() > 0))
+                return reject(errc::request_timeout, "the request was not complete within header_timeout_ms");
+            return close();
+        }
+        if (ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
+            ec == net::error::operation_aborted || state_ == state::closed)
+            return close();
+        if (ec == http::error::header_limit)
+            return reject(errc::header_too_large, "the request head exceeds max_header_bytes " +
+                                                      std::to_string(srv_.cfg().max_header_bytes));
+        if (ec == http::error::body_limit)
+            return reject(errc::payload_too_large, "the body exceeds max_body_bytes " +
+                                                       std::to_string(srv_.cfg().max_body_bytes));
+        if (ec == http::error::partial_message) return close();
+        reject(errc::bad_request, "malformed HTTP request: " + ec.message());
+    }
+
+    // --- handling ------------------------------------------------------------------------
+    void dispatch() {
+        state_ = state::handling;
+        ++requests_;
+        auto req = parser_->release();
+        srv_.app().handle(std::move(req), remote_, [self = shared_from_this()](handlers::response res) {
+            auto shared = std::make_shared<handlers::response>(std::move(res));
+            net::dispatch(self->stream_.get_executor(), [self, shared] { self->do_write(shared); });
+        });
+    }
+
+    void reject(errc why, std::string detail) {
+        handlers::request head;
+        if (parser_) {
+            const auto& h = parser_->get();
+            head.method(h.method());
+            head.target(h.target());
+            head.version(h.version() ? h.version() : http11);
+            for (const auto& f : h) head.insert(f.name_string(), f.value());
+        } else {
+            head.version(http11);
+        }
+        auto res = std::make_shared<handlers::response>(srv_.app().reject(head, why, std::move(detail), remote_));
+        res->keep_alive(false);
+        do_write(res);
+    }
+
+    // --- writing -------------------------------------------------------------------------
+    void do_write(const std::shared_ptr<handlers::response>& res) {
+        if (state_ == state::closed) return;
+        state_ = state::writing;
+        arm(srv_.cfg().write_timeout);
+        http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+            self->disarm();
+            if (ec || !res->keep_alive()) return self->close();
+            self->do_wait();
+        });
+    }
+
+    void close() {
+        if (state_ == state::closed) return;
+        state_ = state::closed;
+        disarm();
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        stream_.socket().close(ec);
+    }
+
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::optional<http::request_parser<http::string_body>> parser_;
+    net::steady_timer timer_;
+    std::uint64_t timer_generation_ = 0;
+    bool timed_out_ = false;
+    state state_ = state::idle;
+    std::uint64_t requests_ = 0;
+    http_server& srv_;
+    std::uint64_t id_;
+    std::string remote_;
+};
+
+http_server::http_server(const config& cfg, handlers::app& app, lifecycle_state& life)
+    : cfg_(cfg), app_(app), life_(life), ioc_(static_cast<int>(cfg.threads ? cfg.threads : std::max(1U, std::thread::hardware_concurrency()))),
+      acceptor_(net::make_strand(ioc_)) {
+    tcp::endpoint ep{net::ip::make_address(cfg.bind), cfg.port};
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(net::socket_base::reuse_address(true));
+    acceptor_.bind(ep);
+    acceptor_.listen(net::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+}
+
+http_server::~http_server() = default;
+
+void http_server::do_accept() {
+    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+        if (ec) {
+            if (!acceptor_.is_open()) return;
+        } else if (open_sessions_.load() >= cfg_.max_connections) {
+            beast::error_code ignored;
+            socket.close(ignored);
+        } else {
+            auto id = next_id_++;
+            auto s = std::make_shared<http_session>(std::move(socket), *this, id);
+            session_started(id, s);
+            s->start();
+        }
+        do_accept();
+    });
+}
+
+void http_server::session_started(std::uint64_t id, const std::weak_ptr<http_session>& s) {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.emplace(id, s);
+    open_sessions_.fetch_add(1);
+}
+
+void http_server::session_ended(std::uint64_t id) {
+    std::lock_guard lock(sessions_mutex_);
+    sessions_.erase(id);
+    open_sessions_.fetch_sub(1);
+}
+
+void http_server::run() {
+    net::signal_set signals(ioc_, SIGTERM, SIGINT);
+    signals.async_wait([this](beast::error_code ec, int) {
+        if (!ec) drain();
+    });
+    do_accept();
+    life_.ready = true;
+    const unsigned n = cfg_.threads ? cfg_.threads : std::max(1U, std::thread::hardware_concurrency());
+    std::vector<std::thread> pool;
+    pool.reserve(n - 1);
+    for (unsigned i = 1; i < n; ++i) pool.emplace_back([this] { ioc_.run(); });
+    ioc_.run();
+    for (auto& t : pool) t.join();
+}
+
+void http_server::drain() {
+    if (life_.draining.exchange(true)) return;
+    net::post(acceptor_.get_executor(), [this] {
+        beast::error_code ec;
+        acceptor_.close(ec);
+    });
+    std::vector<std::shared_ptr<http_session>> open;
+    {
+        std::lock_guard lock(sessions_mutex_);
+        for (auto& [id, weak] : sessions_)
+            if (auto s = weak.lock()) open.push_back(std::move(s));
+    }
+    // Outside the lock: dropping the last reference ends a session, which takes the lock.
+    for (auto& s : open) s->drain();
+    open.clear();
+    wait_for_drain(std::chrono::steady_clock::now() + cfg_.drain_timeout);
+}
+
+void http_server::wait_for_drain(std::chrono::steady_clock::time_point deadline) {
+    auto timer = std::make_shared<net::steady_timer>(ioc_, drain_poll_interval);
+    timer->async_wait([this, timer, deadline](beast::error_code) {
+        if (open_sessions_.load() == 0 || std::chrono::steady_clock::now() >= deadline) return ioc_.stop();
+        wait_for_drain(deadline);
+    });
+}
+
+void http_server::stop() { ioc_.stop(); }
+
+} // namespace agent::server

@@ -1,0 +1,72 @@
+#pragma once
+// The Beast HTTP/1.1 server: a pool of I/O threads, one strand per connection, keep-alive
+// and pipelining, the protocol's limits (413/431/408), and a graceful drain on SIGTERM.
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <unordered_map>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "reference/config/config.hpp"
+#include "reference/handlers/app.hpp"
+
+namespace agent::server {
+
+class http_session;
+
+/// The listening server. Construction binds (throws boost::system::system_error when it
+/// cannot); run() serves until stop() or a drain completes. Thread-safe.
+class http_server {
+public:
+    http_server(const config& cfg, handlers::app& app, lifecycle_state& life);
+    ~http_server();
+    http_server(const http_server&) = delete;
+    http_server& operator=(const http_server&) = delete;
+
+    /// The bound port (useful with --port 0).
+    [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
+
+    /// Serves on cfg.threads I/O threads (the calling thread included) until stopped.
+    /// SIGTERM and SIGINT start a drain. Returns when every thread has finished.
+    void run();
+
+    /// Starts a drain (as SIGTERM does): /readyz turns 503, the listener closes, in-flight
+    /// requests finish, idle connections close; run() returns once all are gone or the
+    /// drain timeout passed.
+    void drain();
+
+    /// Stops at once.
+    void stop();
+
+    /// Open connections.
+    [[nodiscard]] std::size_t connections() const noexcept { return open_sessions_.load(); }
+
+    // For sessions.
+    void session_started(std::uint64_t id, const std::weak_ptr<http_session>& s);
+    void session_ended(std::uint64_t id);
+    [[nodiscard]] const config& cfg() const noexcept { return cfg_; }
+    [[nodiscard]] handlers::app& app() noexcept { return app_; }
+    [[nodiscard]] bool draining() const noexcept { return life_.draining.load(); }
+
+private:
+    void do_accept();
+    void wait_for_drain(std::chrono::steady_clock::time_point deadline);
+
+    const config& cfg_;
+    handlers::app& app_;
+    lifecycle_state& life_;
+    boost::asio::io_context ioc_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    std::uint16_t port_ = 0;
+    std::atomic<std::size_t> open_sessions_{0};
+    std::atomic<std::uint64_t> next_id_{1};
+    std::mutex sessions_mutex_;
+    std::unordered_map<std::uint64_t, std::weak_ptr<http_session>> sessions_;
+};
+
+} // namespace agent::server

@@ -1,0 +1,267 @@
+#include "reference/services/registry.hpp"
+
+#include "reference/util/text.hpp"
+#include "reference/util/time.hpp"
+#include "reference/util/uuid.hpp"
+
+namespace agent {
+namespace {
+
+std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+error forbidden_owner() {
+    return error{errc::forbidden, "only the agent's owner or an admin may change it", {}};
+}
+error no_agent(const std::string& id) { return error{errc::not_found, "no agent with id " + id, {}}; }
+
+// Splits an If-Match / If-None-Match list and calls f(tag, weak) for each entity tag.
+template <class F> bool any_tag(std::string_view header, F&& f) {
+    while (!header.empty()) {
+        header = util::trim(header);
+        if (header.empty()) break;
+        bool weak = false;
+        if (header.starts_with("W/")) {
+            weak = true;
+            header.remove_prefix(2);
+        }
+        if (header.empty() || header[0] != '"') return false;
+        auto close = header.find('"', 1);
+        if (close == std::string_view::npos) return false;
+        if (f(header.substr(0, close + 1), weak)) return true;
+        header.remove_prefix(close + 1);
+        header = util::trim(header);
+        if (!header.empty() && header[0] == ',') header.remove_prefix(1);
+        else if (!header.empty()) return false;
+    }
+    return false;
+}
+
+} // namespace
+
+entry_ptr make_entry(models::agent a) {
+    auto e = std::make_shared<agent_entry>();
+    e->body = models::to_json(a).dump();
+    e->etag = quote(std::to_string(a.revision));
+    e->caps_body = models::capabilities_json(a).dump();
+    e->caps_etag = quote(util::sha256_hex(e->caps_body).substr(0, 32));
+    e->agent = std::move(a);
+    return e;
+}
+
+registry::registry(store& st, const clock& clk) : store_(st), clock_(clk) {}
+
+void registry::load() {
+    auto agents = store_.load_agents();
+    std::unique_lock lock(index_mutex_);
+    by_id_.clear();
+    by_seq_.clear();
+    for (auto& a : agents) {
+        auto e = make_entry(std::move(a));
+        by_id_[e->agent.id] = e;
+        by_seq_[e->agent.seq] = e;
+    }
+}
+
+entry_ptr registry::get(const std::string& id) const {
+    std::shared_lock lock(index_mutex_);
+    auto it = by_id_.find(id);
+    return it == by_id_.end() ? nullptr : it->second;
+}
+
+std::size_t registry::size() const {
+    std::shared_lock lock(index_mutex_);
+    return by_id_.size();
+}
+
+list_page registry::list(const list_query& q) const {
+    list_page page;
+    auto matches = [&q](const agent_entry& e) {
+        if (q.status && e.agent.status != *q.status) return false;
+        if (q.capability) {
+            const auto& caps = e.agent.fields.capabilities;
+            return std::any_of(caps.begin(), caps.end(),
+                               [&](const models::capability& c) { return c.name == *q.capability; });
+        }
+        return true;
+    };
+    std::shared_lock lock(index_mutex_);
+    for (auto it = by_seq_.upper_bound(q.after_seq); it != by_seq_.end(); ++it) {
+        if (!matches(*it->second)) continue;
+        if (page.items.size() == q.limit) {  // one more match exists: there is a next page
+            page.next_after = page.items.back()->agent.seq;
+            break;
+        }
+        page.items.push_back(it->second);
+    }
+    return page;
+}
+
+void registry::publish(const entry_ptr& e) {
+    std::unique_lock lock(index_mutex_);
+    by_id_[e->agent.id] = e;
+    by_seq_[e->agent.seq] = e;
+}
+
+void registry::unpublish(const std::string& id) {
+    std::unique_lock lock(index_mutex_);
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) return;
+    by_seq_.erase(it->second->agent.seq);
+    by_id_.erase(it);
+}
+
+std::string registry::now_text() const { return util::format_rfc3339_ms(clock_.now()); }
+
+bool registry::may_modify(const principal& who, const models::agent& a) noexcept {
+    return who.highest == role::admin || (who.highest >= role::operator_ && a.owner == who.sub);
+}
+
+bool registry::if_match_matches(std::string_view header, std::string_view etag) noexcept {
+    if (util::trim(header) == "*") return true;
+    return any_tag(header, [&](std::string_view tag, bool weak) { return !weak && tag == etag; });
+}
+
+bool registry::if_none_match_matches(std::string_view header, std::string_view etag) noexcept {
+    if (util::trim(header) == "*") return true;
+    return any_tag(header, [&](std::string_view tag, bool) { return tag == etag; });
+}
+
+void registry::submit(write_op op, const write_callback& cb) {
+    if (auto err = store_.submit(std::move(op))) cb(util::unexpected(*err));
+}
+
+void registry::create(const principal& who, models::agent_input in,
+                      std::optional<idempotency_request> idem, write_callback cb) {
+    std::string inflight_key;
+    if (idem) {
+        inflight_key = who.sub + '\n' + idem->key;
+        std::lock_guard lock(inflight_mutex_);
+        if (!inflight_.insert(inflight_key).second) {
+            cb(util::unexpected(error{errc::conflict,
+                                      "a request with this Idempotency-Key is still in flight", {}}));
+            return;
+        }
+    }
+    models::agent a;
+    a.id = util::new_uuid();
+    a.fields = std::move(in);
+    a.owner = who.sub;
+    a.created_at = a.updated_at = now_text();
+    a.revision = 1;
+
+    auto outcome = std::make_shared<write_outcome>();
+    write_op op;
+    op.apply = [a = std::move(a), idem, who_sub = who.sub, outcome](store_txn& tx) mutable -> std::optional<error> {
+        if (idem) {
+            if (auto rec = tx.find_idempotency(who_sub, idem->key)) {
+                if (rec->fingerprint != idem->fingerprint)
+                    return error{errc::idempotency_mismatch,
+                                 "this Idempotency-Key was used with a different request body", {}};
+                outcome->replay = std::move(rec);
+                return std::nullopt;
+            }
+        }
+        if (auto err = tx.insert_agent(a)) return err;
+        outcome->entry = make_entry(a);
+        if (idem) {
+            idempotency_record rec{who_sub, idem->key, idem->fingerprint, 201,
+                                   "/agents/" + a.id, outcome->entry->etag, outcome->entry->body, 0};
+            if (auto err = tx.put_idempotency(rec)) return err;
+        }
+        return std::nullopt;
+    };
+    op.done = [this, outcome, inflight_key, cb](const std::optional<error>& err) {
+        if (!err && outcome->entry) publish(outcome->entry);
+        if (!inflight_key.empty()) {
+            std::lock_guard lock(inflight_mutex_);
+            inflight_.erase(inflight_key);
+        }
+        if (err) cb(util::unexpected(*err));
+        else cb(std::move(*outcome));
+    };
+    if (auto err = store_.submit(std::move(op))) {
+        if (!inflight_key.empty()) {
+            std::lock_guard lock(inflight_mutex_);
+            inflight_.erase(inflight_key);
+        }
+        cb(util::unexpected(*err));
+    }
+}
+
+void registry::replace(const principal& who, const std::string& id, models::agent_input in,
+                       std::string if_match, write_callback cb) {
+    auto outcome = std::make_shared<write_outcome>();
+    write_op op;
+    op.apply = [this, who, id, in = std::move(in), if_match = std::move(if_match),
+                outcome](store_txn& tx) mutable -> std::optional<error> {
+        auto cur = tx.find_agent(id);
+        if (!cur) return no_agent(id);
+        if (!may_modify(who, *cur)) return forbidden_owner();
+        if (!if_match_matches(if_match, quote(std::to_string(cur->revision))))
+            return error{errc::precondition_failed,
+                         "If-Match does not match the current revision " + std::to_string(cur->revision), {}};
+        cur->fields = std::move(in);
+        cur->revision += 1;
+        cur->updated_at = now_text();
+        if (auto err = tx.update_agent(*cur)) return err;
+        outcome->entry = make_entry(std::move(*cur));
+        return std::nullopt;
+    };
+    op.done = [this, outcome, cb](const std::optional<error>& err) {
+        if (err) return cb(util::unexpected(*err));
+        publish(outcome->entry);
+        cb(std::move(*outcome));
+    };
+    submit(std::move(op), cb);
+}
+
+void registry::set_status(const principal& who, const std::string& id,
+                          models::status_change change, write_callback cb) {
+    auto outcome = std::make_shared<write_outcome>();
+    auto changed = std::make_shared<bool>(false);
+    write_op op;
+    op.apply = [this, who, id, change, outcome, changed](store_txn& tx) -> std::optional<error> {
+        auto cur = tx.find_agent(id);
+        if (!cur) return no_agent(id);
+        if (!may_modify(who, *cur)) return forbidden_owner();
+        if (cur->status == change.status) {  // same status: 200, nothing changes
+            outcome->entry = make_entry(std::move(*cur));
+            return std::nullopt;
+        }
+        if (!models::transition_allowed(cur->status, change.status))
+            return error{errc::conflict,
+                         std::string("cannot move from ") + models::to_string(cur->status) + " to " +
+                             models::to_string(change.status), {}};
+        cur->status = change.status;
+        cur->revision += 1;
+        cur->updated_at = now_text();
+        if (auto err = tx.update_agent(*cur)) return err;
+        outcome->entry = make_entry(std::move(*cur));
+        *changed = true;
+        return std::nullopt;
+    };
+    op.done = [this, outcome, changed, cb](const std::optional<error>& err) {
+        if (err) return cb(util::unexpected(*err));
+        if (*changed) publish(outcome->entry);
+        cb(std::move(*outcome));
+    };
+    submit(std::move(op), cb);
+}
+
+void registry::remove(const principal& who, const std::string& id, write_callback cb) {
+    write_op op;
+    op.apply = [who, id](store_txn& tx) -> std::optional<error> {
+        auto cur = tx.find_agent(id);
+        if (!cur) return no_agent(id);
+        if (!may_modify(who, *cur)) return forbidden_owner();
+        return tx.delete_agent(id);
+    };
+    op.done = [this, id, cb](const std::optional<error>& err) {
+        if (err) return cb(util::unexpected(*err));
+        unpublish(id);
+        cb(write_outcome{});
+    };
+    submit(std::move(op), cb);
+}
+
+} // namespace agent

@@ -1,0 +1,312 @@
+#include "reference/storage/sqlite_store.hpp"
+
+#include <sqlite3.h>
+
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace agent {
+namespace {
+
+constexpr int busy_timeout_ms = 5000;
+
+const char* const schema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS agents(
+  seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+  id       TEXT NOT NULL UNIQUE,
+  name     TEXT NOT NULL UNIQUE,
+  owner    TEXT NOT NULL,
+  status   TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  doc      TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idempotency(
+  principal   TEXT NOT NULL,
+  key         TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  status      INTEGER NOT NULL,
+  location    TEXT NOT NULL,
+  etag        TEXT NOT NULL,
+  body        TEXT NOT NULL,
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY(principal, key));
+CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency(created_at);
+INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
+)sql";
+
+// A prepared statement, reset after each use.
+class statement {
+public:
+    statement(sqlite3* db, const char* sql) : db_(db) {
+        if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK)
+            throw std::runtime_error(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
+    }
+    ~statement() { sqlite3_finalize(stmt_); }
+    statement(const statement&) = delete;
+    statement& operator=(const statement&) = delete;
+
+    statement& bind(int i, const std::string& s) {
+        sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    statement& bind(int i, std::int64_t v) {
+        sqlite3_bind_int64(stmt_, i, v);
+        return *this;
+    }
+    /// Steps once: SQLITE_ROW, SQLITE_DONE or an error code.
+    int step() { return sqlite3_step(stmt_); }
+    void reset() {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+    }
+    std::string text(int col) const {
+        const auto* p = sqlite3_column_text(stmt_, col);
+        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+    }
+    std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
+    [[nodiscard]] sqlite3* db() const noexcept { return db_; }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+// Resets a statement at scope exit.
+struct reset_guard {
+    statement& s;
+    ~reset_guard() { s.reset(); }
+};
+
+void exec(sqlite3* db, const char* sql) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db, sql, nullptr, nullptr, &msg) != SQLITE_OK) {
+        std::string m = msg ? msg : "unknown error";
+        sqlite3_free(msg);
+        throw std::runtime_error("sqlite: " + m + " (in: " + std::string(sql).substr(0, 60) + ")");
+    }
+}
+
+error storage_error(sqlite3* db, const char* what) {
+    return error{errc::storage_failure, std::string(what) + ": " + sqlite3_errmsg(db), {}};
+}
+
+std::optional<models::agent> agent_from_row(const statement& s) {
+    auto doc = nlohmann::json::parse(s.text(1), nullptr, false);
+    if (doc.is_discarded()) return std::nullopt;
+    auto a = models::from_json(doc);
+    if (a) a->seq = s.int64(0);
+    return a;
+}
+
+} // namespace
+
+class sqlite_store::txn final : public store_txn {
+public:
+    txn(sqlite3* db, const clock& clk, std::chrono::seconds ttl)
+        : db_(db), clock_(clk), ttl_(ttl),
+          insert_(db, "INSERT INTO agents(id, name, owner, status, revision, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"),
+          update_(db, "UPDATE agents SET name = ?2, owner = ?3, status = ?4, revision = ?5, doc = ?6 WHERE id = ?1"),
+          delete_(db, "DELETE FROM agents WHERE id = ?1"),
+          find_(db, "SELECT seq, doc FROM agents WHERE id = ?1"),
+          find_idem_(db, "SELECT fingerprint, status, location, etag, body, created_at FROM idempotency WHERE principal = ?1 AND key = ?2"),
+          put_idem_(db, "INSERT OR REPLACE INTO idempotency(principal, key, fingerprint, status, location, etag, body, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") {}
+
+    std::optional<error> insert_agent(models::agent& a) override {
+        reset_guard g{insert_};
+        bind_agent(insert_, a);
+        int rc = insert_.step();
+        if (rc == SQLITE_CONSTRAINT)
+            return error{errc::conflict, "an agent named '" + a.fields.name + "' already exists", {}};
+        if (rc != SQLITE_DONE) return storage_error(db_, "insert agent");
+        a.seq = sqlite3_last_insert_rowid(db_);
+        return std::nullopt;
+    }
+
+    std::optional<error> update_agent(const models::agent& a) override {
+        reset_guard g{update_};
+        bind_agent(update_, a);
+        int rc = update_.step();
+        if (rc == SQLITE_CONSTRAINT)
+            return error{errc::conflict, "an agent named '" + a.fields.name + "' already exists", {}};
+        if (rc != SQLITE_DONE) return storage_error(db_, "update agent");
+        if (sqlite3_changes(db_) == 0) return error{errc::not_found, "no agent with id " + a.id, {}};
+        return std::nullopt;
+    }
+
+    std::optional<error> delete_agent(const std::string& id) override {
+        reset_guard g{delete_};
+        delete_.bind(1, id);
+        if (delete_.step() != SQLITE_DONE) return storage_error(db_, "delete agent");
+        if (sqlite3_changes(db_) == 0) return error{errc::not_found, "no agent with id " + id, {}};
+        return std::nullopt;
+    }
+
+    std::optional<models::agent> find_agent(const std::string& id) override {
+        reset_guard g{find_};
+        find_.bind(1, id);
+        if (find_.step() != SQLITE_ROW) return std::nullopt;
+        return agent_from_row(find_);
+    }
+
+    std::optional<idempotency_record> find_idempotency(const std::string& principal,
+                                                       const std::string& key) override {
+        reset_guard g{find_idem_};
+        find_idem_.bind(1, principal).bind(2, key);
+        if (find_idem_.step() != SQLITE_ROW) return std::nullopt;
+        idempotency_record r{principal, key, find_idem_.text(0), static_cast<int>(find_idem_.int64(1)),
+                             find_idem_.text(2), find_idem_.text(3), find_idem_.text(4), find_idem_.int64(5)};
+        if (r.created_at_s + ttl_.count() <= now_s()) return std::nullopt;
+        return r;
+    }
+
+    std::optional<error> put_idempotency(const idempotency_record& r) override {
+        reset_guard g{put_idem_};
+        put_idem_.bind(1, r.principal).bind(2, r.key).bind(3, r.fingerprint).bind(4, std::int64_t{r.status})
+            .bind(5, r.location).bind(6, r.etag).bind(7, r.body).bind(8, r.created_at_s ? r.created_at_s : now_s());
+        if (put_idem_.step() != SQLITE_DONE) return storage_error(db_, "save idempotency record");
+        return std::nullopt;
+    }
+
+    std::int64_t now_s() const {
+        return std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
+    }
+
+private:
+    static void bind_agent(statement& s, const models::agent& a) {
+        s.bind(1, a.id).bind(2, a.fields.name).bind(3, a.owner)
+            .bind(4, std::string(models::to_string(a.status))).bind(5, a.revision)
+            .bind(6, models::to_json(a).dump());
+    }
+
+    sqlite3* db_;
+    const clock& clock_;
+    std::chrono::seconds ttl_;
+    statement insert_, update_, delete_, find_, find_idem_, put_idem_;
+};
+
+sqlite_store::sqlite_store(sqlite_settings settings, const clock& clk)
+    : settings_(std::move(settings)), clock_(clk) {
+    const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(settings_.path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
+        std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
+        sqlite3_close(db_);
+        throw std::runtime_error("cannot open database '" + settings_.path + "': " + msg);
+    }
+    try {
+        sqlite3_busy_timeout(db_, busy_timeout_ms);
+        exec(db_, "PRAGMA journal_mode=WAL");
+        exec(db_, ("PRAGMA synchronous=" + settings_.synchronous).c_str());
+        exec(db_, schema);
+        txn_ = std::make_unique<txn>(db_, clock_, settings_.idempotency_ttl);
+    } catch (...) {
+        txn_.reset();
+        sqlite3_close(db_);
+        throw;
+    }
+    writer_ = std::thread([this] { run_writer(); });
+}
+
+sqlite_store::~sqlite_store() {
+    stop();
+    txn_.reset();
+    sqlite3_close(db_);
+}
+
+std::vector<models::agent> sqlite_store::load_agents() {
+    std::lock_guard lock(mutex_);  // the connection is the writer's; borrow it between batches
+    statement s(db_, "SELECT seq, doc FROM agents ORDER BY seq");
+    std::vector<models::agent> out;
+    while (s.step() == SQLITE_ROW)
+        if (auto a = agent_from_row(s)) out.push_back(std::move(*a));
+    return out;
+}
+
+std::optional<error> sqlite_store::submit(write_op op) {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) return error{errc::unavailable, "the store is shutting down", {}};
+        queue_.push_back(std::move(op));
+    }
+    cv_.notify_one();
+    return std::nullopt;
+}
+
+void sqlite_store::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ && !writer_.joinable()) return;
+        stopping_ = true;
+    }
+    cv_.notify_one();
+    if (writer_.joinable()) writer_.join();
+}
+
+void sqlite_store::run_writer() {
+    std::unique_lock lock(mutex_);
+    auto next_maintenance = clock_.steady_now() + settings_.maintenance_interval;
+    while (true) {
+        cv_.wait_for(lock, settings_.maintenance_interval, [this] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) {
+            if (stopping_) return;
+            if (clock_.steady_now() >= next_maintenance) {
+                maintenance();  // under the lock: load_agents cannot race with it
+                next_maintenance = clock_.steady_now() + settings_.maintenance_interval;
+            }
+            continue;
+        }
+        std::deque<write_op> batch;
+        while (!queue_.empty() && batch.size() < settings_.batch_max) {
+            batch.push_back(std::move(queue_.front()));
+            queue_.pop_front();
+        }
+        lock.unlock();
+        run_batch(batch);
+        lock.lock();
+    }
+}
+
+void sqlite_store::run_batch(std::deque<write_op>& batch) {
+    std::vector<std::optional<error>> results(batch.size());
+    bool committed = false;
+    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK) {
+        for (std::size_t i = 0; i < batch.size(); ++i) {
+            sqlite3_exec(db_, "SAVEPOINT op", nullptr, nullptr, nullptr);
+            try {
+                results[i] = batch[i].apply(*txn_);
+            } catch (const std::exception& e) {
+                results[i] = error{errc::internal, std::string("write failed: ") + e.what(), {}};
+            }
+            if (results[i]) sqlite3_exec(db_, "ROLLBACK TO op", nullptr, nullptr, nullptr);
+            sqlite3_exec(db_, "RELEASE op", nullptr, nullptr, nullptr);
+        }
+        committed = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
+        if (!committed) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+    healthy_.store(committed, std::memory_order_relaxed);
+    if (committed) {
+        commits_.fetch_add(1);
+        committed_ops_.fetch_add(batch.size());
+    }
+    std::optional<error> failure;
+    if (!committed) failure = storage_error(db_, "commit");
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        std::optional<error> outcome = committed ? results[i] : failure;
+        try {
+            if (batch[i].done) batch[i].done(outcome);
+        } catch (...) {  // a completion must never take the writer down
+        }
+    }
+}
+
+void sqlite_store::maintenance() {
+    // Probe: the database answers a read; purge expired idempotency records.
+    statement probe(db_, "SELECT value FROM meta WHERE key = 'schema_version'");
+    bool ok = probe.step() == SQLITE_ROW;
+    statement purge(db_, "DELETE FROM idempotency WHERE created_at < ?1");
+    purge.bind(1, txn_->now_s() - settings_.idempotency_ttl.count());
+    ok = (purge.step() == SQLITE_DONE) && ok;
+    healthy_.store(ok, std::memory_order_relaxed);
+}
+
+} // namespace agent

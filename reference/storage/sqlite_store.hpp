@@ -1,0 +1,69 @@
+#pragma once
+// SQLite implementation of agent::store: WAL journal, configurable synchronous level, one
+// writer thread that groups queued writes into one transaction per commit.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "reference/interfaces/clock.hpp"
+#include "reference/interfaces/store.hpp"
+
+struct sqlite3;
+
+namespace agent {
+
+/// How to open the database.
+struct sqlite_settings {
+    std::string path;                                  ///< database file
+    std::string synchronous = "FULL";                  ///< OFF | NORMAL | FULL | EXTRA
+    std::size_t batch_max = 512;                       ///< most operations per commit
+    std::chrono::seconds idempotency_ttl{86400};
+    std::chrono::milliseconds maintenance_interval{5000};  ///< probe + purge when idle
+};
+
+/// The SQLite store. Construction opens (or creates) the database and starts the writer;
+/// it throws std::runtime_error with SQLite's message when it cannot. Thread-safe.
+class sqlite_store final : public store {
+public:
+    sqlite_store(sqlite_settings settings, const clock& clk);
+    ~sqlite_store() override;
+    sqlite_store(const sqlite_store&) = delete;
+    sqlite_store& operator=(const sqlite_store&) = delete;
+
+    std::vector<models::agent> load_agents() override;
+    std::optional<error> submit(write_op op) override;
+    [[nodiscard]] bool healthy() const override { return healthy_.load(std::memory_order_relaxed); }
+    void stop() override;
+
+    /// Number of commits so far and operations they carried (group-commit statistics).
+    [[nodiscard]] std::uint64_t commits() const noexcept { return commits_.load(); }
+    [[nodiscard]] std::uint64_t committed_ops() const noexcept { return committed_ops_.load(); }
+
+private:
+    class txn;
+    void run_writer();
+    void run_batch(std::deque<write_op>& batch);
+    void maintenance();
+
+    sqlite_settings settings_;
+    const clock& clock_;
+    sqlite3* db_ = nullptr;
+    std::unique_ptr<txn> txn_;
+
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<write_op> queue_;
+    bool stopping_ = false;
+    std::atomic<bool> healthy_{true};
+    std::atomic<std::uint64_t> commits_{0};
+    std::atomic<std::uint64_t> committed_ops_{0};
+    std::thread writer_;
+};
+
+} // namespace agent
