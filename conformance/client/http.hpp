@@ -112,6 +112,9 @@ public:
     bool wait_closed(std::chrono::milliseconds wait, std::string* received = nullptr);
     /// Changes the per-operation timeout.
     void set_timeout(std::chrono::milliseconds timeout);
+    /// True when the last read ended because the peer closed (or reset) the connection
+    /// before any byte of a response arrived — a stale kept-alive connection.
+    [[nodiscard]] bool closed_before_response() const noexcept;
 
 private:
     struct impl;

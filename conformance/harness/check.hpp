@@ -43,9 +43,9 @@ struct requirement {
 
 /// Thrown by context::fail and the expect helpers: the check failed.
 struct check_failed : std::runtime_error {
-    check_failed(std::string message, std::string expected, std::string actual)
-        : std::runtime_error(std::move(message)), expected(std::move(expected)),
-          actual(std::move(actual)) {}
+    check_failed(std::string message, std::string expected_value, std::string actual_value)
+        : std::runtime_error(std::move(message)), expected(std::move(expected_value)),
+          actual(std::move(actual_value)) {}
     std::string expected;
     std::string actual;
 };

@@ -1,0 +1,110 @@
+#pragma once
+// What a run produces: per-check results with their evidence, per-requirement statuses,
+// totals. Plain data, written by the runner and read by the report writers.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "conformance/client/http.hpp"
+#include "conformance/harness/catalogue.hpp"
+#include "conformance/harness/check.hpp"
+
+namespace agentcheck {
+
+/// One recorded HTTP exchange (request redacted, bodies truncated).
+struct exchange {
+    client::request request;                 ///< Authorization redacted, body truncated
+    std::optional<client::response> response; ///< none when nothing was received
+    std::chrono::microseconds duration{0};
+    std::string note;
+    std::string curl;                         ///< reproduction (token as $AGENTCHECK_TOKEN)
+};
+
+/// The outcome of one check (after retries).
+struct check_result {
+    std::string id;
+    std::string title;
+    layer lyr = layer::unit;
+    level lvl = level::must;                  ///< the strictest level among its requirements
+    std::vector<std::string> requirements;
+    std::vector<std::string> sections;
+    verdict outcome = verdict::skip;
+    std::chrono::microseconds duration{0};    ///< of the last attempt
+    int attempts = 0;
+    std::string message;                      ///< failure, error or skip reason
+    std::string expected;
+    std::string actual;
+    std::string error_kind;                   ///< for `error`: connect/read/write/timeout/closed/parse/exception
+    std::string curl;                         ///< reproduction of the last exchange
+    std::vector<exchange> exchanges;          ///< of the last attempt
+    std::vector<std::string> notes;
+};
+
+/// How a requirement came out of a run.
+enum class requirement_status { pass, flaky, fail, skip, not_checked, known_failure };
+/// "pass", "flaky", "fail", "skip", "not_checked", "known_failure".
+const char* to_string(requirement_status s) noexcept;
+
+/// One requirement's result.
+struct requirement_result {
+    requirement req;
+    bool planned = false;
+    requirement_status status = requirement_status::not_checked;
+    std::vector<std::string> checks;          ///< IDs of the checks that ran for it
+    std::string waiver;                       ///< known-failure reason when one applies
+};
+
+/// A known-failure entry that makes the run fail.
+struct waiver_problem {
+    std::string id;
+    std::string kind;                         ///< "stale" or "expired"
+    std::string message;
+};
+
+/// The run's options as reported (and needed to replay it).
+struct run_settings_record {
+    level lvl = level::must;
+    std::uint64_t seed = 0;
+    double timeout_scale = 1.0;
+    unsigned jobs = 1;
+    unsigned retries = 0;
+    std::vector<std::string> only;
+    std::vector<std::string> exclude;
+    std::vector<std::string> layers;
+    std::string known_failures_file;
+};
+
+/// Counts over a run.
+struct totals {
+    std::size_t checks = 0, pass = 0, fail = 0, error = 0, skip = 0, flaky = 0;
+    std::size_t requirements = 0, req_pass = 0, req_fail = 0, req_skip = 0, req_not_checked = 0,
+                req_known_failure = 0, req_flaky = 0;
+};
+
+/// Everything one run produced.
+struct run_report {
+    std::string tool_version;
+    std::string run_id;
+    std::string target;
+    nlohmann::json discovery = nlohmann::json::object();
+    run_settings_record settings;
+    std::chrono::system_clock::time_point started_at{};
+    std::chrono::microseconds duration{0};
+    std::vector<section> sections;
+    std::vector<check_result> checks;
+    std::vector<requirement_result> requirements; ///< those within the level, catalogue order
+    std::vector<waiver_problem> waiver_problems;
+    totals counts;
+    bool passed = true;
+    int exit_code = 0;
+};
+
+/// Counts checks and requirements.
+totals count(const std::vector<check_result>& checks, const std::vector<requirement_result>& reqs);
+
+} // namespace agentcheck

@@ -1,0 +1,225 @@
+#include "conformance/harness/run_context.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+
+#include "conformance/client/jwt.hpp"
+#include "conformance/harness/text.hpp"
+
+namespace agentcheck {
+
+namespace {
+
+constexpr int status_created = 201;
+constexpr int status_no_content = 204;
+constexpr int status_not_found = 404;
+constexpr std::size_t name_suffix_hex = 8;
+constexpr std::uint32_t name_suffix_mask = 0xffffffffU;
+constexpr std::string_view name_prefix = "ac-";
+/// Time the cleanup of fixtures may take after the check's own deadline.
+constexpr std::chrono::milliseconds cleanup_grace{5000};
+/// How much of a body a fixture failure quotes.
+constexpr std::size_t fixture_body_excerpt = 512;
+
+std::string sanitize_hint(std::string_view hint) {
+    std::string out;
+    for (char ch : hint) {
+        const auto c = static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(ch)));
+        out.push_back(std::isalnum(c) != 0 && c < 0x80 ? static_cast<char>(c) : '-');
+    }
+    while (!out.empty() && out.back() == '-') out.pop_back();
+    return out.empty() ? std::string("agent") : out;
+}
+
+} // namespace
+
+exchange make_exchange(const client::target_url& target, const client::request& req,
+                       const client::response* resp, std::string note) {
+    exchange ex;
+    if (req.body.size() <= curl_body_bytes) {
+        ex.curl = client::to_curl(target, req);
+    } else {
+        auto shortened = req;
+        shortened.body = req.body.substr(0, curl_body_bytes);
+        ex.curl = client::to_curl(target, shortened) + "  # body cut from " +
+                  std::to_string(req.body.size()) + " bytes";
+    }
+    ex.request = client::redacted(req);
+    ex.request.body = text::truncate(ex.request.body, recorded_body_bytes);
+    if (resp != nullptr) {
+        ex.response = *resp;
+        ex.response->body = text::truncate(resp->body, recorded_body_bytes);
+        ex.duration = resp->elapsed;
+    }
+    ex.note = std::move(note);
+    return ex;
+}
+
+run_context::run_context(const run_environment& env, const check& c,
+                         std::chrono::steady_clock::time_point deadline)
+    : env_(env), check_(c), deadline_(deadline), http_(env.target, env.request_timeout),
+      rng_(env.seed ^ text::fnv1a(c.id)),
+      names_(std::random_device{}() ^ text::fnv1a(c.id)) {}
+
+run_context::~run_context() = default;
+
+const client::target_url& run_context::target() const { return env_.target; }
+
+const nlohmann::json& run_context::discovery() const { return env_.discovery; }
+
+bool run_context::has_feature(std::string_view name) const {
+    const auto it = env_.discovery.find("features");
+    if (it == env_.discovery.end() || !it->is_array()) return false;
+    return std::any_of(it->begin(), it->end(),
+                       [&](const nlohmann::json& f) { return f.is_string() && f.get<std::string>() == name; });
+}
+
+long long run_context::limit(std::string_view name, long long fallback) const {
+    const auto limits = env_.discovery.find("limits");
+    if (limits == env_.discovery.end() || !limits->is_object()) return fallback;
+    const auto it = limits->find(std::string(name));
+    if (it == limits->end() || !it->is_number_integer()) return fallback;
+    return it->get<long long>();
+}
+
+void run_context::check_deadline() const {
+    if (std::chrono::steady_clock::now() >= deadline_) {
+        throw client::transport_exception(client::transport_error::timeout,
+                                          "check " + check_.id + " ran past its time limit");
+    }
+}
+
+void run_context::keep(exchange ex) {
+    exchanges_.push_back(std::move(ex));
+    if (exchanges_.size() > recorded_exchanges_max) {
+        exchanges_.pop_front();
+        ++dropped_;
+    }
+}
+
+client::response run_context::send(const client::request& req) {
+    check_deadline();
+    try {
+        auto resp = http_.send(req);
+        keep(make_exchange(env_.target, req, &resp, {}));
+        return resp;
+    } catch (const client::transport_exception& e) {
+        keep(make_exchange(env_.target, req, nullptr,
+                           std::string("no response: ") + client::to_string(e.kind()) + ": " + e.what()));
+        throw;
+    }
+}
+
+client::connection run_context::open_connection() {
+    check_deadline();
+    return client::connection(env_.target, env_.request_timeout);
+}
+
+void run_context::record(const client::request& req, const client::response* resp, std::string note) {
+    keep(make_exchange(env_.target, req, resp, std::move(note)));
+}
+
+void run_context::note(std::string text) { notes_.push_back(std::move(text)); }
+
+std::string run_context::token(std::string_view identity) { return env_.identities.token(identity); }
+
+std::string run_context::subject(std::string_view identity) {
+    return env_.identities.claims(identity).at("sub").get<std::string>();
+}
+
+nlohmann::json run_context::claims(std::string_view identity) {
+    return env_.identities.claims(identity);
+}
+
+std::string run_context::mint(const nlohmann::json& claims, const nlohmann::json& header) {
+    const bool default_header = header.is_null() || (header.is_object() && header.empty());
+    return client::mint(default_header ? nlohmann::json{{"alg", "HS256"}, {"typ", "JWT"}} : header,
+                        claims, env_.secret);
+}
+
+const std::string& run_context::hs256_secret() const { return env_.secret; }
+
+long long run_context::now_s() const {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string run_context::unique_name(std::string_view hint) {
+    std::array<char, name_suffix_hex + 1> suffix{};
+    std::snprintf(suffix.data(), suffix.size(), "%08x",
+                  static_cast<unsigned>(names_() & name_suffix_mask));
+    const std::size_t room = agent_name_max - name_prefix.size() - 1 - name_suffix_hex;
+    std::string h = sanitize_hint(hint).substr(0, room);
+    while (!h.empty() && h.back() == '-') h.pop_back();
+    return std::string(name_prefix) + (h.empty() ? "agent" : h) + "-" + suffix.data();
+}
+
+nlohmann::json run_context::agent_body(const nlohmann::json& overrides) {
+    nlohmann::json body = {
+        {"name", unique_name("agent")},
+        {"version", "1.0.0"},
+        {"capabilities", {{{"name", "echo"}, {"version", "1.0.0"}, {"description", "Echoes its input"}}}},
+        {"metadata", {{"origin", "agentcheck"}}}};
+    if (overrides.is_object()) body.merge_patch(overrides);
+    return body;
+}
+
+nlohmann::json run_context::create_agent(std::string_view identity, const nlohmann::json& overrides) {
+    client::request req("POST", "/agents");
+    req.bearer(token(identity)).json(agent_body(overrides));
+    const auto resp = send(req);
+    if (resp.status != status_created) {
+        fail("could not create a fixture agent as " + std::string(identity), "201",
+             std::to_string(resp.status) + " " + text::truncate(resp.body, fixture_body_excerpt));
+    }
+    auto body = resp.json();
+    if (!body || !body->is_object() || !body->contains("id") || !(*body)["id"].is_string()) {
+        fail("the created agent is not a JSON object with a string \"id\"", "{\"id\": \"...\", ...}",
+             text::truncate(resp.body, fixture_body_excerpt));
+    }
+    created_.push_back((*body)["id"].get<std::string>());
+    return *body;
+}
+
+void run_context::cleanup() {
+    if (created_.empty()) return;
+    const auto ids = std::move(created_);
+    created_.clear();
+    try {
+        client::http_client admin(env_.target, std::min(env_.request_timeout, cleanup_grace));
+        for (const auto& id : ids) {
+            client::request req("DELETE", "/agents/" + id);
+            req.bearer(env_.identities.token("admin"));
+            const auto resp = admin.send(req);
+            if (resp.status != status_no_content && resp.status != status_not_found) {
+                notes_.push_back("cleanup: DELETE /agents/" + id + " answered " +
+                                 std::to_string(resp.status));
+            }
+        }
+    } catch (const std::exception& e) {
+        notes_.push_back(std::string("cleanup failed: ") + e.what());
+    }
+}
+
+std::vector<exchange> run_context::exchanges() const { return {exchanges_.begin(), exchanges_.end()}; }
+
+std::string run_context::last_curl() const { return exchanges_.empty() ? std::string() : exchanges_.back().curl; }
+
+std::mt19937_64& run_context::rng() { return rng_; }
+
+std::chrono::milliseconds run_context::scaled(std::chrono::milliseconds d) const {
+    return std::chrono::milliseconds(
+        static_cast<long long>(std::llround(static_cast<double>(d.count()) * env_.timeout_scale)));
+}
+
+void run_context::fail(std::string message, std::string expected, std::string actual) {
+    throw check_failed(std::move(message), std::move(expected), std::move(actual));
+}
+
+void run_context::skip(std::string reason) { throw check_skipped(std::move(reason)); }
+
+} // namespace agentcheck

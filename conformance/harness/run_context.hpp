@@ -1,0 +1,102 @@
+#pragma once
+// The context a check runs in: the target, its discovery document, the identities, a
+// kept-alive connection, fixtures it cleans up, and the evidence it records.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "conformance/harness/check.hpp"
+#include "conformance/harness/identities.hpp"
+#include "conformance/harness/results.hpp"
+
+namespace agentcheck {
+
+/// Largest body (request or response) kept in a recorded exchange.
+inline constexpr std::size_t recorded_body_bytes = 4096;
+/// How many exchanges a check keeps (the most recent ones).
+inline constexpr std::size_t recorded_exchanges_max = 64;
+/// Largest request body a curl reproduction carries in full.
+inline constexpr std::size_t curl_body_bytes = 16384;
+/// Longest agent name the protocol allows.
+inline constexpr std::size_t agent_name_max = 64;
+
+/// What every check of a run shares. Read-only while checks run; thread-safe to read.
+struct run_environment {
+    client::target_url target;
+    nlohmann::json discovery = nlohmann::json::object();
+    identity_set identities;
+    std::string secret;
+    std::uint64_t seed = 0;
+    double timeout_scale = 1.0;
+    std::chrono::milliseconds request_timeout{10000};
+};
+
+/// Records an exchange: request redacted, bodies truncated, curl reproduction attached.
+exchange make_exchange(const client::target_url& target, const client::request& req,
+                       const client::response* resp, std::string note);
+
+/// The context implementation used by the runner. One per check attempt; not thread-safe.
+class run_context final : public context {
+public:
+    /// `deadline`: after it, send() and open_connection() throw transport_exception(timeout).
+    run_context(const run_environment& env, const check& c,
+                std::chrono::steady_clock::time_point deadline);
+    ~run_context() override;
+    run_context(const run_context&) = delete;
+    run_context& operator=(const run_context&) = delete;
+
+    [[nodiscard]] const client::target_url& target() const override;
+    [[nodiscard]] const nlohmann::json& discovery() const override;
+    [[nodiscard]] bool has_feature(std::string_view name) const override;
+    [[nodiscard]] long long limit(std::string_view name, long long fallback) const override;
+    client::response send(const client::request& req) override;
+    client::connection open_connection() override;
+    void record(const client::request& req, const client::response* resp, std::string note) override;
+    void note(std::string text) override;
+    std::string token(std::string_view identity) override;
+    std::string subject(std::string_view identity) override;
+    nlohmann::json claims(std::string_view identity) override;
+    std::string mint(const nlohmann::json& claims, const nlohmann::json& header) override;
+    [[nodiscard]] const std::string& hs256_secret() const override;
+    [[nodiscard]] long long now_s() const override;
+    std::string unique_name(std::string_view hint) override;
+    nlohmann::json agent_body(const nlohmann::json& overrides) override;
+    nlohmann::json create_agent(std::string_view identity, const nlohmann::json& overrides) override;
+    std::mt19937_64& rng() override;
+    [[nodiscard]] std::chrono::milliseconds scaled(std::chrono::milliseconds d) const override;
+    [[noreturn]] void fail(std::string message, std::string expected, std::string actual) override;
+    [[noreturn]] void skip(std::string reason) override;
+
+    /// Deletes the agents create_agent made (as admin); problems become notes. Idempotent.
+    void cleanup();
+    /// The recorded exchanges, oldest first (at most recorded_exchanges_max).
+    [[nodiscard]] std::vector<exchange> exchanges() const;
+    /// How many exchanges were dropped to respect recorded_exchanges_max.
+    [[nodiscard]] std::size_t dropped_exchanges() const noexcept { return dropped_; }
+    /// The notes, in order.
+    [[nodiscard]] const std::vector<std::string>& notes() const noexcept { return notes_; }
+    /// The curl reproduction of the last exchange ("" when none).
+    [[nodiscard]] std::string last_curl() const;
+
+private:
+    void check_deadline() const;
+    void keep(exchange ex);
+
+    const run_environment& env_;
+    const check& check_;
+    std::chrono::steady_clock::time_point deadline_;
+    client::http_client http_;
+    std::mt19937_64 rng_;
+    std::mt19937_64 names_;
+    std::deque<exchange> exchanges_;
+    std::size_t dropped_ = 0;
+    std::vector<std::string> notes_;
+    std::vector<std::string> created_;
+};
+
+} // namespace agentcheck

@@ -1,0 +1,87 @@
+#pragma once
+// Runs the selected checks against a target: discovery, applicability, worker threads,
+// per-check deadline, retries, verdicts, aggregation.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "conformance/harness/catalogue.hpp"
+#include "conformance/harness/check.hpp"
+#include "conformance/harness/known_failures.hpp"
+#include "conformance/harness/results.hpp"
+#include "conformance/harness/run_context.hpp"
+#include "conformance/harness/selection.hpp"
+
+namespace agentcheck {
+
+/// The protocol string a target's discovery document must carry.
+inline constexpr std::string_view protocol_name = "agent-service/1";
+/// Default time one HTTP operation may take (before --timeout-scale).
+inline constexpr std::chrono::milliseconds default_request_timeout{10000};
+/// Default time one check may take (before --timeout-scale).
+inline constexpr std::chrono::milliseconds default_check_timeout{60000};
+
+/// Options of a run.
+struct run_settings {
+    client::target_url target;
+    std::string secret;
+    selection sel;
+    std::uint64_t seed = 0;
+    double timeout_scale = 1.0;
+    unsigned jobs = 1;
+    unsigned retries = 0;
+    std::vector<known_failure> known_failures;
+    std::string known_failures_file;
+    std::chrono::milliseconds request_timeout = default_request_timeout; ///< before scaling
+    std::chrono::milliseconds check_timeout = default_check_timeout;     ///< before scaling
+    std::string run_id;  ///< "" → random 8 hex digits
+    std::string today;   ///< "YYYY-MM-DD" for waiver expiry; "" → today (UTC)
+};
+
+/// The outcome of fetching discovery: the document, or why the target is not an agent.
+struct discovery_outcome {
+    std::optional<nlohmann::json> document;
+    std::string error;
+};
+
+/// GET /.well-known/agent-service: a 200 JSON object with "protocol": "agent-service/1",
+/// else an error naming what was wrong. Never throws.
+discovery_outcome fetch_discovery(const client::target_url& target, std::chrono::milliseconds timeout);
+
+/// Progress callbacks; called from worker threads but never concurrently.
+class progress_listener {
+public:
+    virtual ~progress_listener() = default;
+    /// Before the first check: how many will run.
+    virtual void on_start(std::size_t total) = 0;
+    /// After each check (done counts finished checks, including this one).
+    virtual void on_check_done(const check_result& result, std::size_t done, std::size_t total) = 0;
+};
+
+/// True for checks that must not overlap others: lifecycle checks and checks of the
+/// rate_limit feature (which spend the shared identities' rate budget).
+bool runs_alone(const check& c, const catalogue& cat);
+
+/// The features a check needs that discovery does not declare; empty when it applies
+/// (a check applies when any of its requirements is core or of a declared feature).
+std::vector<std::string> missing_features(const check& c, const catalogue& cat,
+                                          const nlohmann::json& discovery);
+
+/// Runs one check (with retries) in `env`. Never throws.
+check_result execute_check(const check& c, const catalogue& cat, const run_environment& env,
+                           const run_settings& settings);
+
+/// Runs the selected checks and aggregates them into a finalized report.
+run_report run_checks(const catalogue& cat, const check_registry& registry,
+                      const run_settings& settings, const nlohmann::json& discovery,
+                      progress_listener* progress = nullptr);
+
+/// A random run ID (8 lowercase hex digits).
+std::string random_run_id();
+
+} // namespace agentcheck
