@@ -1,0 +1,110 @@
+#include "conformance/harness/report.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <stdexcept>
+
+#include "conformance/harness/aggregate.hpp"
+
+namespace agentcheck {
+
+void status_tally::add(requirement_status s) noexcept {
+    switch (s) {
+    case requirement_status::pass: ++pass; break;
+    case requirement_status::flaky: ++flaky; break;
+    case requirement_status::fail: ++fail; break;
+    case requirement_status::skip: ++skip; break;
+    case requirement_status::not_checked: ++not_checked; break;
+    case requirement_status::known_failure: ++known_failure; break;
+    }
+}
+
+std::size_t status_tally::total() const noexcept {
+    return pass + flaky + fail + skip + not_checked + known_failure;
+}
+
+status_tally tally_level(const run_report& report, level lvl) {
+    status_tally t;
+    for (const auto& r : report.requirements) {
+        if (r.req.lvl == lvl) t.add(r.status);
+    }
+    return t;
+}
+
+status_tally tally_section(const run_report& report, std::string_view section_id) {
+    status_tally t;
+    for (const auto& r : report.requirements) {
+        if (r.req.section == section_id) t.add(r.status);
+    }
+    return t;
+}
+
+std::vector<const requirement_result*> requirements_of(const check_result& c, const run_report& report) {
+    std::vector<const requirement_result*> out;
+    for (const auto& id : c.requirements) {
+        const auto it = std::find_if(report.requirements.begin(), report.requirements.end(),
+                                     [&](const requirement_result& r) { return r.req.id == id; });
+        if (it != report.requirements.end()) out.push_back(&*it);
+    }
+    return out;
+}
+
+bool is_waived(const check_result& c, const run_report& report) {
+    if (c.outcome != verdict::fail && c.outcome != verdict::error) return false;
+    const auto reqs = requirements_of(c, report);
+    return !reqs.empty() && std::all_of(reqs.begin(), reqs.end(), [](const requirement_result* r) {
+        return r->status == requirement_status::known_failure;
+    });
+}
+
+std::vector<const check_result*> failures(const run_report& report) {
+    std::vector<const check_result*> out;
+    for (const auto& c : report.checks) {
+        if ((c.outcome == verdict::fail || c.outcome == verdict::error) && !is_waived(c, report)) {
+            out.push_back(&c);
+        }
+    }
+    return out;
+}
+
+std::string verdict_line(const run_report& report) {
+    const auto& t = report.counts;
+    const std::size_t applicable = t.req_pass + t.req_flaky + t.req_fail + t.req_known_failure;
+    std::string line = report.passed ? "PASS" : "FAIL";
+    line += " — " + std::to_string(t.req_pass + t.req_flaky) + " of " + std::to_string(applicable) +
+            " applicable requirements pass (level " + to_string(report.settings.lvl) + " and stricter)";
+    if (t.req_fail > 0) line += ", " + std::to_string(t.req_fail) + " fail";
+    if (t.req_known_failure > 0) line += ", " + std::to_string(t.req_known_failure) + " known failures";
+    if (!report.waiver_problems.empty()) {
+        line += ", " + std::to_string(report.waiver_problems.size()) + " waiver problems";
+    }
+    return line;
+}
+
+std::vector<std::unique_ptr<report_writer>> all_report_writers() {
+    std::vector<std::unique_ptr<report_writer>> out;
+    out.push_back(make_json_writer());
+    out.push_back(make_junit_writer());
+    out.push_back(make_markdown_writer());
+    out.push_back(make_html_writer());
+    return out;
+}
+
+std::vector<std::filesystem::path> write_reports(const run_report& report,
+                                                 const std::filesystem::path& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) throw std::runtime_error("cannot create " + dir.string() + ": " + ec.message());
+    std::vector<std::filesystem::path> written;
+    for (const auto& writer : all_report_writers()) {
+        const auto path = dir / writer->file_name();
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        if (out) writer->write(report, out);
+        out.flush();
+        if (!out) throw std::runtime_error("cannot write " + path.string());
+        written.push_back(path);
+    }
+    return written;
+}
+
+} // namespace agentcheck
