@@ -34,6 +34,8 @@ struct config {
     std::string jwt_secret_file;
     std::string jwt_rs256_public_key_file;     ///< PEM; enables RS256
     std::string jwt_es256_public_key_file;     ///< PEM; enables ES256
+    std::string jwt_rs256_public_key_pem;      ///< contents of jwt_rs256_public_key_file
+    std::string jwt_es256_public_key_pem;      ///< contents of jwt_es256_public_key_file
     std::optional<std::string> jwt_issuer;
     std::optional<std::string> jwt_audience;
     std::chrono::seconds jwt_leeway{30};
