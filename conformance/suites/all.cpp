@@ -1,8 +1,16 @@
-// Placeholder until the suites land: registers no checks.
+// Registers every suite's checks, in protocol-section order.
+
 #include "conformance/harness/check.hpp"
+#include "conformance/suites/suites.hpp"
 
 namespace agentcheck {
 
-void register_all_suites(check_registry& /*registry*/) {}
+void register_all_suites(check_registry& registry) {
+    register_s00_shape(registry);
+    register_s01_discovery(registry);
+    register_s02_registry(registry);
+    register_s03_auth(registry);
+    register_s09_lifecycle(registry);
+}
 
 } // namespace agentcheck
