@@ -10,26 +10,46 @@ public:
 
     [[nodiscard]] std::string message(int value) const override {
         switch (static_cast<errc>(value)) {
-        case errc::ok: return "success";
-        case errc::bad_request: return "bad request";
-        case errc::unsupported_media_type: return "unsupported media type";
-        case errc::payload_too_large: return "payload too large";
-        case errc::header_too_large: return "request header fields too large";
-        case errc::request_timeout: return "request timeout";
-        case errc::validation_failed: return "validation failed";
-        case errc::not_found: return "not found";
-        case errc::method_not_allowed: return "method not allowed";
-        case errc::unauthenticated: return "authentication required";
-        case errc::invalid_token: return "invalid token";
-        case errc::insufficient_scope: return "insufficient scope";
-        case errc::forbidden: return "forbidden";
-        case errc::conflict: return "conflict";
-        case errc::precondition_required: return "precondition required";
-        case errc::precondition_failed: return "precondition failed";
-        case errc::idempotency_mismatch: return "idempotency key reused with a different request";
-        case errc::unavailable: return "service unavailable";
-        case errc::storage_failure: return "storage failure";
-        case errc::internal: return "internal error";
+        case errc::ok:
+            return "success";
+        case errc::bad_request:
+            return "bad request";
+        case errc::unsupported_media_type:
+            return "unsupported media type";
+        case errc::payload_too_large:
+            return "payload too large";
+        case errc::header_too_large:
+            return "request header fields too large";
+        case errc::request_timeout:
+            return "request timeout";
+        case errc::validation_failed:
+            return "validation failed";
+        case errc::not_found:
+            return "not found";
+        case errc::method_not_allowed:
+            return "method not allowed";
+        case errc::unauthenticated:
+            return "authentication required";
+        case errc::invalid_token:
+            return "invalid token";
+        case errc::insufficient_scope:
+            return "insufficient scope";
+        case errc::forbidden:
+            return "forbidden";
+        case errc::conflict:
+            return "conflict";
+        case errc::precondition_required:
+            return "precondition required";
+        case errc::precondition_failed:
+            return "precondition failed";
+        case errc::idempotency_mismatch:
+            return "idempotency key reused with a different request";
+        case errc::unavailable:
+            return "service unavailable";
+        case errc::storage_failure:
+            return "storage failure";
+        case errc::internal:
+            return "internal error";
         }
         return "unknown agent error " + std::to_string(value);
     }

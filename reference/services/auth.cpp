@@ -32,9 +32,9 @@ constexpr std::string_view alg_hs256 = "HS256";
 constexpr std::string_view alg_rs256 = "RS256";
 constexpr std::string_view alg_es256 = "ES256";
 constexpr std::size_t sha256_bytes = 32;
-constexpr std::size_t es256_scalar_bytes = 32;           // P-256 r and s (RFC 7518 §3.4)
+constexpr std::size_t es256_scalar_bytes = 32; // P-256 r and s (RFC 7518 §3.4)
 constexpr std::size_t es256_signature_bytes = 2 * es256_scalar_bytes;
-constexpr int min_rsa_bits = 2048;                        // RFC 7518 §3.3
+constexpr int min_rsa_bits = 2048; // RFC 7518 §3.3
 constexpr std::size_t group_name_buffer = 64;
 constexpr std::size_t jwt_segments = 3;
 
@@ -67,7 +67,9 @@ pkey_ptr parse_public_key(std::string_view pem, const char* what) {
     if (!bio) throw std::bad_alloc();
     pkey_ptr key(PEM_read_bio_PUBKEY(bio.get(), nullptr, nullptr, nullptr));
     ERR_clear_error();
-    if (!key) throw std::invalid_argument(std::string(what) + ": not a PEM public key (BEGIN PUBLIC KEY)");
+    if (!key)
+        throw std::invalid_argument(std::string(what) +
+                                    ": not a PEM public key (BEGIN PUBLIC KEY)");
     return key;
 }
 
@@ -115,9 +117,10 @@ bool verify_hs256(std::string_view secret, std::string_view signing_input, std::
 bool verify_with_key(EVP_PKEY* key, std::string_view signing_input, const unsigned char* sig,
                      std::size_t sig_len) {
     md_ctx_ptr ctx(EVP_MD_CTX_new());
-    const bool ok = ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
-                    EVP_DigestVerify(ctx.get(), sig, sig_len, bytes_of(signing_input),
-                                     signing_input.size()) == 1;
+    const bool ok =
+        ctx && EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) == 1 &&
+        EVP_DigestVerify(ctx.get(), sig, sig_len, bytes_of(signing_input), signing_input.size()) ==
+            1;
     ERR_clear_error();
     return ok;
 }
@@ -132,7 +135,7 @@ bool verify_es256(EVP_PKEY* key, std::string_view signing_input, std::string_vie
         ERR_clear_error();
         return false;
     }
-    r.release();   // now owned by ecdsa
+    r.release(); // now owned by ecdsa
     s.release();
     unsigned char* der_raw = nullptr;
     const int der_len = i2d_ECDSA_SIG(ecdsa.get(), &der_raw);
@@ -151,14 +154,20 @@ bool verify_es256(EVP_PKEY* key, std::string_view signing_input, std::string_vie
 std::optional<json> parse_object(std::string_view text) {
     std::vector<std::unordered_set<std::string>> keys_by_depth;
     bool duplicate = false;
-    const json::parser_callback_t track = [&](int /*depth*/, json::parse_event_t event, json& parsed) {
+    const json::parser_callback_t track = [&](int /*depth*/, json::parse_event_t event,
+                                              json& parsed) {
         switch (event) {
-        case json::parse_event_t::object_start: keys_by_depth.emplace_back(); break;
-        case json::parse_event_t::object_end: keys_by_depth.pop_back(); break;
+        case json::parse_event_t::object_start:
+            keys_by_depth.emplace_back();
+            break;
+        case json::parse_event_t::object_end:
+            keys_by_depth.pop_back();
+            break;
         case json::parse_event_t::key:
             if (!keys_by_depth.back().insert(parsed.get<std::string>()).second) duplicate = true;
             break;
-        default: break;
+        default:
+            break;
         }
         return true;
     };
@@ -191,7 +200,7 @@ role role_from_name(std::string_view name) noexcept {
 
 /// The three dot-separated parts of a compact JWS, decoded.
 struct jws_parts {
-    std::string_view signing_input;   ///< "header.payload" as sent
+    std::string_view signing_input; ///< "header.payload" as sent
     std::string header;
     std::string payload;
     std::string signature;
@@ -203,7 +212,7 @@ std::optional<jws_parts> split_jws(std::string_view token) {
     for (std::size_t i = 0; i < jwt_segments; ++i) {
         const std::size_t dot = token.find('.', start);
         const bool last = i + 1 == jwt_segments;
-        if (last != (dot == std::string_view::npos)) return std::nullopt;   // wrong number of dots
+        if (last != (dot == std::string_view::npos)) return std::nullopt; // wrong number of dots
         seg[i] = token.substr(start, last ? std::string_view::npos : dot - start);
         start = dot + 1;
     }
@@ -224,26 +233,40 @@ struct jwt_verifier::keys {
 
 const char* to_string(role r) noexcept {
     switch (r) {
-    case role::viewer: return "viewer";
-    case role::operator_: return "operator";
-    case role::admin: return "admin";
-    case role::none: break;
+    case role::viewer:
+        return "viewer";
+    case role::operator_:
+        return "operator";
+    case role::admin:
+        return "admin";
+    case role::none:
+        break;
     }
     return "none";
 }
 
 const char* to_string(token_error e) noexcept {
     switch (e) {
-    case token_error::missing: return "no bearer token";
-    case token_error::malformed: return "malformed token";
-    case token_error::too_long: return "token too long";
-    case token_error::alg_not_allowed: return "signing algorithm not allowed";
-    case token_error::bad_signature: return "bad signature";
-    case token_error::expired: return "token expired";
-    case token_error::not_yet_valid: return "token not yet valid";
-    case token_error::wrong_issuer: return "wrong issuer";
-    case token_error::wrong_audience: return "wrong audience";
-    case token_error::missing_claim: return "required claim missing";
+    case token_error::missing:
+        return "no bearer token";
+    case token_error::malformed:
+        return "malformed token";
+    case token_error::too_long:
+        return "token too long";
+    case token_error::alg_not_allowed:
+        return "signing algorithm not allowed";
+    case token_error::bad_signature:
+        return "bad signature";
+    case token_error::expired:
+        return "token expired";
+    case token_error::not_yet_valid:
+        return "token not yet valid";
+    case token_error::wrong_issuer:
+        return "wrong issuer";
+    case token_error::wrong_audience:
+        return "wrong audience";
+    case token_error::missing_claim:
+        return "required claim missing";
     }
     return "invalid token";
 }
@@ -252,10 +275,14 @@ jwt_verifier::jwt_verifier(auth_settings settings, const clock& clk)
     : settings_(std::move(settings)), clock_(clk), keys_(std::make_unique<keys>()) {
     if (settings_.hs256_secret.empty() && settings_.rs256_public_key_pem.empty() &&
         settings_.es256_public_key_pem.empty())
-        throw std::invalid_argument("no JWT key configured (HS256 secret, RS256 or ES256 public key)");
-    if (settings_.leeway.count() < 0) throw std::invalid_argument("JWT leeway must not be negative");
-    if (!settings_.rs256_public_key_pem.empty()) keys_->rsa = load_rsa_key(settings_.rs256_public_key_pem);
-    if (!settings_.es256_public_key_pem.empty()) keys_->ec = load_ec_key(settings_.es256_public_key_pem);
+        throw std::invalid_argument(
+            "no JWT key configured (HS256 secret, RS256 or ES256 public key)");
+    if (settings_.leeway.count() < 0)
+        throw std::invalid_argument("JWT leeway must not be negative");
+    if (!settings_.rs256_public_key_pem.empty())
+        keys_->rsa = load_rsa_key(settings_.rs256_public_key_pem);
+    if (!settings_.es256_public_key_pem.empty())
+        keys_->ec = load_ec_key(settings_.es256_public_key_pem);
 }
 
 jwt_verifier::~jwt_verifier() = default;
@@ -275,7 +302,8 @@ verify_result jwt_verifier::verify(std::string_view authorization) const {
     const std::string_view value = util::trim(authorization);
     if (value.empty()) return unexpected{token_error::missing};
     const std::size_t space = value.find(' ');
-    if (!util::iequals(value.substr(0, space), bearer_scheme)) return unexpected{token_error::missing};
+    if (!util::iequals(value.substr(0, space), bearer_scheme))
+        return unexpected{token_error::missing};
     if (space == std::string_view::npos) return unexpected{token_error::malformed};
     const std::string_view token = util::trim(value.substr(space + 1));
     if (token.size() > settings_.max_token_bytes) return unexpected{token_error::too_long};
@@ -303,7 +331,7 @@ verify_result jwt_verifier::verify(std::string_view authorization) const {
     } else if (alg == alg_es256 && keys_->ec) {
         valid = verify_es256(keys_->ec.get(), parts->signing_input, parts->signature);
     } else {
-        return unexpected{token_error::alg_not_allowed};   // "none" and friends land here
+        return unexpected{token_error::alg_not_allowed}; // "none" and friends land here
     }
     if (!valid) return unexpected{token_error::bad_signature};
 
@@ -318,7 +346,8 @@ verify_result jwt_verifier::verify(std::string_view authorization) const {
     std::optional<double> exp;
     std::optional<double> nbf;
     std::optional<double> iat;
-    for (auto [name, slot] : {std::pair{"exp", &exp}, std::pair{"nbf", &nbf}, std::pair{"iat", &iat}}) {
+    for (auto [name, slot] :
+         {std::pair{"exp", &exp}, std::pair{"nbf", &nbf}, std::pair{"iat", &iat}}) {
         const auto it = c.find(name);
         if (it == c.end()) continue;
         *slot = numeric_date(*it);
@@ -343,7 +372,8 @@ verify_result jwt_verifier::verify(std::string_view authorization) const {
     if (sub == c.end()) return unexpected{token_error::missing_claim};
 
     // --- issuer and audience
-    if (settings_.issuer && (iss == c.end() || iss->get_ref<const std::string&>() != *settings_.issuer))
+    if (settings_.issuer &&
+        (iss == c.end() || iss->get_ref<const std::string&>() != *settings_.issuer))
         return unexpected{token_error::wrong_issuer};
     if (settings_.audience) {
         bool found = false;

@@ -20,7 +20,8 @@ constexpr std::size_t byte_values = 256;
 /// Reverse lookup table: byte value -> 6-bit value, or -1.
 constexpr std::array<std::int8_t, byte_values> make_decode_table() {
     std::array<std::int8_t, byte_values> table{};
-    for (auto& v : table) v = invalid;
+    for (auto& v : table)
+        v = invalid;
     for (std::size_t i = 0; i < alphabet.size(); ++i)
         table[static_cast<unsigned char>(alphabet[i])] = static_cast<std::int8_t>(i);
     return table;
@@ -42,8 +43,7 @@ std::string base64url_encode(std::string_view bytes) {
             out.push_back(alphabet[(acc >> acc_bits) & six_bit_mask]);
         }
     }
-    if (acc_bits > 0)
-        out.push_back(alphabet[(acc << (bits_per_char - acc_bits)) & six_bit_mask]);
+    if (acc_bits > 0) out.push_back(alphabet[(acc << (bits_per_char - acc_bits)) & six_bit_mask]);
     return out;
 }
 

@@ -20,22 +20,26 @@ constexpr unsigned char ascii_max = 0x7F;
 constexpr unsigned char cont_min = 0x80;
 constexpr unsigned char cont_max = 0xBF;
 constexpr unsigned char cont_mask = 0xC0;
-constexpr unsigned char lead2_min = 0xC2;     // C0, C1 would be overlong
+constexpr unsigned char lead2_min = 0xC2; // C0, C1 would be overlong
 constexpr unsigned char lead2_max = 0xDF;
 constexpr unsigned char lead3_min = 0xE0;
-constexpr unsigned char lead3_e0 = 0xE0;      // second byte A0..BF (no overlong)
-constexpr unsigned char lead3_ed = 0xED;      // second byte 80..9F (no surrogates)
+constexpr unsigned char lead3_e0 = 0xE0; // second byte A0..BF (no overlong)
+constexpr unsigned char lead3_ed = 0xED; // second byte 80..9F (no surrogates)
 constexpr unsigned char lead3_max = 0xEF;
-constexpr unsigned char lead4_min = 0xF0;     // second byte 90..BF (no overlong)
-constexpr unsigned char lead4_f4 = 0xF4;      // second byte 80..8F (<= U+10FFFF)
+constexpr unsigned char lead4_min = 0xF0; // second byte 90..BF (no overlong)
+constexpr unsigned char lead4_f4 = 0xF4;  // second byte 80..8F (<= U+10FFFF)
 constexpr unsigned char e0_second_min = 0xA0;
 constexpr unsigned char ed_second_max = 0x9F;
 constexpr unsigned char f0_second_min = 0x90;
 constexpr unsigned char f4_second_max = 0x8F;
 
-char lower(char c) noexcept { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + case_bit) : c; }
+char lower(char c) noexcept {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + case_bit) : c;
+}
 
-bool is_blank(char c) noexcept { return c == ' ' || c == '\t'; }
+bool is_blank(char c) noexcept {
+    return c == ' ' || c == '\t';
+}
 
 int hex_value(char c) noexcept {
     constexpr int letter_offset = 10;
@@ -84,9 +88,9 @@ bool is_valid_utf8(std::string_view text) noexcept {
             if (b0 == lead4_min) second_min = f0_second_min;
             if (b0 == lead4_f4) second_max = f4_second_max;
         } else {
-            return false;   // stray continuation byte, C0/C1, F5..FF
+            return false; // stray continuation byte, C0/C1, F5..FF
         }
-        if (text.size() - i < len) return false;   // truncated sequence
+        if (text.size() - i < len) return false; // truncated sequence
         const unsigned char b1 = byte(i + 1);
         if (b1 < second_min || b1 > second_max) return false;
         for (std::size_t k = 2; k < len; ++k)
@@ -97,8 +101,10 @@ bool is_valid_utf8(std::string_view text) noexcept {
 }
 
 std::string_view trim(std::string_view text) noexcept {
-    while (!text.empty() && is_blank(text.front())) text.remove_prefix(1);
-    while (!text.empty() && is_blank(text.back())) text.remove_suffix(1);
+    while (!text.empty() && is_blank(text.front()))
+        text.remove_prefix(1);
+    while (!text.empty() && is_blank(text.back()))
+        text.remove_suffix(1);
     return text;
 }
 
@@ -115,7 +121,7 @@ std::string sha256_hex(std::string_view bytes) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
     unsigned int md_len = 0;
     if (EVP_Digest(bytes.data(), bytes.size(), md.data(), &md_len, EVP_sha256(), nullptr) != 1)
-        throw std::bad_alloc();   // the only way EVP_Digest can fail for SHA-256
+        throw std::bad_alloc(); // the only way EVP_Digest can fail for SHA-256
     std::string out;
     out.reserve(static_cast<std::size_t>(md_len) * 2);
     for (unsigned int i = 0; i < md_len; ++i) {

@@ -8,19 +8,20 @@ namespace {
 
 using namespace std::chrono;
 
-constexpr int nanos_digits = 9;          // system_clock resolution we keep from a fraction
+constexpr int nanos_digits = 9; // system_clock resolution we keep from a fraction
 constexpr int decimal_base = 10;
 constexpr unsigned max_month = 12;
 constexpr long max_hour = 23;
 constexpr long max_minute = 59;
-constexpr long max_second = 59;          // leap second "60" is refused: std::chrono has no slot
+constexpr long max_second = 59; // leap second "60" is refused: std::chrono has no slot
 constexpr std::size_t rfc3339_buffer = 32;
 constexpr std::size_t http_date_buffer = 40;
 
 constexpr std::size_t days_per_week = 7;
-constexpr std::array<const char*, days_per_week> weekday_names{"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-constexpr std::array<const char*, max_month> month_names{
-    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+constexpr std::array<const char*, days_per_week> weekday_names{"Sun", "Mon", "Tue", "Wed",
+                                                               "Thu", "Fri", "Sat"};
+constexpr std::array<const char*, max_month> month_names{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
 /// The calendar fields of a UTC instant, at millisecond resolution.
 struct utc_fields {
@@ -34,7 +35,9 @@ utc_fields split(system_clock::time_point t) {
     return {year_month_day{day}, hh_mm_ss<milliseconds>{ms - day}};
 }
 
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
+bool is_digit(char c) noexcept {
+    return c >= '0' && c <= '9';
+}
 
 /// A tiny cursor over the input for the fixed-width RFC 3339 grammar.
 class cursor {
@@ -106,22 +109,26 @@ std::optional<system_clock::time_point> parse_rfc3339(std::string_view text) {
         long long ns = 0;
         int kept = 0;
         while (is_digit(in.peek())) {
-            if (kept < nanos_digits) {   // digits beyond nanoseconds are truncated
+            if (kept < nanos_digits) { // digits beyond nanoseconds are truncated
                 ns = ns * decimal_base + (in.peek() - '0');
                 ++kept;
             }
             in.skip();
         }
-        for (; kept < nanos_digits; ++kept) ns *= decimal_base;
+        for (; kept < nanos_digits; ++kept)
+            ns *= decimal_base;
         fraction = nanoseconds{ns};
     }
 
     minutes offset{0};
     if (!(in.accept('Z') || in.accept('z'))) {
         int sign = 0;
-        if (in.accept('+')) sign = 1;
-        else if (in.accept('-')) sign = -1;
-        else return std::nullopt;
+        if (in.accept('+'))
+            sign = 1;
+        else if (in.accept('-'))
+            sign = -1;
+        else
+            return std::nullopt;
         const auto oh = in.digits(two);
         if (!oh || !in.accept(':')) return std::nullopt;
         const auto om = in.digits(two);

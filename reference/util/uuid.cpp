@@ -60,7 +60,7 @@ std::string uuid_v4(std::uint64_t hi, std::uint64_t lo) {
     out.reserve(uuid_length);
     append_hex(out, hi, {hi_dash_1, hi_dash_2}); // xxxxxxxx-xxxx-4xxx
     out.push_back('-');
-    append_hex(out, lo, {lo_dash});              // yxxx-xxxxxxxxxxxx
+    append_hex(out, lo, {lo_dash}); // yxxx-xxxxxxxxxxxx
     return out;
 }
 

@@ -8,7 +8,9 @@ namespace {
 
 using agent::errc;
 
-TEST(errors, category_is_named_agent) { EXPECT_STREQ(agent::agent_category().name(), "agent"); }
+TEST(errors, category_is_named_agent) {
+    EXPECT_STREQ(agent::agent_category().name(), "agent");
+}
 
 TEST(errors, category_is_a_singleton) {
     EXPECT_EQ(&agent::agent_category(), &agent::make_error_code(errc::conflict).category());

@@ -49,7 +49,9 @@ struct ossl_free {
 };
 using pkey_ptr = std::unique_ptr<EVP_PKEY, ossl_free>;
 
-const unsigned char* u8(std::string_view s) { return reinterpret_cast<const unsigned char*>(s.data()); }
+const unsigned char* u8(std::string_view s) {
+    return reinterpret_cast<const unsigned char*>(s.data());
+}
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
     unsigned char mac[EVP_MAX_MD_SIZE];
@@ -64,8 +66,9 @@ std::string digest_sign(EVP_PKEY* key, std::string_view data) {
     std::size_t len = 0;
     EXPECT_EQ(EVP_DigestSign(ctx.get(), nullptr, &len, u8(data), data.size()), 1);
     std::string sig(len, '\0');
-    EXPECT_EQ(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, u8(data),
-                             data.size()), 1);
+    EXPECT_EQ(EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
+                             u8(data), data.size()),
+              1);
     sig.resize(len);
     return sig;
 }
@@ -74,7 +77,8 @@ std::string digest_sign(EVP_PKEY* key, std::string_view data) {
 std::string es256_sign(EVP_PKEY* key, std::string_view data) {
     const std::string der = digest_sign(key, data);
     const auto* p = u8(der);
-    std::unique_ptr<ECDSA_SIG, ossl_free> sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
+    std::unique_ptr<ECDSA_SIG, ossl_free> sig(
+        d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
     EXPECT_TRUE(sig);
     const BIGNUM* r = nullptr;
     const BIGNUM* s = nullptr;
@@ -93,15 +97,20 @@ std::string public_pem(EVP_PKEY* key) {
     return {data, static_cast<std::size_t>(len)};
 }
 
-pkey_ptr rsa_key(unsigned bits = 2048) { return pkey_ptr(EVP_RSA_gen(bits)); }
-pkey_ptr ec_key(const char* curve = "P-256") { return pkey_ptr(EVP_EC_gen(curve)); }
+pkey_ptr rsa_key(unsigned bits = 2048) {
+    return pkey_ptr(EVP_RSA_gen(bits));
+}
+pkey_ptr ec_key(const char* curve = "P-256") {
+    return pkey_ptr(EVP_EC_gen(curve));
+}
 
 /// Builds a public key from its JWK parameters (RFC 7518 §6.2 / §6.3).
 pkey_ptr key_from_params(const char* type, const std::function<void(OSSL_PARAM_BLD*)>& fill) {
     std::unique_ptr<OSSL_PARAM_BLD, ossl_free> bld(OSSL_PARAM_BLD_new());
     fill(bld.get());
     std::unique_ptr<OSSL_PARAM, ossl_free> params(OSSL_PARAM_BLD_to_param(bld.get()));
-    std::unique_ptr<EVP_PKEY_CTX, ossl_free> ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+    std::unique_ptr<EVP_PKEY_CTX, ossl_free> ctx(
+        EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
     EVP_PKEY* key = nullptr;
     EXPECT_EQ(EVP_PKEY_fromdata_init(ctx.get()), 1);
     EXPECT_EQ(EVP_PKEY_fromdata(ctx.get(), &key, EVP_PKEY_PUBLIC_KEY, params.get()), 1);
@@ -120,7 +129,8 @@ pkey_ptr rsa_public_from_jwk(std::string_view n_b64, std::string_view e_b64) {
 }
 
 pkey_ptr ec_public_from_jwk(std::string_view x_b64, std::string_view y_b64) {
-    const std::string point = std::string(1, '\x04') + *base64url_decode(x_b64) + *base64url_decode(y_b64);
+    const std::string point =
+        std::string(1, '\x04') + *base64url_decode(x_b64) + *base64url_decode(y_b64);
     return key_from_params("EC", [&](OSSL_PARAM_BLD* b) {
         OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME, "P-256", 0);
         OSSL_PARAM_BLD_push_octet_string(b, OSSL_PKEY_PARAM_PUB_KEY, point.data(), point.size());
@@ -146,18 +156,41 @@ signer es256_signer(EVP_PKEY* key) {
     return [key](std::string_view in) { return es256_sign(key, in); };
 }
 
-std::string bearer(const std::string& token) { return "Bearer " + token; }
+std::string bearer(const std::string& token) {
+    return "Bearer " + token;
+}
 
 /// Builds auth_settings fluently (designated initializers trip -Wmissing-field-initializers).
 class settings {
 public:
-    settings& hs(std::string v) { s_.hs256_secret = std::move(v); return *this; }
-    settings& rs(std::string v) { s_.rs256_public_key_pem = std::move(v); return *this; }
-    settings& es(std::string v) { s_.es256_public_key_pem = std::move(v); return *this; }
-    settings& iss(std::string v) { s_.issuer = std::move(v); return *this; }
-    settings& aud(std::string v) { s_.audience = std::move(v); return *this; }
-    settings& leeway(seconds v) { s_.leeway = v; return *this; }
-    settings& max_bytes(std::size_t v) { s_.max_token_bytes = v; return *this; }
+    settings& hs(std::string v) {
+        s_.hs256_secret = std::move(v);
+        return *this;
+    }
+    settings& rs(std::string v) {
+        s_.rs256_public_key_pem = std::move(v);
+        return *this;
+    }
+    settings& es(std::string v) {
+        s_.es256_public_key_pem = std::move(v);
+        return *this;
+    }
+    settings& iss(std::string v) {
+        s_.issuer = std::move(v);
+        return *this;
+    }
+    settings& aud(std::string v) {
+        s_.audience = std::move(v);
+        return *this;
+    }
+    settings& leeway(seconds v) {
+        s_.leeway = v;
+        return *this;
+    }
+    settings& max_bytes(std::size_t v) {
+        s_.max_token_bytes = v;
+        return *this;
+    }
     [[nodiscard]] auth_settings get() const { return s_; }
 
 private:
@@ -170,7 +203,9 @@ const std::string secret = "0123456789abcdef0123456789abcdef-test-secret";
 const system_clock::time_point t0{seconds{1'800'000'000}};
 constexpr long long t0_s = 1'800'000'000;
 
-json claims_ok() { return {{"sub", "alice"}, {"exp", t0_s + 3600}, {"roles", {"operator"}}}; }
+json claims_ok() {
+    return {{"sub", "alice"}, {"exp", t0_s + 3600}, {"roles", {"operator"}}};
+}
 const std::string hs_header = R"({"alg":"HS256","typ":"JWT"})";
 
 /// Keys are slow to generate; make them once.
@@ -210,10 +245,11 @@ protected:
 
 // ---- RFC 7515 Appendix A vectors ------------------------------------------------------
 
-// A.1-A.3 share this payload: {"iss":"joe",\r\n "exp":1300819380,\r\n "http://example.com/is_root":true}
-// It has no "sub", so once the signature and exp pass, the verifier says missing_claim.
-const std::string rfc_payload =
-    "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
+// A.1-A.3 share this payload: {"iss":"joe",\r\n "exp":1300819380,\r\n
+// "http://example.com/is_root":true} It has no "sub", so once the signature and exp pass, the
+// verifier says missing_claim.
+const std::string rfc_payload = "eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcG"
+                                "xlLmNvbS9pc19yb290Ijp0cnVlfQ";
 constexpr long long rfc_exp = 1300819380;
 
 const std::string a1_header = "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9";
@@ -222,15 +258,20 @@ const std::string a1_key_k =
     "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
 
 const std::string a2_header = "eyJhbGciOiJSUzI1NiJ9";
-const std::string a2_n =
-    "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-"
-    "yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-"
-    "KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_"
-    "h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ";
+const std::string a2_n = "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-"
+                         "4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-"
+                         "yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-"
+                         "bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-"
+                         "KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_"
+                         "I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_"
+                         "h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ";
 const std::string a2_signature =
-    "cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9"
-    "uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_"
-    "eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rq"
+    "cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_"
+    "O8W2Fp5jujGbds9"
+    "uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_"
+    "nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_"
+    "eSN9383LcOLn6_dO--xi12jzDwusC-"
+    "eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rq"
     "Vt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
 
 const std::string a3_header = "eyJhbGciOiJFUzI1NiJ9";
@@ -264,8 +305,9 @@ TEST_F(auth_test, rfc7515_a1_hs256_verifies_then_expires) {
     EXPECT_EQ(error_of(v, bearer(token)), token_error::expired);
     // And a changed signature is refused before any claim is looked at.
     clk.set(system_clock::time_point{seconds{rfc_exp - 60}});
-    EXPECT_EQ(error_of(v, bearer(a1_header + "." + rfc_payload + "." + flip_first_bit(a1_signature))),
-              token_error::bad_signature);
+    EXPECT_EQ(
+        error_of(v, bearer(a1_header + "." + rfc_payload + "." + flip_first_bit(a1_signature))),
+        token_error::bad_signature);
 }
 
 TEST_F(auth_test, rfc7515_a2_rs256_verifies_then_expires) {
@@ -275,8 +317,9 @@ TEST_F(auth_test, rfc7515_a2_rs256_verifies_then_expires) {
     VERIFIER(v, settings().rs(public_pem(key.get())));
     const std::string token = a2_header + "." + rfc_payload + "." + a2_signature;
     EXPECT_EQ(error_of(v, bearer(token)), token_error::missing_claim);
-    EXPECT_EQ(error_of(v, bearer(a2_header + "." + rfc_payload + "." + flip_first_bit(a2_signature))),
-              token_error::bad_signature);
+    EXPECT_EQ(
+        error_of(v, bearer(a2_header + "." + rfc_payload + "." + flip_first_bit(a2_signature))),
+        token_error::bad_signature);
     clk.set(system_clock::time_point{seconds{rfc_exp + 30}});
     EXPECT_EQ(error_of(v, bearer(token)), token_error::expired);
 }
@@ -288,8 +331,9 @@ TEST_F(auth_test, rfc7515_a3_es256_verifies_then_expires) {
     VERIFIER(v, settings().es(public_pem(key.get())));
     const std::string token = a3_header + "." + rfc_payload + "." + a3_signature;
     EXPECT_EQ(error_of(v, bearer(token)), token_error::missing_claim);
-    EXPECT_EQ(error_of(v, bearer(a3_header + "." + rfc_payload + "." + flip_first_bit(a3_signature))),
-              token_error::bad_signature);
+    EXPECT_EQ(
+        error_of(v, bearer(a3_header + "." + rfc_payload + "." + flip_first_bit(a3_signature))),
+        token_error::bad_signature);
     clk.set(system_clock::time_point{seconds{rfc_exp + 30}});
     EXPECT_EQ(error_of(v, bearer(token)), token_error::expired);
 }
@@ -307,10 +351,12 @@ TEST_F(auth_test, hs256_valid_token_gives_principal) {
 
 TEST_F(auth_test, rs256_and_es256_valid_tokens) {
     VERIFIER(v, settings().rs(keys().rsa_pem).es(keys().ec_pem));
-    const auto rs = v.verify(bearer(make_token(R"({"alg":"RS256"})", claims_ok().dump(), rs256_signer(keys().rsa.get()))));
+    const auto rs = v.verify(bearer(
+        make_token(R"({"alg":"RS256"})", claims_ok().dump(), rs256_signer(keys().rsa.get()))));
     ASSERT_TRUE(rs.has_value()) << agent::to_string(rs.error());
     EXPECT_EQ(rs->sub, "alice");
-    const auto es = v.verify(bearer(make_token(R"({"alg":"ES256"})", claims_ok().dump(), es256_signer(keys().ec.get()))));
+    const auto es = v.verify(bearer(
+        make_token(R"({"alg":"ES256"})", claims_ok().dump(), es256_signer(keys().ec.get()))));
     ASSERT_TRUE(es.has_value()) << agent::to_string(es.error());
     EXPECT_EQ(es->highest, role::operator_);
 }
@@ -324,8 +370,9 @@ TEST_F(auth_test, signature_from_another_key_is_refused) {
                                             es256_signer(keys().ec_other.get())))),
               token_error::bad_signature);
     const auto v2 = hs_verifier();
-    EXPECT_EQ(error_of(v2, bearer(make_token(hs_header, claims_ok().dump(), hs256_signer(secret + "x")))),
-              token_error::bad_signature);
+    EXPECT_EQ(
+        error_of(v2, bearer(make_token(hs_header, claims_ok().dump(), hs256_signer(secret + "x")))),
+        token_error::bad_signature);
 }
 
 TEST_F(auth_test, highest_role_of_recognised_names) {
@@ -370,7 +417,7 @@ TEST_F(auth_test, absent_header_or_other_scheme_is_missing) {
     EXPECT_EQ(error_of(v, "   "), token_error::missing);
     EXPECT_EQ(error_of(v, "Basic YWxhZGRpbjpvcGVuc2VzYW1l"), token_error::missing);
     EXPECT_EQ(error_of(v, "Token " + token), token_error::missing);
-    EXPECT_EQ(error_of(v, "Bearer" + token), token_error::missing);   // no separator
+    EXPECT_EQ(error_of(v, "Bearer" + token), token_error::missing); // no separator
     EXPECT_EQ(error_of(v, token), token_error::missing);
 }
 
@@ -379,7 +426,7 @@ TEST_F(auth_test, bearer_scheme_is_case_insensitive) {
     const std::string token = hs(claims_ok());
     for (const char* scheme : {"Bearer ", "bearer ", "BEARER ", "bEaReR "})
         EXPECT_TRUE(v.verify(scheme + token).has_value()) << scheme;
-    EXPECT_TRUE(v.verify("Bearer   " + token + "  ").has_value());   // 1*SP, surrounding OWS
+    EXPECT_TRUE(v.verify("Bearer   " + token + "  ").has_value()); // 1*SP, surrounding OWS
 }
 
 TEST_F(auth_test, bearer_without_exactly_one_token_is_malformed) {
@@ -418,7 +465,7 @@ TEST_F(auth_test, wrong_number_of_segments_is_malformed) {
     const auto v = hs_verifier();
     const std::string token = hs(claims_ok());
     const auto last_dot = token.rfind('.');
-    EXPECT_EQ(error_of(v, bearer(token.substr(0, last_dot))), token_error::malformed);   // two parts
+    EXPECT_EQ(error_of(v, bearer(token.substr(0, last_dot))), token_error::malformed); // two parts
     EXPECT_EQ(error_of(v, bearer(token + ".x")), token_error::malformed);
     EXPECT_EQ(error_of(v, bearer(token + ".")), token_error::malformed);
     EXPECT_EQ(error_of(v, bearer("..")), token_error::malformed);
@@ -442,11 +489,12 @@ TEST_F(auth_test, header_must_be_a_json_object_with_string_alg) {
     const auto v = hs_verifier();
     const auto sign = hs256_signer(secret);
     const std::string payload = claims_ok().dump();
-    for (const char* header : {"not json", "", "[\"HS256\"]", "\"HS256\"", "{}", R"({"typ":"JWT"})",
-                               R"({"alg":256})", R"({"alg":null})", R"({"alg":["HS256"]})",
-                               R"({"alg":"HS256"} trailing)", R"({"alg":"HS256","alg":"HS256"})",
-                               "{\"alg\":\"HS256\",\"x\":\"\xff\"}"})
-        EXPECT_EQ(error_of(v, bearer(make_token(header, payload, sign))), token_error::malformed) << header;
+    for (const char* header :
+         {"not json", "", "[\"HS256\"]", "\"HS256\"", "{}", R"({"typ":"JWT"})", R"({"alg":256})",
+          R"({"alg":null})", R"({"alg":["HS256"]})", R"({"alg":"HS256"} trailing)",
+          R"({"alg":"HS256","alg":"HS256"})", "{\"alg\":\"HS256\",\"x\":\"\xff\"}"})
+        EXPECT_EQ(error_of(v, bearer(make_token(header, payload, sign))), token_error::malformed)
+            << header;
 }
 
 TEST_F(auth_test, crit_header_is_refused) {
@@ -459,8 +507,9 @@ TEST_F(auth_test, crit_header_is_refused) {
 
 TEST_F(auth_test, other_header_members_are_ignored) {
     const auto v = hs_verifier();
-    EXPECT_TRUE(v.verify(bearer(hs(claims_ok(), R"({"alg":"HS256","typ":"JWT","kid":"k1","x":{"y":[1]}})")))
-                    .has_value());
+    EXPECT_TRUE(
+        v.verify(bearer(hs(claims_ok(), R"({"alg":"HS256","typ":"JWT","kid":"k1","x":{"y":[1]}})")))
+            .has_value());
 }
 
 TEST_F(auth_test, payload_must_be_a_json_object) {
@@ -469,15 +518,20 @@ TEST_F(auth_test, payload_must_be_a_json_object) {
     for (const char* payload : {"not json", "", "[]", "\"alice\"", "42", "null",
                                 R"({"sub":"alice","exp":1900000000,"sub":"bob"})",
                                 "{\"sub\":\"\xc3\",\"exp\":1900000000}"})
-        EXPECT_EQ(error_of(v, bearer(make_token(hs_header, payload, sign))), token_error::malformed) << payload;
+        EXPECT_EQ(error_of(v, bearer(make_token(hs_header, payload, sign))), token_error::malformed)
+            << payload;
 }
 
 TEST_F(auth_test, duplicate_names_are_refused_at_any_depth_but_not_across_objects) {
     const auto v = hs_verifier();
     const auto sign = hs256_signer(secret);
-    EXPECT_EQ(error_of(v, bearer(make_token(hs_header, R"({"sub":"a","exp":1900000000,"o":{"k":1,"k":2}})", sign))),
-              token_error::malformed);
-    EXPECT_TRUE(v.verify(bearer(make_token(hs_header, R"({"sub":"a","exp":1900000000,"o":{"sub":1},"p":{"sub":2}})", sign)))
+    EXPECT_EQ(
+        error_of(v, bearer(make_token(hs_header,
+                                      R"({"sub":"a","exp":1900000000,"o":{"k":1,"k":2}})", sign))),
+        token_error::malformed);
+    EXPECT_TRUE(v.verify(bearer(make_token(
+                             hs_header,
+                             R"({"sub":"a","exp":1900000000,"o":{"sub":1},"p":{"sub":2}})", sign)))
                     .has_value());
 }
 
@@ -488,24 +542,30 @@ TEST_F(auth_test, alg_none_in_every_spelling_is_refused) {
     for (const char* alg : {"none", "None", "NONE", "nOnE"}) {
         const std::string header = std::string(R"({"alg":")") + alg + R"(","typ":"JWT"})";
         // Unsigned, as "none" tokens are sent ...
-        EXPECT_EQ(error_of(v, bearer(make_token(header, claims_ok().dump(), [](std::string_view) { return std::string(); }))),
-                  token_error::alg_not_allowed) << alg;
+        EXPECT_EQ(error_of(v, bearer(make_token(header, claims_ok().dump(),
+                                                [](std::string_view) { return std::string(); }))),
+                  token_error::alg_not_allowed)
+            << alg;
         // ... and even with a valid HMAC under our own secret.
         EXPECT_EQ(error_of(v, bearer(make_token(header, claims_ok().dump(), hs256_signer(secret)))),
-                  token_error::alg_not_allowed) << alg;
+                  token_error::alg_not_allowed)
+            << alg;
     }
 }
 
 TEST_F(auth_test, algorithms_not_enabled_are_refused) {
     const auto v = hs_verifier();
-    for (const char* alg : {"HS384", "HS512", "hs256", "Hs256", "HS256 ", "RS256", "ES256", "PS256", "EdDSA", ""}) {
+    for (const char* alg :
+         {"HS384", "HS512", "hs256", "Hs256", "HS256 ", "RS256", "ES256", "PS256", "EdDSA", ""}) {
         const std::string header = std::string(R"({"alg":")") + alg + R"("})";
         EXPECT_EQ(error_of(v, bearer(make_token(header, claims_ok().dump(), hs256_signer(secret)))),
-                  token_error::alg_not_allowed) << alg;
+                  token_error::alg_not_allowed)
+            << alg;
     }
     VERIFIER(rs_only, settings().rs(keys().rsa_pem));
     EXPECT_EQ(error_of(rs_only, bearer(hs(claims_ok()))), token_error::alg_not_allowed);
-    EXPECT_EQ(error_of(rs_only, bearer(make_token(R"({"alg":"ES256"})", claims_ok().dump(), es256_signer(keys().ec.get())))),
+    EXPECT_EQ(error_of(rs_only, bearer(make_token(R"({"alg":"ES256"})", claims_ok().dump(),
+                                                  es256_signer(keys().ec.get())))),
               token_error::alg_not_allowed);
 }
 
@@ -530,9 +590,11 @@ TEST_F(auth_test, alg_confusion_hs256_signed_with_the_ec_public_pem) {
 
 TEST_F(auth_test, rs256_signature_is_not_accepted_as_es256_and_vice_versa) {
     VERIFIER(v, settings().rs(keys().rsa_pem).es(keys().ec_pem));
-    EXPECT_EQ(error_of(v, bearer(make_token(R"({"alg":"ES256"})", claims_ok().dump(), rs256_signer(keys().rsa.get())))),
+    EXPECT_EQ(error_of(v, bearer(make_token(R"({"alg":"ES256"})", claims_ok().dump(),
+                                            rs256_signer(keys().rsa.get())))),
               token_error::bad_signature);
-    EXPECT_EQ(error_of(v, bearer(make_token(R"({"alg":"RS256"})", claims_ok().dump(), es256_signer(keys().ec.get())))),
+    EXPECT_EQ(error_of(v, bearer(make_token(R"({"alg":"RS256"})", claims_ok().dump(),
+                                            es256_signer(keys().ec.get())))),
               token_error::bad_signature);
 }
 
@@ -541,10 +603,11 @@ TEST_F(auth_test, rs256_signature_is_not_accepted_as_es256_and_vice_versa) {
 TEST_F(auth_test, stripped_signature_is_refused) {
     VERIFIER(v, settings().hs(secret).rs(keys().rsa_pem).es(keys().ec_pem));
     const std::string payload = claims_ok().dump();
-    for (const auto& token : {hs(claims_ok()),
-                              make_token(R"({"alg":"RS256"})", payload, rs256_signer(keys().rsa.get())),
-                              make_token(R"({"alg":"ES256"})", payload, es256_signer(keys().ec.get()))}) {
-        const std::string stripped = token.substr(0, token.rfind('.') + 1);   // "a.b."
+    for (const auto& token :
+         {hs(claims_ok()),
+          make_token(R"({"alg":"RS256"})", payload, rs256_signer(keys().rsa.get())),
+          make_token(R"({"alg":"ES256"})", payload, es256_signer(keys().ec.get()))}) {
+        const std::string stripped = token.substr(0, token.rfind('.') + 1); // "a.b."
         EXPECT_EQ(error_of(v, bearer(stripped)), token_error::bad_signature) << stripped;
     }
 }
@@ -570,9 +633,12 @@ TEST_F(auth_test, tampered_payload_or_header_is_refused) {
 TEST_F(auth_test, hs256_truncated_or_extended_mac_is_refused) {
     const auto v = hs_verifier();
     const auto mac = hs256_signer(secret);
-    EXPECT_EQ(error_of(v, bearer(make_token(hs_header, claims_ok().dump(), [&](std::string_view in) { return mac(in).substr(0, 16); }))),
-              token_error::bad_signature);
-    EXPECT_EQ(error_of(v, bearer(make_token(hs_header, claims_ok().dump(), [&](std::string_view in) { return mac(in) + "x"; }))),
+    EXPECT_EQ(
+        error_of(v, bearer(make_token(hs_header, claims_ok().dump(),
+                                      [&](std::string_view in) { return mac(in).substr(0, 16); }))),
+        token_error::bad_signature);
+    EXPECT_EQ(error_of(v, bearer(make_token(hs_header, claims_ok().dump(),
+                                            [&](std::string_view in) { return mac(in) + "x"; }))),
               token_error::bad_signature);
 }
 
@@ -581,20 +647,29 @@ TEST_F(auth_test, es256_signature_must_be_64_raw_bytes) {
     const std::string header = R"({"alg":"ES256"})";
     const std::string payload = claims_ok().dump();
     // The DER form OpenSSL produces natively is not a JWS signature.
-    EXPECT_EQ(error_of(v, bearer(make_token(header, payload, [](std::string_view in) { return digest_sign(keys().ec.get(), in); }))),
+    EXPECT_EQ(error_of(v, bearer(make_token(header, payload,
+                                            [](std::string_view in) {
+                                                return digest_sign(keys().ec.get(), in);
+                                            }))),
               token_error::bad_signature);
     const auto good = es256_signer(keys().ec.get());
-    EXPECT_EQ(error_of(v, bearer(make_token(header, payload, [&](std::string_view in) { return good(in).substr(0, 63); }))),
+    EXPECT_EQ(error_of(v, bearer(make_token(
+                              header, payload,
+                              [&](std::string_view in) { return good(in).substr(0, 63); }))),
               token_error::bad_signature);
-    EXPECT_EQ(error_of(v, bearer(make_token(header, payload, [&](std::string_view in) { return good(in) + '\0'; }))),
+    EXPECT_EQ(error_of(v, bearer(make_token(header, payload,
+                                            [&](std::string_view in) { return good(in) + '\0'; }))),
               token_error::bad_signature);
-    EXPECT_EQ(error_of(v, bearer(make_token(header, payload, [&](std::string_view in) {
-                  const std::string rs = good(in);
-                  return rs.substr(32) + rs.substr(0, 32);   // s || r
-              }))),
+    EXPECT_EQ(error_of(v, bearer(make_token(header, payload,
+                                            [&](std::string_view in) {
+                                                const std::string rs = good(in);
+                                                return rs.substr(32) + rs.substr(0, 32); // s || r
+                                            }))),
               token_error::bad_signature);
-    EXPECT_EQ(error_of(v, bearer(make_token(header, payload, [](std::string_view) { return std::string(64, '\0'); }))),
-              token_error::bad_signature);
+    EXPECT_EQ(
+        error_of(v, bearer(make_token(header, payload,
+                                      [](std::string_view) { return std::string(64, '\0'); }))),
+        token_error::bad_signature);
     EXPECT_TRUE(v.verify(bearer(make_token(header, payload, good))).has_value());
 }
 
@@ -603,16 +678,31 @@ TEST_F(auth_test, es256_signature_must_be_64_raw_bytes) {
 TEST_F(auth_test, wrong_claim_types_are_malformed) {
     const auto v = hs_verifier();
     const std::vector<std::pair<std::string, json>> bad = {
-        {"exp", "1900000000"}, {"exp", true},       {"exp", nullptr},    {"exp", json::array({1})},
-        {"nbf", "0"},          {"nbf", false},      {"iat", "0"},        {"iat", json::object()},
-        {"sub", 42},           {"sub", ""},         {"sub", nullptr},    {"sub", json::array({"a"})},
-        {"roles", "admin"},    {"roles", json::array({1})}, {"roles", json::array({"admin", nullptr})},
-        {"roles", nullptr},    {"iss", 5},          {"aud", 5},          {"aud", json::array({"a", 1})},
+        {"exp", "1900000000"},
+        {"exp", true},
+        {"exp", nullptr},
+        {"exp", json::array({1})},
+        {"nbf", "0"},
+        {"nbf", false},
+        {"iat", "0"},
+        {"iat", json::object()},
+        {"sub", 42},
+        {"sub", ""},
+        {"sub", nullptr},
+        {"sub", json::array({"a"})},
+        {"roles", "admin"},
+        {"roles", json::array({1})},
+        {"roles", json::array({"admin", nullptr})},
+        {"roles", nullptr},
+        {"iss", 5},
+        {"aud", 5},
+        {"aud", json::array({"a", 1})},
     };
     for (const auto& [name, value] : bad) {
         json c = claims_ok();
         c[name] = value;
-        EXPECT_EQ(error_of(v, bearer(hs(c))), token_error::malformed) << name << "=" << value.dump();
+        EXPECT_EQ(error_of(v, bearer(hs(c))), token_error::malformed)
+            << name << "=" << value.dump();
     }
 }
 
@@ -627,18 +717,18 @@ TEST_F(auth_test, sub_and_exp_are_required) {
 }
 
 TEST_F(auth_test, exp_boundary_with_leeway) {
-    const auto v = hs_verifier();   // leeway 30 s
+    const auto v = hs_verifier(); // leeway 30 s
     const auto with_exp = [&](double exp) {
         json c = claims_ok();
         c["exp"] = exp;
         return bearer(hs(c));
     };
-    EXPECT_EQ(error_of(v, with_exp(t0_s - 30)), token_error::expired);        // exp == now - leeway
+    EXPECT_EQ(error_of(v, with_exp(t0_s - 30)), token_error::expired); // exp == now - leeway
     EXPECT_EQ(error_of(v, with_exp(t0_s - 31)), token_error::expired);
-    EXPECT_TRUE(v.verify(with_exp(t0_s - 29)).has_value());                    // now - leeway + 1 s
-    EXPECT_TRUE(v.verify(with_exp(t0_s - 29.5)).has_value());                  // fractional NumericDate
+    EXPECT_TRUE(v.verify(with_exp(t0_s - 29)).has_value());   // now - leeway + 1 s
+    EXPECT_TRUE(v.verify(with_exp(t0_s - 29.5)).has_value()); // fractional NumericDate
     EXPECT_EQ(error_of(v, with_exp(t0_s - 30.25)), token_error::expired);
-    clk.advance(milliseconds{500});                                            // now = t0 + 0.5 s
+    clk.advance(milliseconds{500}); // now = t0 + 0.5 s
     EXPECT_TRUE(v.verify(with_exp(t0_s - 29)).has_value());
     EXPECT_EQ(error_of(v, with_exp(t0_s - 29.5)), token_error::expired);
 }
@@ -655,9 +745,9 @@ TEST_F(auth_test, exp_boundary_without_leeway) {
 TEST_F(auth_test, nbf_boundary_with_leeway) {
     const auto v = hs_verifier();
     json c = claims_ok();
-    c["nbf"] = t0_s + 30;   // now == nbf - leeway: valid
+    c["nbf"] = t0_s + 30; // now == nbf - leeway: valid
     EXPECT_TRUE(v.verify(bearer(hs(c))).has_value());
-    c["nbf"] = t0_s + 31;   // now == nbf - leeway - 1 s
+    c["nbf"] = t0_s + 31; // now == nbf - leeway - 1 s
     EXPECT_EQ(error_of(v, bearer(hs(c))), token_error::not_yet_valid);
     clk.advance(seconds{1});
     EXPECT_TRUE(v.verify(bearer(hs(c))).has_value());
@@ -678,7 +768,7 @@ TEST_F(auth_test, iat_in_the_future_beyond_leeway) {
 
 TEST_F(auth_test, expiry_is_checked_against_the_injected_clock) {
     const auto v = hs_verifier();
-    json c = claims_ok();   // exp = t0 + 3600
+    json c = claims_ok(); // exp = t0 + 3600
     const std::string token = bearer(hs(c));
     EXPECT_TRUE(v.verify(token).has_value());
     clk.advance(seconds{3600 + 29});
@@ -704,7 +794,7 @@ TEST_F(auth_test, huge_and_negative_numeric_dates) {
 TEST_F(auth_test, issuer_checked_only_when_configured) {
     const auto v = hs_verifier(settings().iss("https://issuer.example").get());
     json c = claims_ok();
-    EXPECT_EQ(error_of(v, bearer(hs(c))), token_error::wrong_issuer);   // absent
+    EXPECT_EQ(error_of(v, bearer(hs(c))), token_error::wrong_issuer); // absent
     c["iss"] = "https://other.example";
     EXPECT_EQ(error_of(v, bearer(hs(c))), token_error::wrong_issuer);
     c["iss"] = "https://issuer.example/";
@@ -720,7 +810,7 @@ TEST_F(auth_test, issuer_checked_only_when_configured) {
 TEST_F(auth_test, audience_string_or_array_checked_only_when_configured) {
     const auto v = hs_verifier(settings().aud("agent").get());
     json c = claims_ok();
-    EXPECT_EQ(error_of(v, bearer(hs(c))), token_error::wrong_audience);   // absent
+    EXPECT_EQ(error_of(v, bearer(hs(c))), token_error::wrong_audience); // absent
     c["aud"] = "other";
     EXPECT_EQ(error_of(v, bearer(hs(c))), token_error::wrong_audience);
     c["aud"] = json::array();
@@ -740,8 +830,9 @@ TEST_F(auth_test, audience_string_or_array_checked_only_when_configured) {
 TEST_F(auth_test, signature_is_checked_before_claims) {
     const auto v = hs_verifier();
     json c = claims_ok();
-    c["exp"] = 0;   // expired, but forged: the signature decides first
-    EXPECT_EQ(error_of(v, bearer(make_token(hs_header, c.dump(), hs256_signer("wrong")))), token_error::bad_signature);
+    c["exp"] = 0; // expired, but forged: the signature decides first
+    EXPECT_EQ(error_of(v, bearer(make_token(hs_header, c.dump(), hs256_signer("wrong")))),
+              token_error::bad_signature);
 }
 
 // ---- construction ---------------------------------------------------------------------
@@ -752,18 +843,21 @@ TEST_F(auth_test, constructor_requires_some_key) {
 
 TEST_F(auth_test, constructor_rejects_bad_pem) {
     EXPECT_THROW(jwt_verifier(settings().rs("not a pem").get(), clk), std::invalid_argument);
-    EXPECT_THROW(jwt_verifier(settings().es("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").get(), clk),
-                 std::invalid_argument);
+    EXPECT_THROW(
+        jwt_verifier(
+            settings().es("-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n").get(),
+            clk),
+        std::invalid_argument);
     // A valid HS256 secret does not excuse a broken optional key.
-    EXPECT_THROW(jwt_verifier(settings().hs(secret).rs("junk").get(), clk),
-                 std::invalid_argument);
+    EXPECT_THROW(jwt_verifier(settings().hs(secret).rs("junk").get(), clk), std::invalid_argument);
 }
 
 TEST_F(auth_test, constructor_rejects_wrong_key_types) {
     EXPECT_THROW(jwt_verifier(settings().rs(keys().ec_pem).get(), clk), std::invalid_argument);
     EXPECT_THROW(jwt_verifier(settings().es(keys().rsa_pem).get(), clk), std::invalid_argument);
     const auto p384 = ec_key("P-384");
-    EXPECT_THROW(jwt_verifier(settings().es(public_pem(p384.get())).get(), clk), std::invalid_argument);
+    EXPECT_THROW(jwt_verifier(settings().es(public_pem(p384.get())).get(), clk),
+                 std::invalid_argument);
     const auto small_rsa = rsa_key(1024);
     EXPECT_THROW(jwt_verifier(settings().rs(public_pem(small_rsa.get())).get(), clk),
                  std::invalid_argument);
@@ -798,9 +892,10 @@ TEST_F(auth_test, to_string_names) {
     EXPECT_STREQ(agent::to_string(role::operator_), "operator");
     EXPECT_STREQ(agent::to_string(role::admin), "admin");
     std::set<std::string> reasons;
-    for (auto e : {token_error::missing, token_error::malformed, token_error::too_long, token_error::alg_not_allowed,
-                   token_error::bad_signature, token_error::expired, token_error::not_yet_valid,
-                   token_error::wrong_issuer, token_error::wrong_audience, token_error::missing_claim})
+    for (auto e : {token_error::missing, token_error::malformed, token_error::too_long,
+                   token_error::alg_not_allowed, token_error::bad_signature, token_error::expired,
+                   token_error::not_yet_valid, token_error::wrong_issuer,
+                   token_error::wrong_audience, token_error::missing_claim})
         reasons.insert(agent::to_string(e));
     EXPECT_EQ(reasons.size(), 10U);
     EXPECT_STREQ(agent::to_string(token_error::expired), "token expired");
@@ -813,7 +908,8 @@ TEST_F(auth_test, verify_is_thread_safe) {
         bearer(hs(claims_ok())),
         bearer(make_token(R"({"alg":"RS256"})", payload, rs256_signer(keys().rsa.get()))),
         bearer(make_token(R"({"alg":"ES256"})", payload, es256_signer(keys().ec.get())))};
-    const std::string bad = bearer(make_token(R"({"alg":"RS256"})", payload, rs256_signer(keys().rsa_other.get())));
+    const std::string bad =
+        bearer(make_token(R"({"alg":"RS256"})", payload, rs256_signer(keys().rsa_other.get())));
     std::atomic<int> failures{0};
     std::vector<std::thread> threads;
     for (int t = 0; t < 4; ++t) {
@@ -825,7 +921,8 @@ TEST_F(auth_test, verify_is_thread_safe) {
             }
         });
     }
-    for (auto& th : threads) th.join();
+    for (auto& th : threads)
+        th.join();
     EXPECT_EQ(failures.load(), 0);
 }
 

@@ -14,12 +14,13 @@ using agent::util::base64url_encode;
 // RFC 4648 §10 test vectors, without padding (§5 allows omitting it; the url alphabet
 // only differs in '-' and '_', which these vectors do not contain).
 const std::vector<std::pair<std::string, std::string>> rfc4648_vectors = {
-    {"", ""},         {"f", "Zg"},         {"fo", "Zm8"},         {"foo", "Zm9v"},
+    {"", ""},           {"f", "Zg"},          {"fo", "Zm8"},          {"foo", "Zm9v"},
     {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"},
 };
 
 TEST(base64url, encodes_rfc4648_vectors) {
-    for (const auto& [plain, encoded] : rfc4648_vectors) EXPECT_EQ(base64url_encode(plain), encoded) << plain;
+    for (const auto& [plain, encoded] : rfc4648_vectors)
+        EXPECT_EQ(base64url_encode(plain), encoded) << plain;
 }
 
 TEST(base64url, decodes_rfc4648_vectors) {
@@ -39,7 +40,8 @@ TEST(base64url, uses_url_alphabet) {
 
 TEST(base64url, round_trips_every_byte_value_and_length) {
     std::string all;
-    for (int i = 0; i < 256; ++i) all.push_back(static_cast<char>(i));
+    for (int i = 0; i < 256; ++i)
+        all.push_back(static_cast<char>(i));
     for (std::size_t len = 0; len <= all.size(); ++len) {
         const std::string part = all.substr(all.size() - len);
         const auto decoded = base64url_decode(base64url_encode(part));
@@ -74,7 +76,7 @@ TEST(base64url, rejects_non_zero_trailing_bits) {
     // "Zg" is canonical for "f"; "Zh" decodes to the same byte with a stray low bit.
     EXPECT_TRUE(base64url_decode("Zg"));
     EXPECT_FALSE(base64url_decode("Zh"));
-    EXPECT_FALSE(base64url_decode("Zm9"));   // canonical is "Zm8"
+    EXPECT_FALSE(base64url_decode("Zm9")); // canonical is "Zm8"
     EXPECT_TRUE(base64url_decode("Zm8"));
 }
 

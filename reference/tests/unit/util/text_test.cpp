@@ -13,16 +13,16 @@ TEST(iequals, ascii_case_insensitive) {
     EXPECT_TRUE(iequals("", ""));
     EXPECT_FALSE(iequals("Bearer", "Bearer "));
     EXPECT_FALSE(iequals("Bearer", "Bearex"));
-    EXPECT_FALSE(iequals("[", "{"));   // 0x5B vs 0x7B differ only in the case bit
-    EXPECT_FALSE(iequals("\xc3\xa9", "\xc3\x89"));   // non-ASCII is compared exactly
+    EXPECT_FALSE(iequals("[", "{"));               // 0x5B vs 0x7B differ only in the case bit
+    EXPECT_FALSE(iequals("\xc3\xa9", "\xc3\x89")); // non-ASCII is compared exactly
 }
 
 TEST(utf8_length, counts_code_points) {
     EXPECT_EQ(utf8_length(""), 0U);
     EXPECT_EQ(utf8_length("hello"), 5U);
-    EXPECT_EQ(utf8_length("h\xc3\xa9llo"), 5U);          // é
-    EXPECT_EQ(utf8_length("\xe2\x82\xac"), 1U);          // €
-    EXPECT_EQ(utf8_length("\xf0\x9f\x98\x80!"), 2U);     // 😀!
+    EXPECT_EQ(utf8_length("h\xc3\xa9llo"), 5U);      // é
+    EXPECT_EQ(utf8_length("\xe2\x82\xac"), 1U);      // €
+    EXPECT_EQ(utf8_length("\xf0\x9f\x98\x80!"), 2U); // 😀!
 }
 
 TEST(is_valid_utf8, accepts_valid_text) {
@@ -30,15 +30,16 @@ TEST(is_valid_utf8, accepts_valid_text) {
          {std::string(), std::string("plain ascii"), std::string("\0", 1), std::string("\xc2\x80"),
           std::string("\xc3\xa9"), std::string("\xdf\xbf"), std::string("\xe0\xa0\x80"),
           std::string("\xe2\x82\xac"), std::string("\xed\x9f\xbf"), std::string("\xee\x80\x80"),
-          std::string("\xef\xbf\xbf"), std::string("\xf0\x90\x80\x80"), std::string("\xf0\x9f\x98\x80"),
-          std::string("\xf4\x8f\xbf\xbf")})
+          std::string("\xef\xbf\xbf"), std::string("\xf0\x90\x80\x80"),
+          std::string("\xf0\x9f\x98\x80"), std::string("\xf4\x8f\xbf\xbf")})
         EXPECT_TRUE(is_valid_utf8(ok)) << ok;
 }
 
 // Cases from Markus Kuhn's UTF-8 decoder stress test (sections 3-5).
 TEST(is_valid_utf8, rejects_overlongs) {
-    for (const char* bad : {"\xc0\x80", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\x80", "\xe0\x80\xaf",
-                            "\xe0\x9f\xbf", "\xf0\x80\x80\x80", "\xf0\x80\x80\xaf", "\xf0\x8f\xbf\xbf"})
+    for (const char* bad :
+         {"\xc0\x80", "\xc0\xaf", "\xc1\xbf", "\xe0\x80\x80", "\xe0\x80\xaf", "\xe0\x9f\xbf",
+          "\xf0\x80\x80\x80", "\xf0\x80\x80\xaf", "\xf0\x8f\xbf\xbf"})
         EXPECT_FALSE(is_valid_utf8(bad)) << bad;
 }
 
@@ -55,8 +56,9 @@ TEST(is_valid_utf8, rejects_above_u10ffff) {
 }
 
 TEST(is_valid_utf8, rejects_truncated_and_stray_bytes) {
-    for (const char* bad : {"\x80", "\xbf", "a\x80z", "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\xc3x",
-                            "\xe2x\xac", "\xe2\x82x", "\xf0\x9f\x98x", "\xf0\x9fx\x80", "ok\xe2\x82"})
+    for (const char* bad :
+         {"\x80", "\xbf", "a\x80z", "\xc3", "\xe2\x82", "\xf0\x9f\x98", "\xc3x", "\xe2x\xac",
+          "\xe2\x82x", "\xf0\x9f\x98x", "\xf0\x9fx\x80", "ok\xe2\x82"})
         EXPECT_FALSE(is_valid_utf8(bad)) << bad;
 }
 
@@ -82,7 +84,8 @@ TEST(parse_int, rejects_everything_else) {
 }
 
 TEST(sha256_hex, fips_180_vectors) {
-    EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    EXPECT_EQ(sha256_hex("abc"),
+              "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     EXPECT_EQ(sha256_hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     EXPECT_EQ(sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq"),
               "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");

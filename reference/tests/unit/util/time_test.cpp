@@ -13,15 +13,20 @@ system_clock::time_point at(seconds s, nanoseconds frac = nanoseconds{0}) {
     return system_clock::time_point{duration_cast<system_clock::duration>(s + frac)};
 }
 
-TEST(time_format, epoch) { EXPECT_EQ(format_rfc3339_ms(at(seconds{0})), "1970-01-01T00:00:00.000Z"); }
+TEST(time_format, epoch) {
+    EXPECT_EQ(format_rfc3339_ms(at(seconds{0})), "1970-01-01T00:00:00.000Z");
+}
 
 TEST(time_format, always_three_fraction_digits_utc) {
-    EXPECT_EQ(format_rfc3339_ms(at(seconds{1700000000}, milliseconds{123})), "2023-11-14T22:13:20.123Z");
-    EXPECT_EQ(format_rfc3339_ms(at(seconds{1700000000}, milliseconds{5})), "2023-11-14T22:13:20.005Z");
+    EXPECT_EQ(format_rfc3339_ms(at(seconds{1700000000}, milliseconds{123})),
+              "2023-11-14T22:13:20.123Z");
+    EXPECT_EQ(format_rfc3339_ms(at(seconds{1700000000}, milliseconds{5})),
+              "2023-11-14T22:13:20.005Z");
 }
 
 TEST(time_format, truncates_below_milliseconds) {
-    EXPECT_EQ(format_rfc3339_ms(at(seconds{1700000000}, nanoseconds{123999999})), "2023-11-14T22:13:20.123Z");
+    EXPECT_EQ(format_rfc3339_ms(at(seconds{1700000000}, nanoseconds{123999999})),
+              "2023-11-14T22:13:20.123Z");
 }
 
 TEST(time_format, before_epoch_floors) {
@@ -31,7 +36,8 @@ TEST(time_format, before_epoch_floors) {
 TEST(time_parse, rfc3339_section_5_8_examples) {
     EXPECT_EQ(parse_rfc3339("1985-04-12T23:20:50.52Z"), at(seconds{482196050}, milliseconds{520}));
     EXPECT_EQ(parse_rfc3339("1996-12-19T16:39:57-08:00"), at(seconds{851042397}));
-    EXPECT_EQ(parse_rfc3339("1937-01-01T12:00:27.87+00:20"), at(seconds{-1041337173}, milliseconds{870}));
+    EXPECT_EQ(parse_rfc3339("1937-01-01T12:00:27.87+00:20"),
+              at(seconds{-1041337173}, milliseconds{870}));
 }
 
 TEST(time_parse, lowercase_t_and_z) {
@@ -40,9 +46,11 @@ TEST(time_parse, lowercase_t_and_z) {
 
 TEST(time_parse, any_fraction_length) {
     EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:00.1Z"), at(seconds{0}, milliseconds{100}));
-    EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:00.123456789Z"), at(seconds{0}, nanoseconds{123456789}));
+    EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:00.123456789Z"),
+              at(seconds{0}, nanoseconds{123456789}));
     // Digits beyond nanoseconds are truncated, not rejected.
-    EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:00.1234567891234Z"), at(seconds{0}, nanoseconds{123456789}));
+    EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:00.1234567891234Z"),
+              at(seconds{0}, nanoseconds{123456789}));
 }
 
 TEST(time_parse, round_trips_format) {
@@ -66,13 +74,26 @@ TEST(time_parse, rejects_invalid_dates_and_times) {
 }
 
 TEST(time_parse, rejects_bad_syntax) {
-    for (const char* bad :
-         {"", "2023-01-01", "2023-01-01T00:00:00", "2023-01-01 00:00:00Z", "2023-1-01T00:00:00Z",
-          "23-01-01T00:00:00Z", "2023-01-01T00:00Z", "2023-01-01T00:00:00.Z", "2023-01-01T00:00:00,5Z",
-          "2023-01-01T00:00:00Zjunk", "2023-01-01T00:00:00+0100", "2023-01-01T00:00:00+01",
-          "2023-01-01T00:00:00+24:00", "2023-01-01T00:00:00+05:60", "2023-01-01T00:00:00 Z",
-          "+2023-01-01T00:00:00Z", "2023/01/01T00:00:00Z", "2023-01-01T00:00:0aZ",
-          "2023-01-01X00:00:00Z", "2023-01-01T00-00-00Z"})
+    for (const char* bad : {"",
+                            "2023-01-01",
+                            "2023-01-01T00:00:00",
+                            "2023-01-01 00:00:00Z",
+                            "2023-1-01T00:00:00Z",
+                            "23-01-01T00:00:00Z",
+                            "2023-01-01T00:00Z",
+                            "2023-01-01T00:00:00.Z",
+                            "2023-01-01T00:00:00,5Z",
+                            "2023-01-01T00:00:00Zjunk",
+                            "2023-01-01T00:00:00+0100",
+                            "2023-01-01T00:00:00+01",
+                            "2023-01-01T00:00:00+24:00",
+                            "2023-01-01T00:00:00+05:60",
+                            "2023-01-01T00:00:00 Z",
+                            "+2023-01-01T00:00:00Z",
+                            "2023/01/01T00:00:00Z",
+                            "2023-01-01T00:00:0aZ",
+                            "2023-01-01X00:00:00Z",
+                            "2023-01-01T00-00-00Z"})
         EXPECT_FALSE(parse_rfc3339(bad)) << bad;
 }
 
@@ -82,7 +103,8 @@ TEST(time_parse, rejects_instants_outside_system_clock_range) {
 }
 
 TEST(time_http_date, rfc9110_example) {
-    EXPECT_EQ(format_http_date(at(seconds{784111777}, milliseconds{999})), "Sun, 06 Nov 1994 08:49:37 GMT");
+    EXPECT_EQ(format_http_date(at(seconds{784111777}, milliseconds{999})),
+              "Sun, 06 Nov 1994 08:49:37 GMT");
 }
 
 TEST(time_http_date, other_days) {

@@ -14,7 +14,8 @@ using agent::util::uuid_v4;
 TEST(uuid, sets_version_and_variant_bits) {
     EXPECT_EQ(uuid_v4(0, 0), "00000000-0000-4000-8000-000000000000");
     EXPECT_EQ(uuid_v4(~0ULL, ~0ULL), "ffffffff-ffff-4fff-bfff-ffffffffffff");
-    EXPECT_EQ(uuid_v4(0x0123456789abcdefULL, 0xfedcba9876543210ULL), "01234567-89ab-4def-bedc-ba9876543210");
+    EXPECT_EQ(uuid_v4(0x0123456789abcdefULL, 0xfedcba9876543210ULL),
+              "01234567-89ab-4def-bedc-ba9876543210");
 }
 
 TEST(uuid, new_uuid_is_canonical_v4_and_unique) {
@@ -35,11 +36,12 @@ TEST(uuid, is_uuid_accepts_lowercase_canonical) {
 }
 
 TEST(uuid, is_uuid_rejects_other_forms) {
-    for (const char* bad : {"", "123E4567-E89B-12D3-A456-426614174000", "123e4567e89b12d3a456426614174000",
-                            "{123e4567-e89b-12d3-a456-426614174000}", "123e4567-e89b-12d3-a456-42661417400",
-                            "123e4567-e89b-12d3-a456-4266141740000", "123e4567-e89b-12d3-a4564-26614174000",
-                            "123e4567-e89b-12d3-a456-42661417400g", "123e4567_e89b_12d3_a456_426614174000",
-                            "123e4567-e89b-12d3-a456-42661417400-"})
+    for (const char* bad :
+         {"", "123E4567-E89B-12D3-A456-426614174000", "123e4567e89b12d3a456426614174000",
+          "{123e4567-e89b-12d3-a456-426614174000}", "123e4567-e89b-12d3-a456-42661417400",
+          "123e4567-e89b-12d3-a456-4266141740000", "123e4567-e89b-12d3-a4564-26614174000",
+          "123e4567-e89b-12d3-a456-42661417400g", "123e4567_e89b_12d3_a456_426614174000",
+          "123e4567-e89b-12d3-a456-42661417400-"})
         EXPECT_FALSE(is_uuid(bad)) << bad;
 }
 
@@ -54,7 +56,8 @@ TEST(random_hex, length_and_alphabet) {
 
 TEST(random_hex, differs_between_calls) {
     std::set<std::string> seen;
-    for (int i = 0; i < 100; ++i) seen.insert(random_hex(16));
+    for (int i = 0; i < 100; ++i)
+        seen.insert(random_hex(16));
     EXPECT_EQ(seen.size(), 100U);
 }
 
