@@ -1,5 +1,6 @@
 #include "reference/server/server.hpp"
 
+#include <array>
 #include <thread>
 #include <vector>
 
@@ -23,6 +24,7 @@ using tcp = net::ip::tcp;
 namespace {
 constexpr auto drain_poll_interval = std::chrono::milliseconds(10);
 constexpr unsigned http11 = 11;
+constexpr auto linger_timeout = std::chrono::milliseconds(2000);
 } // namespace
 
 /// One connection: reads requests one after another (pipelined requests wait in the
@@ -184,8 +186,27 @@ private:
         arm(srv_.cfg().write_timeout);
         http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
             self->disarm();
-            if (ec || !res->keep_alive()) return self->close();
+            if (ec) return self->close();
+            if (!res->keep_alive()) return self->linger_close();
             self->do_wait();
+        });
+    }
+
+    // Half-closes, then discards what the client is still sending (e.g. the rest of a body
+    // refused with 413) until it closes or linger_timeout passes: closing a socket with
+    // unread input would reset the connection and could destroy the response in flight.
+    void linger_close() {
+        beast::error_code ec;
+        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        if (ec) return close();
+        state_ = state::writing;
+        arm(linger_timeout);
+        do_discard();
+    }
+    void do_discard() {
+        stream_.socket().async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) return self->close();
+            self->do_discard();
         });
     }
 
@@ -209,6 +230,7 @@ private:
     http_server& srv_;
     std::uint64_t id_;
     std::string remote_;
+    std::array<char, 4096> discard_{};
 };
 
 http_server::http_server(const config& cfg, handlers::app& app, lifecycle_state& life)
