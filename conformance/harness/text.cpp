@@ -129,7 +129,15 @@ std::string html_escape(std::string_view s) {
         case '>': out.append("&gt;"); break;
         case '"': out.append("&quot;"); break;
         case '\'': out.append("&#39;"); break;
-        default: out.push_back(c);
+        case '\t':
+        case '\n':
+        case '\r': out.push_back(c); break;
+        default:
+            if (static_cast<unsigned char>(c) < space_char || c == '\x7f') {
+                out.append(replacement_char);
+            } else {
+                out.push_back(c);
+            }
         }
     });
 }

@@ -23,7 +23,8 @@ std::string valid_utf8(std::string_view s);
 /// XML 1.0 forbids (control characters other than tab, LF, CR) and invalid UTF-8 by U+FFFD.
 std::string xml_escape(std::string_view s);
 
-/// Escapes for HTML text and attribute values; invalid UTF-8 becomes U+FFFD.
+/// Escapes for HTML text and attribute values; control characters (other than tab, LF,
+/// CR) and invalid UTF-8 become U+FFFD.
 std::string html_escape(std::string_view s);
 
 /// Escapes text for a Markdown table cell (pipes, newlines).

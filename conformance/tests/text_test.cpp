@@ -9,6 +9,7 @@ TEST(text, escapes) {
     EXPECT_EQ(xml_escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
     EXPECT_EQ(xml_escape(std::string("x\x01y\tz\n", 6)), "x\xEF\xBF\xBDy\tz\n");
     EXPECT_EQ(html_escape("<script>alert('x')</script>&"), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;");
+    EXPECT_EQ(html_escape(std::string("a\x01\x7f\tb", 5)), "a\xEF\xBF\xBD\xEF\xBF\xBD\tb");
     EXPECT_EQ(md_cell("a|b\nc\r<d"), "a\\|b<br>c&lt;d");
 }
 
