@@ -455,8 +455,9 @@ parse_outcome parse_config(int argc, const char* const* argv) {
         }
 
         // Pass 2: the command line, then AGENT_* for options it did not give (as flags, so
-        // that they beat the config file), then the config file, then the defaults.
-        std::vector<std::string> full_args = args;
+        // that they beat the config file), then the config file, then the defaults. The
+        // environment's flags go first so that a "--" on the command line cannot swallow them.
+        std::vector<std::string> full_args;
         std::vector<std::string> names{"config"};
         for (const auto& spec : option_specs)
             names.emplace_back(spec.name);
@@ -465,6 +466,7 @@ parse_outcome parse_config(int argc, const char* const* argv) {
             const char* value = std::getenv(env_name(name).c_str());
             if (value != nullptr && *value != '\0') full_args.push_back(flag(name) + "=" + value);
         }
+        full_args.insert(full_args.end(), args.begin(), args.end());
         raw_options raw = defaults_as_text();
         CLI::App app(description, "agentd");
         build_app(app, raw, false);

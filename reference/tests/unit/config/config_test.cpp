@@ -411,6 +411,15 @@ TEST_F(config_test, each_bad_value_names_its_option) {
     }
 }
 
+TEST_F(config_test, explicitly_empty_values_are_refused) {
+    for (const char* name :
+         {"--bind", "--data-dir", "--port-file", "--jwt-secret-file", "--jwt-rs256-public-key-file",
+          "--jwt-es256-public-key-file", "--jwt-issuer", "--jwt-audience"})
+        EXPECT_EQ(error_of({name, ""}), std::string(name) + ": must not be empty");
+    EXPECT_EQ(error_of({"--config", write("empty.toml", "jwt-audience = \"\"\n")}),
+              "--jwt-audience: must not be empty");
+}
+
 TEST_F(config_test, bad_environment_value_names_the_option) {
     ::setenv("AGENT_MAX_BODY_BYTES", "lots", 1);
     EXPECT_EQ(error_of({}), "--max-body-bytes: 'lots' is not a whole non-negative number");
