@@ -143,7 +143,7 @@ void app::handle(request req, std::string remote_addr, responder respond) {
 response app::reject(const request& head, errc why, std::string detail, std::string_view remote_addr) {
     exchange x;
     x.started = svc_.clk.steady_now();
-    x.req.method(head.method());
+    if (!head.method_string().empty()) x.req.method_string(head.method_string());
     x.req.target(head.target());
     x.req.version(head.version());
     for (const auto& f : head) x.req.insert(f.name_string(), f.value());

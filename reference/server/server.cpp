@@ -157,17 +157,23 @@ private:
         state_ = state::handling;
         ++requests_;
         auto req = parser_->release();
-        srv_.app().handle(std::move(req), remote_, [self = shared_from_this()](handlers::response res) {
+        auto respond = [self = shared_from_this()](handlers::response res) {
             auto shared = std::make_shared<handlers::response>(std::move(res));
             net::dispatch(self->stream_.get_executor(), [self, shared] { self->do_write(shared); });
-        });
+        };
+        try {
+            srv_.app().handle(std::move(req), remote_, respond);
+        } catch (const std::exception& e) {
+            // A bug must cost one request, never the process.
+            reject(errc::internal, std::string("internal error: ") + e.what());
+        }
     }
 
     void reject(errc why, std::string detail) {
         handlers::request head;
         if (parser_) {
             const auto& h = parser_->get();
-            head.method(h.method());
+            if (!h.method_string().empty()) head.method_string(h.method_string());
             head.target(h.target());
             head.version(h.version() ? h.version() : http11);
             for (const auto& f : h) head.insert(f.name_string(), f.value());
@@ -235,7 +241,10 @@ private:
 
 http_server::http_server(const config& cfg, handlers::app& app, lifecycle_state& life)
     : cfg_(cfg), app_(app), life_(life), ioc_(static_cast<int>(cfg.threads ? cfg.threads : std::max(1U, std::thread::hardware_concurrency()))),
-      acceptor_(net::make_strand(ioc_)) {
+      acceptor_(net::make_strand(ioc_)), signals_(ioc_, SIGTERM, SIGINT) {
+    signals_.async_wait([this](beast::error_code ec, int) {
+        if (!ec) drain();
+    });
     tcp::endpoint ep{net::ip::make_address(cfg.bind), cfg.port};
     acceptor_.open(ep.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));
@@ -276,18 +285,25 @@ void http_server::session_ended(std::uint64_t id) {
 }
 
 void http_server::run() {
-    net::signal_set signals(ioc_, SIGTERM, SIGINT);
-    signals.async_wait([this](beast::error_code ec, int) {
-        if (!ec) drain();
-    });
     do_accept();
     life_.ready = true;
     const unsigned n = cfg_.threads ? cfg_.threads : std::max(1U, std::thread::hardware_concurrency());
     std::vector<std::thread> pool;
     pool.reserve(n - 1);
-    for (unsigned i = 1; i < n; ++i) pool.emplace_back([this] { ioc_.run(); });
-    ioc_.run();
+    for (unsigned i = 1; i < n; ++i) pool.emplace_back([this] { run_loop(); });
+    run_loop();
     for (auto& t : pool) t.join();
+}
+
+void http_server::run_loop() {
+    while (true) {
+        try {
+            ioc_.run();
+            return;
+        } catch (const std::exception&) {
+            // A handler threw past its own guard: that connection is lost, the server is not.
+        }
+    }
 }
 
 void http_server::drain() {
@@ -316,6 +332,9 @@ void http_server::wait_for_drain(std::chrono::steady_clock::time_point deadline)
     });
 }
 
-void http_server::stop() { ioc_.stop(); }
+void http_server::stop() {
+    signals_.cancel();
+    ioc_.stop();
+}
 
 } // namespace agent::server

@@ -11,6 +11,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
 
 #include "reference/config/config.hpp"
 #include "reference/handlers/app.hpp"
@@ -32,7 +33,8 @@ public:
     [[nodiscard]] std::uint16_t port() const noexcept { return port_; }
 
     /// Serves on cfg.threads I/O threads (the calling thread included) until stopped.
-    /// SIGTERM and SIGINT start a drain. Returns when every thread has finished.
+    /// SIGTERM and SIGINT (caught from construction on) start a drain. Returns when every
+    /// thread has finished.
     void run();
 
     /// Starts a drain (as SIGTERM does): /readyz turns 503, the listener closes, in-flight
@@ -55,6 +57,7 @@ public:
 
 private:
     void do_accept();
+    void run_loop();
     void wait_for_drain(std::chrono::steady_clock::time_point deadline);
 
     const config& cfg_;
@@ -62,6 +65,7 @@ private:
     lifecycle_state& life_;
     boost::asio::io_context ioc_;
     boost::asio::ip::tcp::acceptor acceptor_;
+    boost::asio::signal_set signals_;   ///< SIGTERM/SIGINT, installed at construction
     std::uint16_t port_ = 0;
     std::atomic<std::size_t> open_sessions_{0};
     std::atomic<std::uint64_t> next_id_{1};

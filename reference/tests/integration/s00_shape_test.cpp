@@ -91,7 +91,8 @@ TEST_F(shape, schema_violation_is_422_with_pointers) {
     auto r = post_agents(R"({"name":"Bad Name","version":"1.0","extra":1})");
     expect_problem(r, 422);
     std::set<std::string> pointers;
-    for (const auto& e : r.json()["errors"]) pointers.insert(e["pointer"].get<std::string>());
+    const auto body = r.json();
+    for (const auto& e : body["errors"]) pointers.insert(e["pointer"].get<std::string>());
     EXPECT_EQ(pointers, (std::set<std::string>{"/name", "/version", "/extra"}));
 }
 
@@ -159,7 +160,7 @@ TEST_F(shape, request_id_echoed_when_valid) {
 TEST_F(shape, request_id_replaced_when_invalid_or_absent) {
     conn c(agentd().port());
     std::regex generated("^[A-Za-z0-9._-]{1,128}$");
-    for (const std::string bad : {std::string(129, 'a'), std::string("<script>"), std::string("a b")}) {
+    for (const std::string& bad : {std::string(129, 'a'), std::string("<script>"), std::string("a b")}) {
         auto got = c.send("GET", "/nope", {}, {{"X-Request-ID", bad}});
         EXPECT_NE(got.header("x-request-id"), bad);
         EXPECT_TRUE(std::regex_match(got.header("x-request-id"), generated));

@@ -269,8 +269,12 @@ TEST_F(registry_api, status_machine_allows_exactly_the_listed_moves) {
             auto r = set(id, to);
             int want = (from == to || allowed.at(from).count(to)) ? 200 : 409;
             EXPECT_EQ(r.status, want) << from << " -> " << to << ": " << r.body;
-            if (want == 200) EXPECT_EQ(r.json()["status"], to);
-            if (from == to) EXPECT_EQ(r.json()["revision"], static_cast<int>(path.size()) + 1);
+            if (want == 200) {
+                EXPECT_EQ(r.json()["status"], to);
+            }
+            if (from == to) {
+                EXPECT_EQ(r.json()["revision"], static_cast<int>(path.size()) + 1);
+            }
         }
     }
     auto id = create(op())["id"].get<std::string>();
