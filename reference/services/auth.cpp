@@ -135,8 +135,8 @@ bool verify_es256(EVP_PKEY* key, std::string_view signing_input, std::string_vie
         ERR_clear_error();
         return false;
     }
-    r.release(); // now owned by ecdsa
-    s.release();
+    static_cast<void>(r.release()); // now owned by ecdsa
+    static_cast<void>(s.release());
     unsigned char* der_raw = nullptr;
     const int der_len = i2d_ECDSA_SIG(ecdsa.get(), &der_raw);
     der_ptr der(der_raw);
