@@ -21,6 +21,8 @@ constexpr std::string_view dim = "2";
 constexpr std::string_view bold = "1";
 /// How much of an expected/actual value the terminal shows.
 constexpr std::size_t console_excerpt = 300;
+/// How much of a curl reproduction the terminal shows (the reports carry it whole).
+constexpr std::size_t console_curl_excerpt = 600;
 
 std::string_view colour_of(verdict v) {
     switch (v) {
@@ -92,7 +94,9 @@ void console_reporter::summary(const run_report& report) {
         }
         if (!c->expected.empty()) out_ << "    expected: " << text::truncate(c->expected, console_excerpt) << "\n";
         if (!c->actual.empty()) out_ << "    actual:   " << text::truncate(c->actual, console_excerpt) << "\n";
-        if (!c->curl.empty()) out_ << "    reproduce: " << paint(c->curl, dim) << "\n";
+        if (!c->curl.empty()) {
+            out_ << "    reproduce: " << paint(text::truncate(c->curl, console_curl_excerpt), dim) << "\n";
+        }
     }
     for (const auto& p : report.waiver_problems) out_ << "\n  " << paint("WAIVER", red) << " " << p.message << "\n";
     const auto& t = report.counts;

@@ -94,8 +94,8 @@ public:
             out << "- `" << r.req.id << "` " << md_cell(r.req.title) << ": " << md_cell(r.waiver) << "\n";
         }
         out << "\nReproduce a request: `export AGENTCHECK_TOKEN=$(agentcheck token --identity "
-               "admin --jwt-secret-file FILE --target "
-            << md_cell(report.target) << ")` then paste the curl line.\n";
+               "<the identity named at the end of the curl line> --jwt-secret-file FILE --target "
+            << md_cell(report.target) << ")`, then paste the curl line.\n";
     }
 };
 

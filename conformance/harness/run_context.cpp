@@ -92,7 +92,18 @@ void run_context::check_deadline() const {
     }
 }
 
-void run_context::keep(exchange ex) {
+void run_context::keep(exchange ex, const client::request& original) {
+    // Say whose token $AGENTCHECK_TOKEN stands for, so the reproduction can be replayed.
+    if (const auto auth = original.header("Authorization"); auth && !ex.curl.empty()) {
+        std::string owner = "a token the check minted itself";
+        for (const auto name : identities) {
+            if (*auth == "Bearer " + env_.identities.token(name)) {
+                owner = "agentcheck token --identity " + std::string(name);
+                break;
+            }
+        }
+        ex.curl += "  # $AGENTCHECK_TOKEN: " + owner;
+    }
     exchanges_.push_back(std::move(ex));
     if (exchanges_.size() > recorded_exchanges_max) {
         exchanges_.pop_front();
@@ -104,11 +115,12 @@ client::response run_context::send(const client::request& req) {
     check_deadline();
     try {
         auto resp = http_.send(req);
-        keep(make_exchange(env_.target, req, &resp, {}));
+        keep(make_exchange(env_.target, req, &resp, {}), req);
         return resp;
     } catch (const client::transport_exception& e) {
         keep(make_exchange(env_.target, req, nullptr,
-                           std::string("no response: ") + client::to_string(e.kind()) + ": " + e.what()));
+                           std::string("no response: ") + client::to_string(e.kind()) + ": " + e.what()),
+             req);
         throw;
     }
 }
@@ -119,7 +131,7 @@ client::connection run_context::open_connection() {
 }
 
 void run_context::record(const client::request& req, const client::response* resp, std::string note) {
-    keep(make_exchange(env_.target, req, resp, std::move(note)));
+    keep(make_exchange(env_.target, req, resp, std::move(note)), req);
 }
 
 void run_context::note(std::string text) { notes_.push_back(std::move(text)); }

@@ -87,7 +87,7 @@ public:
 
 private:
     void check_deadline() const;
-    void keep(exchange ex);
+    void keep(exchange ex, const client::request& original);
 
     const run_environment& env_;
     const check& check_;

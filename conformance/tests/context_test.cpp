@@ -186,11 +186,16 @@ TEST(context, records_are_truncated_redacted_and_capped) {
     EXPECT_EQ(ex[0].request.header("authorization"), "Bearer <redacted>");
     EXPECT_EQ(ex[0].note, "by hand");
     EXPECT_NE(ex[0].curl.find("# body cut from"), std::string::npos);
-    EXPECT_EQ(ex[0].curl.find("tok"), std::string::npos);
+    EXPECT_EQ(ex[0].curl.find("Bearer tok"), std::string::npos);
+    EXPECT_NE(ex[0].curl.find("# $AGENTCHECK_TOKEN: a token the check minted itself"), std::string::npos);
+    client::request as_viewer("GET", "/v");
+    as_viewer.bearer(ctx.token("viewer"));
+    ctx.record(as_viewer, nullptr, "");
+    EXPECT_NE(ctx.last_curl().find("# $AGENTCHECK_TOKEN: agentcheck token --identity viewer"), std::string::npos);
     EXPECT_FALSE(ex[1].response);
     for (std::size_t i = 0; i < recorded_exchanges_max; ++i) ctx.record(client::request("GET", "/n"), nullptr, "");
     EXPECT_EQ(ctx.exchanges().size(), recorded_exchanges_max);
-    EXPECT_EQ(ctx.dropped_exchanges(), 2U);
+    EXPECT_EQ(ctx.dropped_exchanges(), 3U);
     EXPECT_NE(ctx.last_curl().find("/n"), std::string::npos);
 }
 
