@@ -1,6 +1,7 @@
 // §3 Errors, auth and roles: bearer JWT variants, the role x route matrix, ownership and the
 // order in which refusals apply.
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -70,8 +71,19 @@ response send_with_token(context& ctx, const std::string& token, std::string pat
     return ctx.send(make("GET", std::move(path)).with("Authorization", "Bearer " + token));
 }
 
-/// Fails unless `token` is refused with 401 and a Bearer error="invalid_token" challenge.
+/// Throws (verdict error) unless the harness's own valid admin token is accepted: without
+/// that control a refused bad token would prove nothing.
+void require_valid_control(context& ctx) {
+    auto r = send_with_token(ctx, ctx.token("admin"));
+    if (r.status != 200)
+        throw std::runtime_error("precondition failed: a valid admin token is refused on GET /agents (" + describe(r) +
+                                 "); check --jwt-secret-file and AUTH-001 — refusing a bad token proves nothing then");
+}
+
+/// Fails unless `token` is refused with 401 and a Bearer error="invalid_token" challenge
+/// (after checking that a valid token is accepted).
 void expect_bad_token(context& ctx, const std::string& token, std::string_view what) {
+    require_valid_control(ctx);
     auto r = send_with_token(ctx, token);
     expect_refused(ctx, r, 401, std::string("a token with ") + std::string(what));
     expect_bearer_challenge(ctx, r, "error=\"invalid_token\"");
@@ -671,6 +683,18 @@ void add_order_checks(check_registry& reg) {
              auto r = with_token(ctx, raw("PUT", "/agents/" + random_uuid(ctx), "text/plain", "{}"), "admin");
              r.with("If-Match", "\"1\"");
              return ctx.send(r);
+         }},
+        {"AUTH-044", "400-before-422", "POST /agents with a schema violation and invalid UTF-8 in a metadata value is 400 (not 422)", 400,
+         [raw, with_token](context& ctx) {
+             std::string body = R"({"name": "Bad Name", "version": 7, "capabilities": [], "metadata": {"k": "\xC3\x28"}})";
+             body.replace(body.find("\\xC3\\x28"), 8, "\xC3\x28");
+             return ctx.send(with_token(ctx, raw("POST", "/agents", "application/json", body), "operator"));
+         }},
+        {"AUTH-044", "400-before-409", "POST /agents with a taken name and malformed JSON after it is 400 (not 409)", 400,
+         [raw, with_token](context& ctx) {
+             auto a = ctx.create_agent("operator");
+             std::string body = R"({"name": ")" + a["name"].get<std::string>() + R"(", "version": "1.0.0",)";
+             return ctx.send(with_token(ctx, raw("POST", "/agents", "application/json", body), "operator"));
          }},
         {"AUTH-045", "404-before-428", "PUT /agents/{random uuid} without If-Match is 404 (not 428)", 404,
          [](context& ctx) { return put_agent(ctx, random_uuid(ctx), mutable_fields(base_body(ctx)), std::nullopt, "admin"); }},
