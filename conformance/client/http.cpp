@@ -41,8 +41,7 @@ constexpr unsigned char first_printable = 0x20;
 constexpr unsigned char delete_char = 0x7f;
 
 bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
                return std::tolower(static_cast<unsigned char>(x)) ==
                       std::tolower(static_cast<unsigned char>(y));
            });
@@ -75,8 +74,10 @@ bool header_has_token(std::string_view value, std::string_view token) {
         std::size_t end = value.find(',', start);
         if (end == std::string_view::npos) end = value.size();
         std::string_view part = value.substr(start, end - start);
-        while (!part.empty() && (part.front() == ' ' || part.front() == '\t')) part.remove_prefix(1);
-        while (!part.empty() && (part.back() == ' ' || part.back() == '\t')) part.remove_suffix(1);
+        while (!part.empty() && (part.front() == ' ' || part.front() == '\t'))
+            part.remove_prefix(1);
+        while (!part.empty() && (part.back() == ' ' || part.back() == '\t'))
+            part.remove_suffix(1);
         if (iequals(part, token)) return true;
         start = end + 1;
     }
@@ -89,12 +90,18 @@ bool header_has_token(std::string_view value, std::string_view token) {
 
 const char* to_string(transport_error e) noexcept {
     switch (e) {
-    case transport_error::connect: return "connect";
-    case transport_error::write: return "write";
-    case transport_error::read: return "read";
-    case transport_error::timeout: return "timeout";
-    case transport_error::closed: return "closed";
-    case transport_error::parse: return "parse";
+    case transport_error::connect:
+        return "connect";
+    case transport_error::write:
+        return "write";
+    case transport_error::read:
+        return "read";
+    case transport_error::timeout:
+        return "timeout";
+    case transport_error::closed:
+        return "closed";
+    case transport_error::parse:
+        return "parse";
     }
     return "unknown";
 }
@@ -210,8 +217,10 @@ std::string response::media_type() const {
     const auto semicolon = value.find(';');
     std::string_view type(value);
     type = type.substr(0, semicolon);
-    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
-    while (!type.empty() && (type.front() == ' ' || type.front() == '\t')) type.remove_prefix(1);
+    while (!type.empty() && (type.back() == ' ' || type.back() == '\t'))
+        type.remove_suffix(1);
+    while (!type.empty() && (type.front() == ' ' || type.front() == '\t'))
+        type.remove_prefix(1);
     return lower(type);
 }
 
@@ -273,10 +282,9 @@ connection::connection(const target_url& target, std::chrono::milliseconds timeo
     bool timed_out = false;
     ec = d.run(
         [&](auto handler) {
-            asio::async_connect(d.socket, endpoints,
-                                [handler](error_code e, const tcp::endpoint&) mutable {
-                                    handler(e, 0);
-                                });
+            asio::async_connect(
+                d.socket, endpoints,
+                [handler](error_code e, const tcp::endpoint&) mutable { handler(e, 0); });
         },
         d.timeout, timed_out);
     if (timed_out) {
@@ -305,14 +313,17 @@ bool connection::closed_before_response() const noexcept {
     return impl_->closed_before_response;
 }
 
-void connection::set_timeout(std::chrono::milliseconds timeout) { impl_->timeout = timeout; }
+void connection::set_timeout(std::chrono::milliseconds timeout) {
+    impl_->timeout = timeout;
+}
 
 std::string connection::serialize(const request& req) const {
     std::string out;
     out.reserve(req.method.size() + req.target.size() + req.body.size() + drain_chunk_bytes / 4);
     out.append(req.method).append(" ").append(req.target).append(" HTTP/1.1\r\n");
     if (!req.header("Host")) out.append("Host: ").append(impl_->host_header).append("\r\n");
-    for (const auto& h : req.headers) out.append(h.name).append(": ").append(h.value).append("\r\n");
+    for (const auto& h : req.headers)
+        out.append(h.name).append(": ").append(h.value).append("\r\n");
     const bool body_method = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
     if (!req.header("Content-Length") && !req.header("Transfer-Encoding") &&
         (!req.body.empty() || body_method)) {
@@ -326,12 +337,15 @@ void connection::write_raw(std::string_view bytes) {
     auto& d = *impl_;
     bool timed_out = false;
     const auto ec = d.run(
-        [&](auto handler) { asio::async_write(d.socket, asio::buffer(bytes.data(), bytes.size()), handler); },
+        [&](auto handler) {
+            asio::async_write(d.socket, asio::buffer(bytes.data(), bytes.size()), handler);
+        },
         d.timeout, timed_out);
     if (timed_out) throw transport_exception(transport_error::timeout, "write timed out");
     if (ec) {
         d.closed_before_response = is_closed_error(ec);
-        throw transport_exception(is_closed_error(ec) ? transport_error::closed : transport_error::write,
+        throw transport_exception(is_closed_error(ec) ? transport_error::closed
+                                                      : transport_error::write,
                                   "write: " + ec.message());
     }
 }
@@ -347,15 +361,16 @@ response connection::read_response(bool head_request) {
         const std::size_t buffered_before = d.buffer.size();
         d.closed_before_response = false;
         bool timed_out = false;
-        const auto ec = d.run(
-            [&](auto handler) { http::async_read(d.socket, d.buffer, parser, handler); },
-            d.timeout, timed_out);
+        const auto ec =
+            d.run([&](auto handler) { http::async_read(d.socket, d.buffer, parser, handler); },
+                  d.timeout, timed_out);
         if (timed_out) {
-            throw transport_exception(transport_error::timeout, "read timed out waiting for a response");
+            throw transport_exception(transport_error::timeout,
+                                      "read timed out waiting for a response");
         }
         if (ec) {
-            d.closed_before_response = ec == http::error::end_of_stream ||
-                                       (buffered_before == 0 && is_closed_error(ec));
+            d.closed_before_response =
+                ec == http::error::end_of_stream || (buffered_before == 0 && is_closed_error(ec));
             if (d.closed_before_response) {
                 throw transport_exception(transport_error::closed,
                                           "connection closed before a response: " + ec.message());
@@ -412,9 +427,9 @@ bool connection::wait_closed(std::chrono::milliseconds wait, std::string* receiv
         if (left.count() <= 0) return false;
         bool timed_out = false;
         std::size_t n = 0;
-        const auto ec = d.run(
-            [&](auto handler) { d.socket.async_read_some(asio::buffer(chunk), handler); }, left,
-            timed_out, &n);
+        const auto ec =
+            d.run([&](auto handler) { d.socket.async_read_some(asio::buffer(chunk), handler); },
+                  left, timed_out, &n);
         if (received != nullptr && n > 0) received->append(chunk.data(), n);
         if (timed_out) return false;
         if (ec) return true; // EOF, reset, or any other end of the connection
@@ -435,8 +450,8 @@ response http_client::send(const request& req) {
     try {
         out = conn_->send(req);
     } catch (const transport_exception& e) {
-        const bool stale = reused && e.kind() == transport_error::closed &&
-                           conn_->closed_before_response();
+        const bool stale =
+            reused && e.kind() == transport_error::closed && conn_->closed_before_response();
         conn_.reset();
         if (!stale) throw;
         conn_ = std::make_unique<connection>(target_, timeout_);
@@ -505,8 +520,9 @@ std::string to_curl(const target_url& target, const request& req) {
     out.append(" ").append(shell_quote(target.base() + req.target));
     for (const auto& h : req.headers) {
         if (iequals(h.name, "Authorization")) {
-            const bool bearer = h.value.size() >= std::string_view("Bearer").size() &&
-                                iequals(h.value.substr(0, std::string_view("Bearer").size()), "Bearer");
+            const bool bearer =
+                h.value.size() >= std::string_view("Bearer").size() &&
+                iequals(h.value.substr(0, std::string_view("Bearer").size()), "Bearer");
             out.append(bearer ? " -H \"Authorization: Bearer $AGENTCHECK_TOKEN\""
                               : " -H \"Authorization: $AGENTCHECK_TOKEN\"");
             continue;
@@ -515,7 +531,8 @@ std::string to_curl(const target_url& target, const request& req) {
             continue; // curl computes it
         }
         if (h.value.empty()) {
-            out.append(" -H ").append(shell_quote(h.name + ";")); // curl's syntax for an empty value
+            out.append(" -H ").append(
+                shell_quote(h.name + ";")); // curl's syntax for an empty value
         } else {
             out.append(" -H ").append(shell_quote(h.name + ": " + h.value));
         }
@@ -528,7 +545,8 @@ request redacted(request req) {
     for (auto& h : req.headers) {
         if (!iequals(h.name, "Authorization")) continue;
         const auto space = h.value.find(' ');
-        h.value = space == std::string::npos ? "<redacted>" : h.value.substr(0, space) + " <redacted>";
+        h.value =
+            space == std::string::npos ? "<redacted>" : h.value.substr(0, space) + " <redacted>";
     }
     return req;
 }

@@ -143,11 +143,13 @@ std::string mint(const nlohmann::json& header, const nlohmann::json& claims, std
         signature = hmac_sha256(key, signing_input);
     } else if (alg == "RS256") {
         auto pkey = load_private_key(key);
-        if (EVP_PKEY_is_a(pkey.get(), "RSA") != 1) throw std::invalid_argument("RS256 needs an RSA key");
+        if (EVP_PKEY_is_a(pkey.get(), "RSA") != 1)
+            throw std::invalid_argument("RS256 needs an RSA key");
         signature = sign_sha256(pkey.get(), signing_input);
     } else if (alg == "ES256") {
         auto pkey = load_private_key(key);
-        if (EVP_PKEY_is_a(pkey.get(), "EC") != 1) throw std::invalid_argument("ES256 needs an EC key");
+        if (EVP_PKEY_is_a(pkey.get(), "EC") != 1)
+            throw std::invalid_argument("ES256 needs an EC key");
         signature = der_to_raw_es256(sign_sha256(pkey.get(), signing_input));
     }
     return signing_input + "." + b64url(signature);

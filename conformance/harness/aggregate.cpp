@@ -6,12 +6,18 @@ namespace agentcheck {
 
 const char* to_string(requirement_status s) noexcept {
     switch (s) {
-    case requirement_status::pass: return "pass";
-    case requirement_status::flaky: return "flaky";
-    case requirement_status::fail: return "fail";
-    case requirement_status::skip: return "skip";
-    case requirement_status::not_checked: return "not_checked";
-    case requirement_status::known_failure: return "known_failure";
+    case requirement_status::pass:
+        return "pass";
+    case requirement_status::flaky:
+        return "flaky";
+    case requirement_status::fail:
+        return "fail";
+    case requirement_status::skip:
+        return "skip";
+    case requirement_status::not_checked:
+        return "not_checked";
+    case requirement_status::known_failure:
+        return "known_failure";
     }
     return "?";
 }
@@ -22,7 +28,8 @@ requirement_status requirement_status_of(const std::vector<verdict>& verdicts) n
         return std::find(verdicts.begin(), verdicts.end(), v) != verdicts.end();
     };
     if (has(verdict::fail) || has(verdict::error)) return requirement_status::fail;
-    if (std::all_of(verdicts.begin(), verdicts.end(), [](verdict v) { return v == verdict::skip; })) {
+    if (std::all_of(verdicts.begin(), verdicts.end(),
+                    [](verdict v) { return v == verdict::skip; })) {
         return requirement_status::skip;
     }
     return has(verdict::flaky) ? requirement_status::flaky : requirement_status::pass;
@@ -38,7 +45,8 @@ aggregation aggregate(const catalogue& cat, level lvl, const std::vector<check_r
         rr.planned = cat.is_planned(req.id);
         std::vector<verdict> verdicts;
         for (const auto& c : checks) {
-            if (std::find(c.requirements.begin(), c.requirements.end(), req.id) != c.requirements.end()) {
+            if (std::find(c.requirements.begin(), c.requirements.end(), req.id) !=
+                c.requirements.end()) {
                 verdicts.push_back(c.outcome);
                 rr.checks.push_back(c.id);
             }
@@ -50,7 +58,8 @@ aggregation aggregate(const catalogue& cat, level lvl, const std::vector<check_r
         if (is_expired(w, today)) {
             out.problems.push_back({w.id, "expired",
                                     "known failure " + w.id + " expired on " + w.expires +
-                                        ": fix the requirement or renew the waiver (" + w.reason + ")"});
+                                        ": fix the requirement or renew the waiver (" + w.reason +
+                                        ")"});
             continue;
         }
         auto it = std::find_if(out.requirements.begin(), out.requirements.end(),
@@ -59,10 +68,12 @@ aggregation aggregate(const catalogue& cat, level lvl, const std::vector<check_r
         if (it->status == requirement_status::fail) {
             it->status = requirement_status::known_failure;
             it->waiver = w.reason;
-        } else if (it->status == requirement_status::pass || it->status == requirement_status::flaky) {
+        } else if (it->status == requirement_status::pass ||
+                   it->status == requirement_status::flaky) {
             out.problems.push_back({w.id, "stale",
-                                    "stale waiver: " + w.id + " is listed as a known failure but now "
-                                    "passes; remove it from the known-failures file"});
+                                    "stale waiver: " + w.id +
+                                        " is listed as a known failure but now "
+                                        "passes; remove it from the known-failures file"});
         }
     }
     return out;
@@ -73,22 +84,44 @@ totals count(const std::vector<check_result>& checks, const std::vector<requirem
     t.checks = checks.size();
     for (const auto& c : checks) {
         switch (c.outcome) {
-        case verdict::pass: ++t.pass; break;
-        case verdict::fail: ++t.fail; break;
-        case verdict::error: ++t.error; break;
-        case verdict::skip: ++t.skip; break;
-        case verdict::flaky: ++t.flaky; break;
+        case verdict::pass:
+            ++t.pass;
+            break;
+        case verdict::fail:
+            ++t.fail;
+            break;
+        case verdict::error:
+            ++t.error;
+            break;
+        case verdict::skip:
+            ++t.skip;
+            break;
+        case verdict::flaky:
+            ++t.flaky;
+            break;
         }
     }
     t.requirements = reqs.size();
     for (const auto& r : reqs) {
         switch (r.status) {
-        case requirement_status::pass: ++t.req_pass; break;
-        case requirement_status::flaky: ++t.req_flaky; break;
-        case requirement_status::fail: ++t.req_fail; break;
-        case requirement_status::skip: ++t.req_skip; break;
-        case requirement_status::not_checked: ++t.req_not_checked; break;
-        case requirement_status::known_failure: ++t.req_known_failure; break;
+        case requirement_status::pass:
+            ++t.req_pass;
+            break;
+        case requirement_status::flaky:
+            ++t.req_flaky;
+            break;
+        case requirement_status::fail:
+            ++t.req_fail;
+            break;
+        case requirement_status::skip:
+            ++t.req_skip;
+            break;
+        case requirement_status::not_checked:
+            ++t.req_not_checked;
+            break;
+        case requirement_status::known_failure:
+            ++t.req_known_failure;
+            break;
         }
     }
     return t;

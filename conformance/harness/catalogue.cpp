@@ -30,7 +30,8 @@ bool valid_requirement_id(std::string_view id) {
     const auto number = id.substr(dash + 1);
     return std::all_of(prefix.begin(), prefix.end(),
                        [](unsigned char c) { return std::isupper(c) || std::isdigit(c); }) &&
-           std::all_of(number.begin(), number.end(), [](unsigned char c) { return std::isdigit(c); });
+           std::all_of(number.begin(), number.end(),
+                       [](unsigned char c) { return std::isdigit(c); });
 }
 
 } // namespace
@@ -47,7 +48,9 @@ const section* catalogue::find_section(std::string_view id) const noexcept {
     return it == sections.end() ? nullptr : &*it;
 }
 
-bool catalogue::is_planned(std::string_view id) const { return planned.count(std::string(id)) > 0; }
+bool catalogue::is_planned(std::string_view id) const {
+    return planned.count(std::string(id)) > 0;
+}
 
 catalogue parse_catalogue(std::string_view json_text) {
     const auto doc = nlohmann::json::parse(json_text, nullptr, false);
@@ -84,8 +87,10 @@ catalogue parse_catalogue(std::string_view json_text) {
         requirement req;
         req.id = string_member(r, "id", "catalogue requirement");
         const std::string where = "catalogue requirement " + req.id;
-        if (!valid_requirement_id(req.id)) throw config_error(where + ": the id must look like REG-012");
-        if (cat.find(req.id) != nullptr) throw config_error("catalogue: duplicate requirement " + req.id);
+        if (!valid_requirement_id(req.id))
+            throw config_error(where + ": the id must look like REG-012");
+        if (cat.find(req.id) != nullptr)
+            throw config_error("catalogue: duplicate requirement " + req.id);
         req.section = string_member(r, "section", where);
         if (cat.find_section(req.section) == nullptr) {
             throw config_error(where + ": unknown section \"" + req.section + "\"");
@@ -98,7 +103,8 @@ catalogue parse_catalogue(std::string_view json_text) {
         req.text = string_member(r, "text", where);
         const auto planned = r.find("planned");
         if (planned != r.end()) {
-            if (!planned->is_boolean()) throw config_error(where + ": \"planned\" must be a boolean");
+            if (!planned->is_boolean())
+                throw config_error(where + ": \"planned\" must be a boolean");
             if (planned->get<bool>()) cat.planned.insert(req.id);
         }
         cat.requirements.push_back(std::move(req));
@@ -124,7 +130,8 @@ std::vector<std::string> cross_check(const catalogue& cat, const check_registry&
     }
     for (const auto& r : cat.requirements) {
         if (r.lvl == level::must && !cat.is_planned(r.id) && covered.count(r.id) == 0) {
-            problems.push_back("MUST requirement " + r.id + " has no check (mark it planned or add one)");
+            problems.push_back("MUST requirement " + r.id +
+                               " has no check (mark it planned or add one)");
         }
     }
     return problems;

@@ -11,15 +11,15 @@ namespace agentcheck {
 
 namespace {
 
-constexpr std::array<std::pair<level, std::string_view>, 3> level_names{{
-    {level::must, "must"}, {level::should, "should"}, {level::may, "may"}}};
-constexpr std::array<std::pair<layer, std::string_view>, 6> layer_names{{
-    {layer::unit, "unit"},
-    {layer::integration, "integration"},
-    {layer::e2e, "e2e"},
-    {layer::property, "property"},
-    {layer::robustness, "robustness"},
-    {layer::lifecycle, "lifecycle"}}};
+constexpr std::array<std::pair<level, std::string_view>, 3> level_names{
+    {{level::must, "must"}, {level::should, "should"}, {level::may, "may"}}};
+constexpr std::array<std::pair<layer, std::string_view>, 6> layer_names{
+    {{layer::unit, "unit"},
+     {layer::integration, "integration"},
+     {layer::e2e, "e2e"},
+     {layer::property, "property"},
+     {layer::robustness, "robustness"},
+     {layer::lifecycle, "lifecycle"}}};
 /// How much of a response body a failure message quotes.
 constexpr std::size_t failure_body_excerpt = 512;
 
@@ -31,9 +31,12 @@ std::string excerpt(const client::response& r) {
 
 const char* to_string(level v) noexcept {
     switch (v) {
-    case level::must: return "MUST";
-    case level::should: return "SHOULD";
-    case level::may: return "MAY";
+    case level::must:
+        return "MUST";
+    case level::should:
+        return "SHOULD";
+    case level::may:
+        return "MAY";
     }
     return "?";
 }
@@ -47,11 +50,16 @@ const char* to_string(layer v) noexcept {
 
 const char* to_string(verdict v) noexcept {
     switch (v) {
-    case verdict::pass: return "pass";
-    case verdict::fail: return "fail";
-    case verdict::error: return "error";
-    case verdict::skip: return "skip";
-    case verdict::flaky: return "flaky";
+    case verdict::pass:
+        return "pass";
+    case verdict::fail:
+        return "fail";
+    case verdict::error:
+        return "error";
+    case verdict::skip:
+        return "skip";
+    case verdict::flaky:
+        return "flaky";
     }
     return "?";
 }
@@ -110,8 +118,8 @@ void context::expect_header(const client::response& r, std::string_view name,
                             std::string_view value) {
     const auto actual = r.header(name);
     if (!actual) {
-        fail("header " + std::string(name) + " is missing", std::string(name) + ": " + std::string(value),
-             "(absent)");
+        fail("header " + std::string(name) + " is missing",
+             std::string(name) + ": " + std::string(value), "(absent)");
     }
     if (*actual != value) {
         fail("header " + std::string(name) + " has the wrong value",
@@ -155,7 +163,8 @@ nlohmann::json context::expect_problem(const client::response& r, int status) {
     }
     const auto header_id = r.header("X-Request-ID");
     const auto rid = body.find("request_id");
-    if (rid == body.end() || !rid->is_string() || !header_id || rid->get<std::string>() != *header_id) {
+    if (rid == body.end() || !rid->is_string() || !header_id ||
+        rid->get<std::string>() != *header_id) {
         fail("problem member \"request_id\" must equal the X-Request-ID header",
              header_id ? *header_id : "(X-Request-ID header absent)",
              rid == body.end() ? "(absent)" : rid->dump());

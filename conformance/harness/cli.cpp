@@ -53,11 +53,13 @@ struct filter_options {
     void attach(CLI::App& app) {
         app.add_option("--level", level, "must | should | may: run this level and stricter")
             ->capture_default_str();
-        app.add_option("--only", only, "only checks matching a check ID, requirement ID or section "
-                                       "(\"2\", \"s2\", \"section:2\"); * and ? glob; repeatable");
+        app.add_option("--only", only,
+                       "only checks matching a check ID, requirement ID or section "
+                       "(\"2\", \"s2\", \"section:2\"); * and ? glob; repeatable");
         app.add_option("--exclude", exclude, "skip checks matching a pattern; repeatable");
         app.add_option("--layer", layers,
-                       "only checks of a layer (unit, integration, e2e, property, robustness, lifecycle); repeatable");
+                       "only checks of a layer (unit, integration, e2e, property, robustness, "
+                       "lifecycle); repeatable");
     }
 
     [[nodiscard]] selection to_selection() const {
@@ -70,8 +72,9 @@ struct filter_options {
         for (const auto& l : layers) {
             const auto parsed = parse_layer(l);
             if (!parsed) {
-                throw usage_error("--layer: \"" + l +
-                                  "\" is not unit, integration, e2e, property, robustness or lifecycle");
+                throw usage_error(
+                    "--layer: \"" + l +
+                    "\" is not unit, integration, e2e, property, robustness or lifecycle");
             }
             sel.layers.push_back(*parsed);
         }
@@ -97,25 +100,30 @@ std::string load_secret(const std::string& file) {
     } else {
         throw usage_error("--jwt-secret-file: required (or set AGENTCHECK_JWT_SECRET)");
     }
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r'))
+        secret.pop_back();
     if (secret.empty()) throw usage_error("--jwt-secret-file: the secret is empty");
     return secret;
 }
 
 client::target_url parse_target(const std::string& url, bool allow_non_loopback) {
     auto target = client::target_url::parse(url);
-    if (!target) throw usage_error("--target: \"" + url + "\" is not of the form http://host[:port]");
+    if (!target)
+        throw usage_error("--target: \"" + url + "\" is not of the form http://host[:port]");
     if (!allow_non_loopback && !target->is_loopback()) {
-        throw usage_error("--target: " + target->host +
-                          " is not a loopback address; pass --allow-non-loopback to test a remote agent");
+        throw usage_error(
+            "--target: " + target->host +
+            " is not a loopback address; pass --allow-non-loopback to test a remote agent");
     }
     return *target;
 }
 
-void print_listing(const std::vector<const check*>& checks, const catalogue& cat, std::ostream& out) {
+void print_listing(const std::vector<const check*>& checks, const catalogue& cat,
+                   std::ostream& out) {
     for (const auto* c : checks) {
         std::string reqs;
-        for (const auto& id : c->requirements) reqs += (reqs.empty() ? "" : ",") + id;
+        for (const auto& id : c->requirements)
+            reqs += (reqs.empty() ? "" : ",") + id;
         out << std::left << std::setw(id_column) << c->id << " " << std::setw(level_column)
             << to_string(check_level(*c, cat)) << std::setw(layer_column) << to_string(c->lyr)
             << reqs << "  " << c->title << "\n";
@@ -145,7 +153,8 @@ struct run_options {
     bool dry_run = false;
 };
 
-int do_run(const run_options& o, const catalogue& cat, const check_registry& registry, const cli_io& io) {
+int do_run(const run_options& o, const catalogue& cat, const check_registry& registry,
+           const cli_io& io) {
     const auto sel = o.filters.to_selection();
     if (o.dry_run) {
         print_listing(select_checks(registry, cat, sel), cat, io.out);
@@ -164,7 +173,8 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
     s.retries = o.retries;
     if (!o.known_failures.empty()) {
         try {
-            s.known_failures = parse_known_failures(read_file(o.known_failures, "--known-failures"), cat);
+            s.known_failures =
+                parse_known_failures(read_file(o.known_failures, "--known-failures"), cat);
         } catch (const config_error& e) {
             throw usage_error(std::string("--known-failures: ") + e.what());
         }
@@ -183,22 +193,24 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
         io.out << " (" << doc["implementation"].value("name", "?") << " "
                << doc["implementation"].value("version", "?") << ")";
     }
-    io.out << ", level " << to_string(s.sel.lvl) << ", seed " << s.seed << ", " << s.jobs << " jobs\n";
+    io.out << ", level " << to_string(s.sel.lvl) << ", seed " << s.seed << ", " << s.jobs
+           << " jobs\n";
     console_reporter console(io.out, io.color, io.tty);
     auto report = run_checks(cat, registry, s, doc, &console);
     report.tool_version = std::string(tool_version());
     console.summary(report);
     try {
         write_reports(report, o.report_dir);
-        io.out << "reports: " << o.report_dir << "/{report.json,junit.xml,summary.md,report.html}\n";
+        io.out << "reports: " << o.report_dir
+               << "/{report.json,junit.xml,summary.md,report.html}\n";
     } catch (const std::exception& e) {
         throw usage_error(std::string("--report-dir: ") + e.what());
     }
     return report.exit_code;
 }
 
-int do_token(const std::string& identity, const std::string& secret_file, const std::string& target_text,
-             bool allow_non_loopback, const cli_io& io) {
+int do_token(const std::string& identity, const std::string& secret_file,
+             const std::string& target_text, bool allow_non_loopback, const cli_io& io) {
     if (std::find(std::begin(identities), std::end(identities), identity) == std::end(identities)) {
         throw usage_error("--identity: \"" + identity +
                           "\" is not one of viewer, operator, operator2, admin, noroles");
@@ -224,7 +236,9 @@ int do_token(const std::string& identity, const std::string& secret_file, const 
 
 } // namespace
 
-std::string_view tool_version() noexcept { return AGENTCHECK_VERSION; }
+std::string_view tool_version() noexcept {
+    return AGENTCHECK_VERSION;
+}
 
 int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
             const check_registry& registry, const cli_io& io) {
@@ -242,13 +256,16 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     run->add_option("--timeout-scale", ro.timeout_scale, "multiply every timeout by this factor")
         ->capture_default_str();
     run->add_option("--jobs", ro.jobs, "checks run in parallel")->capture_default_str();
-    run->add_option("--retries", ro.retries, "re-run a failing check up to N times (pass after fail = flaky)")
+    run->add_option("--retries", ro.retries,
+                    "re-run a failing check up to N times (pass after fail = flaky)")
         ->capture_default_str();
     run->add_option("--known-failures", ro.known_failures,
                     "JSON list of waived requirements: [{\"id\", \"reason\", \"expires\"}]");
-    run->add_option("--report-dir", ro.report_dir, "where report.json, junit.xml, summary.md and report.html go")
+    run->add_option("--report-dir", ro.report_dir,
+                    "where report.json, junit.xml, summary.md and report.html go")
         ->capture_default_str();
-    run->add_flag("--allow-non-loopback", ro.allow_non_loopback, "allow a target that is not on 127.0.0.0/8 or ::1");
+    run->add_flag("--allow-non-loopback", ro.allow_non_loopback,
+                  "allow a target that is not on 127.0.0.0/8 or ::1");
     run->add_flag("--dry-run", ro.dry_run, "list the selected checks; send nothing");
 
     filter_options lo;
@@ -256,16 +273,21 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     lo.attach(*list);
 
     app.add_subcommand("coverage", "which requirements have checks, per level and section");
-    app.add_subcommand("spec", "print conformance/SPEC.md generated from the catalogue and the checks");
+    app.add_subcommand("spec",
+                       "print conformance/SPEC.md generated from the catalogue and the checks");
 
     std::string identity;
     std::string token_secret;
     std::string token_target;
     bool token_remote = false;
-    auto* token = app.add_subcommand("token", "print a token for an identity (for the curl reproductions)");
-    token->add_option("--identity", identity, "viewer, operator, operator2, admin or noroles")->required();
-    token->add_option("--jwt-secret-file", token_secret, "file holding the HS256 secret (or AGENTCHECK_JWT_SECRET)");
-    token->add_option("--target", token_target, "take iss/aud from this agent's discovery document");
+    auto* token =
+        app.add_subcommand("token", "print a token for an identity (for the curl reproductions)");
+    token->add_option("--identity", identity, "viewer, operator, operator2, admin or noroles")
+        ->required();
+    token->add_option("--jwt-secret-file", token_secret,
+                      "file holding the HS256 secret (or AGENTCHECK_JWT_SECRET)");
+    token->add_option("--target", token_target,
+                      "take iss/aud from this agent's discovery document");
     token->add_flag("--allow-non-loopback", token_remote, "allow a target that is not loopback");
 
     try {

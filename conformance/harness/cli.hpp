@@ -11,10 +11,10 @@ namespace agentcheck {
 
 /// Where the CLI writes and how.
 struct cli_io {
-    std::ostream& out;   ///< results, listings, the spec, the token
-    std::ostream& err;   ///< diagnostics
-    bool tty = false;    ///< out is a terminal: live progress counter
-    bool color = false;  ///< colour the terminal output
+    std::ostream& out;  ///< results, listings, the spec, the token
+    std::ostream& err;  ///< diagnostics
+    bool tty = false;   ///< out is a terminal: live progress counter
+    bool color = false; ///< colour the terminal output
 };
 
 /// Runs the command line against a catalogue (JSON text) and the registered checks.

@@ -13,9 +13,9 @@ namespace agentcheck {
 
 /// One waiver.
 struct known_failure {
-    std::string id;       ///< requirement ID
+    std::string id; ///< requirement ID
     std::string reason;
-    std::string expires;  ///< "YYYY-MM-DD" (last valid day, UTC); empty = never
+    std::string expires; ///< "YYYY-MM-DD" (last valid day, UTC); empty = never
 };
 
 /// Parses a known-failures document and checks each ID against the catalogue. Throws

@@ -10,12 +10,24 @@ namespace agentcheck {
 
 void status_tally::add(requirement_status s) noexcept {
     switch (s) {
-    case requirement_status::pass: ++pass; break;
-    case requirement_status::flaky: ++flaky; break;
-    case requirement_status::fail: ++fail; break;
-    case requirement_status::skip: ++skip; break;
-    case requirement_status::not_checked: ++not_checked; break;
-    case requirement_status::known_failure: ++known_failure; break;
+    case requirement_status::pass:
+        ++pass;
+        break;
+    case requirement_status::flaky:
+        ++flaky;
+        break;
+    case requirement_status::fail:
+        ++fail;
+        break;
+    case requirement_status::skip:
+        ++skip;
+        break;
+    case requirement_status::not_checked:
+        ++not_checked;
+        break;
+    case requirement_status::known_failure:
+        ++known_failure;
+        break;
     }
 }
 
@@ -39,7 +51,8 @@ status_tally tally_section(const run_report& report, std::string_view section_id
     return t;
 }
 
-std::vector<const requirement_result*> requirements_of(const check_result& c, const run_report& report) {
+std::vector<const requirement_result*> requirements_of(const check_result& c,
+                                                       const run_report& report) {
     std::vector<const requirement_result*> out;
     for (const auto& id : c.requirements) {
         const auto it = std::find_if(report.requirements.begin(), report.requirements.end(),
@@ -72,9 +85,11 @@ std::string verdict_line(const run_report& report) {
     const std::size_t applicable = t.req_pass + t.req_flaky + t.req_fail + t.req_known_failure;
     std::string line = report.passed ? "PASS" : "FAIL";
     line += " — " + std::to_string(t.req_pass + t.req_flaky) + " of " + std::to_string(applicable) +
-            " applicable requirements pass (level " + to_string(report.settings.lvl) + " and stricter)";
+            " applicable requirements pass (level " + to_string(report.settings.lvl) +
+            " and stricter)";
     if (t.req_fail > 0) line += ", " + std::to_string(t.req_fail) + " fail";
-    if (t.req_known_failure > 0) line += ", " + std::to_string(t.req_known_failure) + " known failures";
+    if (t.req_known_failure > 0)
+        line += ", " + std::to_string(t.req_known_failure) + " known failures";
     if (!report.waiver_problems.empty()) {
         line += ", " + std::to_string(report.waiver_problems.size()) + " waiver problems";
     }

@@ -62,7 +62,8 @@ status_tally tally_section(const run_report& report, std::string_view section_id
 bool is_waived(const check_result& c, const run_report& report);
 
 /// The requirement results a failed check names (those within the level).
-std::vector<const requirement_result*> requirements_of(const check_result& c, const run_report& report);
+std::vector<const requirement_result*> requirements_of(const check_result& c,
+                                                       const run_report& report);
 
 /// One line: "PASS — 40 of 40 applicable requirements (MUST) pass" or "FAIL — …".
 std::string verdict_line(const run_report& report);

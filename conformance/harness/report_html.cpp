@@ -33,12 +33,14 @@ summary{cursor:pointer;font-weight:600}blockquote{margin:8px 0;padding:4px 12px;
 std::string exchange_html(const exchange& ex) {
     std::string out = "<tr><td><pre>";
     std::string req = ex.request.method + " " + ex.request.target + "\n";
-    for (const auto& h : ex.request.headers) req += h.name + ": " + h.value + "\n";
+    for (const auto& h : ex.request.headers)
+        req += h.name + ": " + h.value + "\n";
     if (!ex.request.body.empty()) req += "\n" + ex.request.body;
     out += html_escape(req) + "</pre></td><td><pre>";
     if (ex.response) {
         std::string resp = std::to_string(ex.response->status) + " " + ex.response->reason + "\n";
-        for (const auto& h : ex.response->headers) resp += h.name + ": " + h.value + "\n";
+        for (const auto& h : ex.response->headers)
+            resp += h.name + ": " + h.value + "\n";
         if (!ex.response->body.empty()) resp += "\n" + ex.response->body;
         out += html_escape(resp);
     } else {
@@ -51,9 +53,9 @@ std::string exchange_html(const exchange& ex) {
 }
 
 void write_failure(std::ostream& out, const check_result& c, const run_report& report) {
-    out << "<details open=\"open\" id=\"check-" << html_escape(c.id) << "\"><summary><span class=\"v-"
-        << to_string(c.outcome) << "\">" << to_string(c.outcome) << "</span> " << html_escape(c.id)
-        << " — " << html_escape(c.title) << "</summary>\n";
+    out << "<details open=\"open\" id=\"check-" << html_escape(c.id)
+        << "\"><summary><span class=\"v-" << to_string(c.outcome) << "\">" << to_string(c.outcome)
+        << "</span> " << html_escape(c.id) << " — " << html_escape(c.title) << "</summary>\n";
     out << "<p>" << html_escape(c.message) << "</p>\n";
     for (const auto* r : requirements_of(c, report)) {
         out << "<blockquote><strong>" << html_escape(r->req.id) << "</strong> ("
@@ -65,10 +67,12 @@ void write_failure(std::ostream& out, const check_result& c, const run_report& r
             << "</pre></td></tr></table>\n";
     }
     if (!c.curl.empty()) out << "<p>Reproduce:</p><pre>" << html_escape(c.curl) << "</pre>\n";
-    for (const auto& n : c.notes) out << "<p>Note: " << html_escape(n) << "</p>\n";
+    for (const auto& n : c.notes)
+        out << "<p>Note: " << html_escape(n) << "</p>\n";
     if (!c.exchanges.empty()) {
         out << "<table><tr><th>request</th><th>response</th><th>time</th></tr>\n";
-        for (const auto& ex : c.exchanges) out << exchange_html(ex);
+        for (const auto& ex : c.exchanges)
+            out << exchange_html(ex);
         out << "</table>\n";
     }
     out << "</details>\n";
@@ -83,10 +87,12 @@ public:
         const char* verdict_class = report.passed ? "pass" : "fail";
         out << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"/>"
             << "<title>agentcheck " << (report.passed ? "PASS" : "FAIL") << " — "
-            << html_escape(report.target) << "</title><style>" << style << "</style></head><body>\n";
-        out << "<div class=\"banner " << verdict_class << "\"><h1>" << html_escape(verdict_line(report))
-            << "</h1><p>Target " << html_escape(report.target);
-        if (report.discovery.contains("implementation") && report.discovery["implementation"].is_object()) {
+            << html_escape(report.target) << "</title><style>" << style
+            << "</style></head><body>\n";
+        out << "<div class=\"banner " << verdict_class << "\"><h1>"
+            << html_escape(verdict_line(report)) << "</h1><p>Target " << html_escape(report.target);
+        if (report.discovery.contains("implementation") &&
+            report.discovery["implementation"].is_object()) {
             const auto& impl = report.discovery["implementation"];
             out << " — " << html_escape(impl.value("name", "?")) << " "
                 << html_escape(impl.value("version", ""));
@@ -98,15 +104,16 @@ public:
             << " skipped</p></div>\n<main>\n";
 
         out << "<h2>Requirements by section</h2>\n<p class=\"legend\">";
-        for (const auto s : {requirement_status::pass, requirement_status::flaky, requirement_status::fail,
-                             requirement_status::known_failure, requirement_status::skip,
-                             requirement_status::not_checked}) {
+        for (const auto s : {requirement_status::pass, requirement_status::flaky,
+                             requirement_status::fail, requirement_status::known_failure,
+                             requirement_status::skip, requirement_status::not_checked}) {
             out << "<span class=\"cell st-" << to_string(s) << "\">" << to_string(s) << "</span>";
         }
         out << "</p>\n";
         for (const auto& sec : report.sections) {
             if (tally_section(report, sec.id).total() == 0) continue;
-            out << "<h3>" << html_escape(sec.id) << ". " << html_escape(sec.title) << "</h3><div class=\"matrix\">";
+            out << "<h3>" << html_escape(sec.id) << ". " << html_escape(sec.title)
+                << "</h3><div class=\"matrix\">";
             for (const auto& r : report.requirements) {
                 if (r.req.section != sec.id) continue;
                 out << "<a class=\"cell st-" << to_string(r.status) << "\" href=\"#req-"
@@ -119,12 +126,14 @@ public:
         const auto failed = failures(report);
         if (!failed.empty()) {
             out << "<h2>Failures</h2>\n";
-            for (const auto* c : failed) write_failure(out, *c, report);
+            for (const auto* c : failed)
+                write_failure(out, *c, report);
         }
         if (!report.waiver_problems.empty()) {
             out << "<h2>Waiver problems</h2>\n<ul>";
             for (const auto& p : report.waiver_problems) {
-                out << "<li><strong>" << html_escape(p.kind) << "</strong> " << html_escape(p.message) << "</li>";
+                out << "<li><strong>" << html_escape(p.kind) << "</strong> "
+                    << html_escape(p.message) << "</li>";
             }
             out << "</ul>\n";
         }
@@ -138,7 +147,8 @@ public:
                 << html_escape(r.req.text);
             if (!r.waiver.empty()) out << "<p>Known failure: " << html_escape(r.waiver) << "</p>";
             out << "</td><td>";
-            for (const auto& id : r.checks) out << html_escape(id) << " ";
+            for (const auto& id : r.checks)
+                out << html_escape(id) << " ";
             out << "</td></tr>\n";
         }
         out << "</table>\n<h2>Checks</h2>\n<table><tr><th>Check</th><th>Verdict</th><th>Layer</th>"
@@ -150,13 +160,16 @@ public:
                 << html_escape(c.message) << "</td></tr>\n";
         }
         out << "</table>\n<h2>Discovery document</h2>\n<pre>"
-            << html_escape(report.discovery.dump(2, ' ', false, nlohmann::json::error_handler_t::replace))
+            << html_escape(
+                   report.discovery.dump(2, ' ', false, nlohmann::json::error_handler_t::replace))
             << "</pre>\n</main></body></html>\n";
     }
 };
 
 } // namespace
 
-std::unique_ptr<report_writer> make_html_writer() { return std::make_unique<html_writer>(); }
+std::unique_ptr<report_writer> make_html_writer() {
+    return std::make_unique<html_writer>();
+}
 
 } // namespace agentcheck

@@ -11,25 +11,27 @@ constexpr int json_indent = 2;
 constexpr double micros_per_second = 1e6;
 constexpr std::string_view schema_id = "agentcheck-report/1";
 
-double secs(std::chrono::microseconds d) { return static_cast<double>(d.count()) / micros_per_second; }
+double secs(std::chrono::microseconds d) {
+    return static_cast<double>(d.count()) / micros_per_second;
+}
 
 nlohmann::json headers_json(const client::header_list& headers) {
     auto out = nlohmann::json::array();
-    for (const auto& h : headers) out.push_back({{"name", h.name}, {"value", h.value}});
+    for (const auto& h : headers)
+        out.push_back({{"name", h.name}, {"value", h.value}});
     return out;
 }
 
 nlohmann::json exchange_json(const exchange& ex) {
-    nlohmann::json out = {
-        {"request",
-         {{"method", ex.request.method},
-          {"target", ex.request.target},
-          {"headers", headers_json(ex.request.headers)},
-          {"body", ex.request.body}}},
-        {"response", nullptr},
-        {"duration_s", secs(ex.duration)},
-        {"note", ex.note},
-        {"curl", ex.curl}};
+    nlohmann::json out = {{"request",
+                           {{"method", ex.request.method},
+                            {"target", ex.request.target},
+                            {"headers", headers_json(ex.request.headers)},
+                            {"body", ex.request.body}}},
+                          {"response", nullptr},
+                          {"duration_s", secs(ex.duration)},
+                          {"note", ex.note},
+                          {"curl", ex.curl}};
     if (ex.response) {
         out["response"] = {{"status", ex.response->status},
                            {"reason", ex.response->reason},
@@ -41,7 +43,8 @@ nlohmann::json exchange_json(const exchange& ex) {
 
 nlohmann::json check_json(const check_result& c, const run_report& report) {
     auto exchanges = nlohmann::json::array();
-    for (const auto& ex : c.exchanges) exchanges.push_back(exchange_json(ex));
+    for (const auto& ex : c.exchanges)
+        exchanges.push_back(exchange_json(ex));
     return {{"id", c.id},
             {"title", c.title},
             {"layer", to_string(c.lyr)},
@@ -62,9 +65,12 @@ nlohmann::json check_json(const check_result& c, const run_report& report) {
 }
 
 nlohmann::json tally_json(const status_tally& t) {
-    return {{"pass", t.pass},         {"flaky", t.flaky},
-            {"fail", t.fail},         {"skip", t.skip},
-            {"not_checked", t.not_checked}, {"known_failure", t.known_failure},
+    return {{"pass", t.pass},
+            {"flaky", t.flaky},
+            {"fail", t.fail},
+            {"skip", t.skip},
+            {"not_checked", t.not_checked},
+            {"known_failure", t.known_failure},
             {"total", t.total()}};
 }
 
@@ -72,7 +78,8 @@ class json_writer final : public report_writer {
 public:
     [[nodiscard]] std::string file_name() const override { return "report.json"; }
     void write(const run_report& report, std::ostream& out) const override {
-        out << to_json(report).dump(json_indent, ' ', false, nlohmann::json::error_handler_t::replace)
+        out << to_json(report).dump(json_indent, ' ', false,
+                                    nlohmann::json::error_handler_t::replace)
             << '\n';
     }
 };
@@ -82,37 +89,44 @@ public:
 nlohmann::json to_json(const run_report& report) {
     const auto& s = report.settings;
     auto layers = nlohmann::json::array();
-    for (const auto& l : s.layers) layers.push_back(l);
-    nlohmann::json doc = {
-        {"schema", schema_id},
-        {"tool", {{"name", "agentcheck"}, {"version", report.tool_version}}},
-        {"run_id", report.run_id},
-        {"target", report.target},
-        {"started_at", text::rfc3339(report.started_at)},
-        {"duration_s", secs(report.duration)},
-        {"options",
-         {{"level", text::lower(to_string(s.lvl))},
-          {"seed", s.seed},
-          {"timeout_scale", s.timeout_scale},
-          {"jobs", s.jobs},
-          {"retries", s.retries},
-          {"only", s.only},
-          {"exclude", s.exclude},
-          {"layers", layers},
-          {"known_failures_file", s.known_failures_file}}},
-        {"discovery", report.discovery},
-        {"verdict", report.passed ? "pass" : "fail"},
-        {"exit_code", report.exit_code},
-        {"summary", verdict_line(report)}};
+    for (const auto& l : s.layers)
+        layers.push_back(l);
+    nlohmann::json doc = {{"schema", schema_id},
+                          {"tool", {{"name", "agentcheck"}, {"version", report.tool_version}}},
+                          {"run_id", report.run_id},
+                          {"target", report.target},
+                          {"started_at", text::rfc3339(report.started_at)},
+                          {"duration_s", secs(report.duration)},
+                          {"options",
+                           {{"level", text::lower(to_string(s.lvl))},
+                            {"seed", s.seed},
+                            {"timeout_scale", s.timeout_scale},
+                            {"jobs", s.jobs},
+                            {"retries", s.retries},
+                            {"only", s.only},
+                            {"exclude", s.exclude},
+                            {"layers", layers},
+                            {"known_failures_file", s.known_failures_file}}},
+                          {"discovery", report.discovery},
+                          {"verdict", report.passed ? "pass" : "fail"},
+                          {"exit_code", report.exit_code},
+                          {"summary", verdict_line(report)}};
     const auto& t = report.counts;
-    doc["totals"] = {
-        {"checks",
-         {{"total", t.checks}, {"pass", t.pass}, {"fail", t.fail}, {"error", t.error}, {"skip", t.skip},
-          {"flaky", t.flaky}}},
-        {"requirements",
-         {{"total", t.requirements}, {"pass", t.req_pass}, {"flaky", t.req_flaky},
-          {"fail", t.req_fail}, {"skip", t.req_skip}, {"not_checked", t.req_not_checked},
-          {"known_failure", t.req_known_failure}}}};
+    doc["totals"] = {{"checks",
+                      {{"total", t.checks},
+                       {"pass", t.pass},
+                       {"fail", t.fail},
+                       {"error", t.error},
+                       {"skip", t.skip},
+                       {"flaky", t.flaky}}},
+                     {"requirements",
+                      {{"total", t.requirements},
+                       {"pass", t.req_pass},
+                       {"flaky", t.req_flaky},
+                       {"fail", t.req_fail},
+                       {"skip", t.req_skip},
+                       {"not_checked", t.req_not_checked},
+                       {"known_failure", t.req_known_failure}}}};
     nlohmann::json by_level = nlohmann::json::object();
     for (const auto lvl : {level::must, level::should, level::may}) {
         if (static_cast<int>(lvl) <= static_cast<int>(s.lvl)) {
@@ -122,12 +136,14 @@ nlohmann::json to_json(const run_report& report) {
     doc["totals"]["by_level"] = by_level;
     auto sections = nlohmann::json::array();
     for (const auto& sec : report.sections) {
-        sections.push_back({{"id", sec.id}, {"title", sec.title},
+        sections.push_back({{"id", sec.id},
+                            {"title", sec.title},
                             {"requirements", tally_json(tally_section(report, sec.id))}});
     }
     doc["sections"] = sections;
     auto checks = nlohmann::json::array();
-    for (const auto& c : report.checks) checks.push_back(check_json(c, report));
+    for (const auto& c : report.checks)
+        checks.push_back(check_json(c, report));
     doc["checks"] = checks;
     auto reqs = nlohmann::json::array();
     for (const auto& r : report.requirements) {
@@ -151,6 +167,8 @@ nlohmann::json to_json(const run_report& report) {
     return doc;
 }
 
-std::unique_ptr<report_writer> make_json_writer() { return std::make_unique<json_writer>(); }
+std::unique_ptr<report_writer> make_json_writer() {
+    return std::make_unique<json_writer>();
+}
 
 } // namespace agentcheck

@@ -13,7 +13,9 @@ namespace {
 using text::xml_escape;
 
 /// Where a check goes: the section of its first requirement.
-std::string section_of(const check_result& c) { return c.sections.empty() ? "?" : c.sections.front(); }
+std::string section_of(const check_result& c) {
+    return c.sections.empty() ? "?" : c.sections.front();
+}
 
 struct suite_counts {
     std::size_t tests = 0, failures = 0, errors = 0, skipped = 0;
@@ -27,10 +29,14 @@ junit_kind kind_of(const check_result& c, const run_report& report) {
     if (is_waived(c, report)) return junit_kind::skipped;
     switch (c.outcome) {
     case verdict::pass:
-    case verdict::flaky: return junit_kind::passed;
-    case verdict::fail: return junit_kind::failure;
-    case verdict::error: return junit_kind::error;
-    case verdict::skip: return junit_kind::skipped;
+    case verdict::flaky:
+        return junit_kind::passed;
+    case verdict::fail:
+        return junit_kind::failure;
+    case verdict::error:
+        return junit_kind::error;
+    case verdict::skip:
+        return junit_kind::skipped;
     }
     return junit_kind::error;
 }
@@ -51,7 +57,8 @@ std::string detail(const check_result& c, const run_report& report) {
     if (!c.expected.empty()) out += "\nexpected: " + c.expected;
     if (!c.actual.empty()) out += "\nactual:   " + c.actual;
     if (!c.curl.empty()) out += "\n\nreproduce:\n" + c.curl;
-    for (const auto& n : c.notes) out += "\nnote: " + n;
+    for (const auto& n : c.notes)
+        out += "\nnote: " + n;
     return out + "\n";
 }
 
@@ -81,7 +88,8 @@ void write_case(std::ostream& out, const check_result& c, const run_report& repo
         std::string why = c.message;
         if (is_waived(c, report)) {
             why = "known failure";
-            for (const auto* r : requirements_of(c, report)) why += " — " + r->req.id + ": " + r->waiver;
+            for (const auto* r : requirements_of(c, report))
+                why += " — " + r->req.id + ": " + r->waiver;
             why += " (" + c.message + ")";
         }
         out << "      <skipped message=\"" << xml_escape(why) << "\"/>\n";
@@ -133,7 +141,8 @@ public:
                 << "\" tests=\"" << n.tests << "\" failures=\"" << n.failures << "\" errors=\""
                 << n.errors << "\" skipped=\"" << n.skipped << "\" time=\"" << text::seconds(n.time)
                 << "\" timestamp=\"" << text::rfc3339(report.started_at) << "\">\n";
-            for (const auto* c : it->second) write_case(out, *c, report);
+            for (const auto* c : it->second)
+                write_case(out, *c, report);
             out << "  </testsuite>\n";
         }
         if (!report.waiver_problems.empty()) {
@@ -153,6 +162,8 @@ public:
 
 } // namespace
 
-std::unique_ptr<report_writer> make_junit_writer() { return std::make_unique<junit_writer>(); }
+std::unique_ptr<report_writer> make_junit_writer() {
+    return std::make_unique<junit_writer>();
+}
 
 } // namespace agentcheck

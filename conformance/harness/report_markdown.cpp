@@ -43,13 +43,15 @@ public:
         out << "# agentcheck " << (report.passed ? "✅ PASS" : "❌ FAIL") << "\n\n";
         out << "**" << md_cell(verdict_line(report)) << "**\n\n";
         out << "Target `" << md_cell(report.target) << "`";
-        if (report.discovery.contains("implementation") && report.discovery["implementation"].is_object()) {
+        if (report.discovery.contains("implementation") &&
+            report.discovery["implementation"].is_object()) {
             const auto& impl = report.discovery["implementation"];
-            out << " — " << md_cell(impl.value("name", "?")) << " " << md_cell(impl.value("version", ""));
+            out << " — " << md_cell(impl.value("name", "?")) << " "
+                << md_cell(impl.value("version", ""));
         }
         out << " · seed `" << report.settings.seed << "` · " << text::seconds(report.duration)
-            << " s · checks: " << t.pass << " pass, " << t.fail << " fail, " << t.error << " error, "
-            << t.flaky << " flaky, " << t.skip << " skipped\n\n";
+            << " s · checks: " << t.pass << " pass, " << t.fail << " fail, " << t.error
+            << " error, " << t.flaky << " flaky, " << t.skip << " skipped\n\n";
 
         out << "## By level\n\n| Level" << tally_header;
         for (const auto lvl : {level::must, level::should, level::may}) {
@@ -83,7 +85,8 @@ public:
         if (!report.waiver_problems.empty()) {
             out << "\n## Waiver problems\n\n";
             for (const auto& p : report.waiver_problems) {
-                out << "- **" << p.kind << "** `" << md_cell(p.id) << "`: " << md_cell(p.message) << "\n";
+                out << "- **" << p.kind << "** `" << md_cell(p.id) << "`: " << md_cell(p.message)
+                    << "\n";
             }
         }
         bool header = false;
@@ -91,7 +94,8 @@ public:
             if (r.status != requirement_status::known_failure) continue;
             if (!header) out << "\n## Known failures\n\n";
             header = true;
-            out << "- `" << r.req.id << "` " << md_cell(r.req.title) << ": " << md_cell(r.waiver) << "\n";
+            out << "- `" << r.req.id << "` " << md_cell(r.req.title) << ": " << md_cell(r.waiver)
+                << "\n";
         }
         out << "\nReproduce a request: `export AGENTCHECK_TOKEN=$(agentcheck token --identity "
                "<the identity named at the end of the curl line> --jwt-secret-file FILE --target "
@@ -101,6 +105,8 @@ public:
 
 } // namespace
 
-std::unique_ptr<report_writer> make_markdown_writer() { return std::make_unique<markdown_writer>(); }
+std::unique_ptr<report_writer> make_markdown_writer() {
+    return std::make_unique<markdown_writer>();
+}
 
 } // namespace agentcheck

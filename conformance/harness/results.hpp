@@ -18,11 +18,11 @@ namespace agentcheck {
 
 /// One recorded HTTP exchange (request redacted, bodies truncated).
 struct exchange {
-    client::request request;                 ///< Authorization redacted, body truncated
+    client::request request;                  ///< Authorization redacted, body truncated
     std::optional<client::response> response; ///< none when nothing was received
     std::chrono::microseconds duration{0};
     std::string note;
-    std::string curl;                         ///< reproduction (token as $AGENTCHECK_TOKEN)
+    std::string curl; ///< reproduction (token as $AGENTCHECK_TOKEN)
 };
 
 /// The outcome of one check (after retries).
@@ -30,18 +30,18 @@ struct check_result {
     std::string id;
     std::string title;
     layer lyr = layer::unit;
-    level lvl = level::must;                  ///< the strictest level among its requirements
+    level lvl = level::must; ///< the strictest level among its requirements
     std::vector<std::string> requirements;
     std::vector<std::string> sections;
     verdict outcome = verdict::skip;
-    std::chrono::microseconds duration{0};    ///< of the last attempt
+    std::chrono::microseconds duration{0}; ///< of the last attempt
     int attempts = 0;
-    std::string message;                      ///< failure, error or skip reason
+    std::string message; ///< failure, error or skip reason
     std::string expected;
     std::string actual;
-    std::string error_kind;                   ///< for `error`: connect/read/write/timeout/closed/parse/exception
-    std::string curl;                         ///< reproduction of the last exchange
-    std::vector<exchange> exchanges;          ///< of the last attempt
+    std::string error_kind; ///< for `error`: connect/read/write/timeout/closed/parse/exception
+    std::string curl;       ///< reproduction of the last exchange
+    std::vector<exchange> exchanges; ///< of the last attempt
     std::vector<std::string> notes;
 };
 
@@ -55,14 +55,14 @@ struct requirement_result {
     requirement req;
     bool planned = false;
     requirement_status status = requirement_status::not_checked;
-    std::vector<std::string> checks;          ///< IDs of the checks that ran for it
-    std::string waiver;                       ///< known-failure reason when one applies
+    std::vector<std::string> checks; ///< IDs of the checks that ran for it
+    std::string waiver;              ///< known-failure reason when one applies
 };
 
 /// A known-failure entry that makes the run fail.
 struct waiver_problem {
     std::string id;
-    std::string kind;                         ///< "stale" or "expired"
+    std::string kind; ///< "stale" or "expired"
     std::string message;
 };
 

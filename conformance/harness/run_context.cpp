@@ -30,7 +30,8 @@ std::string sanitize_hint(std::string_view hint) {
         const auto c = static_cast<unsigned char>(std::tolower(static_cast<unsigned char>(ch)));
         out.push_back(std::isalnum(c) != 0 && c < 0x80 ? static_cast<char>(c) : '-');
     }
-    while (!out.empty() && out.back() == '-') out.pop_back();
+    while (!out.empty() && out.back() == '-')
+        out.pop_back();
     return out.empty() ? std::string("agent") : out;
 }
 
@@ -61,20 +62,24 @@ exchange make_exchange(const client::target_url& target, const client::request& 
 run_context::run_context(const run_environment& env, const check& c,
                          std::chrono::steady_clock::time_point deadline)
     : env_(env), check_(c), deadline_(deadline), http_(env.target, env.request_timeout),
-      rng_(env.seed ^ text::fnv1a(c.id)),
-      names_(std::random_device{}() ^ text::fnv1a(c.id)) {}
+      rng_(env.seed ^ text::fnv1a(c.id)), names_(std::random_device{}() ^ text::fnv1a(c.id)) {}
 
 run_context::~run_context() = default;
 
-const client::target_url& run_context::target() const { return env_.target; }
+const client::target_url& run_context::target() const {
+    return env_.target;
+}
 
-const nlohmann::json& run_context::discovery() const { return env_.discovery; }
+const nlohmann::json& run_context::discovery() const {
+    return env_.discovery;
+}
 
 bool run_context::has_feature(std::string_view name) const {
     const auto it = env_.discovery.find("features");
     if (it == env_.discovery.end() || !it->is_array()) return false;
-    return std::any_of(it->begin(), it->end(),
-                       [&](const nlohmann::json& f) { return f.is_string() && f.get<std::string>() == name; });
+    return std::any_of(it->begin(), it->end(), [&](const nlohmann::json& f) {
+        return f.is_string() && f.get<std::string>() == name;
+    });
 }
 
 long long run_context::limit(std::string_view name, long long fallback) const {
@@ -119,7 +124,8 @@ client::response run_context::send(const client::request& req) {
         return resp;
     } catch (const client::transport_exception& e) {
         keep(make_exchange(env_.target, req, nullptr,
-                           std::string("no response: ") + client::to_string(e.kind()) + ": " + e.what()),
+                           std::string("no response: ") + client::to_string(e.kind()) + ": " +
+                               e.what()),
              req);
         throw;
     }
@@ -130,13 +136,18 @@ client::connection run_context::open_connection() {
     return client::connection(env_.target, env_.request_timeout);
 }
 
-void run_context::record(const client::request& req, const client::response* resp, std::string note) {
+void run_context::record(const client::request& req, const client::response* resp,
+                         std::string note) {
     keep(make_exchange(env_.target, req, resp, std::move(note)), req);
 }
 
-void run_context::note(std::string text) { notes_.push_back(std::move(text)); }
+void run_context::note(std::string text) {
+    notes_.push_back(std::move(text));
+}
 
-std::string run_context::token(std::string_view identity) { return env_.identities.token(identity); }
+std::string run_context::token(std::string_view identity) {
+    return env_.identities.token(identity);
+}
 
 std::string run_context::subject(std::string_view identity) {
     return env_.identities.claims(identity).at("sub").get<std::string>();
@@ -152,7 +163,9 @@ std::string run_context::mint(const nlohmann::json& claims, const nlohmann::json
                         claims, env_.secret);
 }
 
-const std::string& run_context::hs256_secret() const { return env_.secret; }
+const std::string& run_context::hs256_secret() const {
+    return env_.secret;
+}
 
 long long run_context::now_s() const {
     return std::chrono::duration_cast<std::chrono::seconds>(
@@ -166,7 +179,8 @@ std::string run_context::unique_name(std::string_view hint) {
                   static_cast<unsigned>(names_() & name_suffix_mask));
     const std::size_t room = agent_name_max - name_prefix.size() - 1 - name_suffix_hex;
     std::string h = sanitize_hint(hint).substr(0, room);
-    while (!h.empty() && h.back() == '-') h.pop_back();
+    while (!h.empty() && h.back() == '-')
+        h.pop_back();
     return std::string(name_prefix) + (h.empty() ? "agent" : h) + "-" + suffix.data();
 }
 
@@ -174,13 +188,15 @@ nlohmann::json run_context::agent_body(const nlohmann::json& overrides) {
     nlohmann::json body = {
         {"name", unique_name("agent")},
         {"version", "1.0.0"},
-        {"capabilities", {{{"name", "echo"}, {"version", "1.0.0"}, {"description", "Echoes its input"}}}},
+        {"capabilities",
+         {{{"name", "echo"}, {"version", "1.0.0"}, {"description", "Echoes its input"}}}},
         {"metadata", {{"origin", "agentcheck"}}}};
     if (overrides.is_object()) body.merge_patch(overrides);
     return body;
 }
 
-nlohmann::json run_context::create_agent(std::string_view identity, const nlohmann::json& overrides) {
+nlohmann::json run_context::create_agent(std::string_view identity,
+                                         const nlohmann::json& overrides) {
     client::request req("POST", "/agents");
     req.bearer(token(identity)).json(agent_body(overrides));
     const auto resp = send(req);
@@ -190,8 +206,8 @@ nlohmann::json run_context::create_agent(std::string_view identity, const nlohma
     }
     auto body = resp.json();
     if (!body || !body->is_object() || !body->contains("id") || !(*body)["id"].is_string()) {
-        fail("the created agent is not a JSON object with a string \"id\"", "{\"id\": \"...\", ...}",
-             text::truncate(resp.body, fixture_body_excerpt));
+        fail("the created agent is not a JSON object with a string \"id\"",
+             "{\"id\": \"...\", ...}", text::truncate(resp.body, fixture_body_excerpt));
     }
     created_.push_back((*body)["id"].get<std::string>());
     return *body;
@@ -217,11 +233,17 @@ void run_context::cleanup() {
     }
 }
 
-std::vector<exchange> run_context::exchanges() const { return {exchanges_.begin(), exchanges_.end()}; }
+std::vector<exchange> run_context::exchanges() const {
+    return {exchanges_.begin(), exchanges_.end()};
+}
 
-std::string run_context::last_curl() const { return exchanges_.empty() ? std::string() : exchanges_.back().curl; }
+std::string run_context::last_curl() const {
+    return exchanges_.empty() ? std::string() : exchanges_.back().curl;
+}
 
-std::mt19937_64& run_context::rng() { return rng_; }
+std::mt19937_64& run_context::rng() {
+    return rng_;
+}
 
 std::chrono::milliseconds run_context::scaled(std::chrono::milliseconds d) const {
     return std::chrono::milliseconds(
@@ -232,6 +254,8 @@ void run_context::fail(std::string message, std::string expected, std::string ac
     throw check_failed(std::move(message), std::move(expected), std::move(actual));
 }
 
-void run_context::skip(std::string reason) { throw check_skipped(std::move(reason)); }
+void run_context::skip(std::string reason) {
+    throw check_skipped(std::move(reason));
+}
 
 } // namespace agentcheck

@@ -56,7 +56,8 @@ public:
     [[nodiscard]] long long limit(std::string_view name, long long fallback) const override;
     client::response send(const client::request& req) override;
     client::connection open_connection() override;
-    void record(const client::request& req, const client::response* resp, std::string note = {}) override;
+    void record(const client::request& req, const client::response* resp,
+                std::string note = {}) override;
     void note(std::string text) override;
     std::string token(std::string_view identity) override;
     std::string subject(std::string_view identity) override;
@@ -66,8 +67,9 @@ public:
     [[nodiscard]] long long now_s() const override;
     std::string unique_name(std::string_view hint = "agent") override;
     nlohmann::json agent_body(const nlohmann::json& overrides = nlohmann::json::object()) override;
-    nlohmann::json create_agent(std::string_view identity = "operator",
-                                const nlohmann::json& overrides = nlohmann::json::object()) override;
+    nlohmann::json
+    create_agent(std::string_view identity = "operator",
+                 const nlohmann::json& overrides = nlohmann::json::object()) override;
     std::mt19937_64& rng() override;
     [[nodiscard]] std::chrono::milliseconds scaled(std::chrono::milliseconds d) const override;
     [[noreturn]] void fail(std::string message, std::string expected = {},

@@ -91,7 +91,8 @@ std::string random_run_id() {
     return buf.data();
 }
 
-discovery_outcome fetch_discovery(const client::target_url& target, std::chrono::milliseconds timeout) {
+discovery_outcome fetch_discovery(const client::target_url& target,
+                                  std::chrono::milliseconds timeout) {
     discovery_outcome out;
     try {
         client::http_client http(target, timeout);
@@ -110,7 +111,8 @@ discovery_outcome fetch_discovery(const client::target_url& target, std::chrono:
             return out;
         }
         const auto proto = doc->find("protocol");
-        if (proto == doc->end() || !proto->is_string() || proto->get<std::string>() != protocol_name) {
+        if (proto == doc->end() || !proto->is_string() ||
+            proto->get<std::string>() != protocol_name) {
             out.error = "the discovery document's \"protocol\" is " +
                         (proto == doc->end() ? std::string("absent") : proto->dump()) +
                         ", not \"agent-service/1\"";
@@ -118,8 +120,8 @@ discovery_outcome fetch_discovery(const client::target_url& target, std::chrono:
         }
         out.document = std::move(*doc);
     } catch (const client::transport_exception& e) {
-        out.error = std::string("cannot reach ") + target.base() + " (" + client::to_string(e.kind()) +
-                    "): " + e.what();
+        out.error = std::string("cannot reach ") + target.base() + " (" +
+                    client::to_string(e.kind()) + "): " + e.what();
     }
     return out;
 }
@@ -158,7 +160,8 @@ check_result execute_check(const check& c, const catalogue& cat, const run_envir
     const auto missing = missing_features(c, cat, env.discovery);
     if (!missing.empty()) {
         std::string list;
-        for (const auto& f : missing) list += (list.empty() ? "" : ", ") + f;
+        for (const auto& f : missing)
+            list += (list.empty() ? "" : ", ") + f;
         result.outcome = verdict::skip;
         result.message = "feature " + list + " not declared";
     } else {
@@ -202,7 +205,8 @@ run_report run_checks(const catalogue& cat, const check_registry& registry,
     rec.retries = settings.retries;
     rec.only = settings.sel.only;
     rec.exclude = settings.sel.exclude;
-    for (const auto l : settings.sel.layers) rec.layers.emplace_back(to_string(l));
+    for (const auto l : settings.sel.layers)
+        rec.layers.emplace_back(to_string(l));
     rec.known_failures_file = settings.known_failures_file;
 
     run_environment env;
@@ -236,19 +240,24 @@ run_report run_checks(const catalogue& cat, const check_registry& registry,
     };
     std::atomic<std::size_t> next{0};
     const auto worker = [&] {
-        for (std::size_t k = next++; k < parallel.size(); k = next++) run_index(parallel[k]);
+        for (std::size_t k = next++; k < parallel.size(); k = next++)
+            run_index(parallel[k]);
     };
-    const unsigned workers = std::max(1U, std::min<unsigned>(settings.jobs, static_cast<unsigned>(parallel.size())));
+    const unsigned workers =
+        std::max(1U, std::min<unsigned>(settings.jobs, static_cast<unsigned>(parallel.size())));
     std::vector<std::thread> threads;
     threads.reserve(workers);
-    for (unsigned w = 1; w < workers; ++w) threads.emplace_back(worker);
+    for (unsigned w = 1; w < workers; ++w)
+        threads.emplace_back(worker);
     worker();
-    for (auto& t : threads) t.join();
-    for (const auto i : alone) run_index(i);
+    for (auto& t : threads)
+        t.join();
+    for (const auto i : alone)
+        run_index(i);
 
     report.checks = std::move(results);
-    const std::string today = settings.today.empty() ? text::utc_date(std::chrono::system_clock::now())
-                                                     : settings.today;
+    const std::string today =
+        settings.today.empty() ? text::utc_date(std::chrono::system_clock::now()) : settings.today;
     auto agg = aggregate(cat, settings.sel.lvl, report.checks, settings.known_failures, today);
     report.requirements = std::move(agg.requirements);
     report.waiver_problems = std::move(agg.problems);

@@ -39,8 +39,8 @@ struct run_settings {
     std::string known_failures_file;
     std::chrono::milliseconds request_timeout = default_request_timeout; ///< before scaling
     std::chrono::milliseconds check_timeout = default_check_timeout;     ///< before scaling
-    std::string run_id;  ///< "" → random 8 hex digits
-    std::string today;   ///< "YYYY-MM-DD" for waiver expiry; "" → today (UTC)
+    std::string run_id; ///< "" → random 8 hex digits
+    std::string today;  ///< "YYYY-MM-DD" for waiver expiry; "" → today (UTC)
 };
 
 /// The outcome of fetching discovery: the document, or why the target is not an agent.
@@ -51,7 +51,8 @@ struct discovery_outcome {
 
 /// GET /.well-known/agent-service: a 200 JSON object with "protocol": "agent-service/1",
 /// else an error naming what was wrong. Never throws.
-discovery_outcome fetch_discovery(const client::target_url& target, std::chrono::milliseconds timeout);
+discovery_outcome fetch_discovery(const client::target_url& target,
+                                  std::chrono::milliseconds timeout);
 
 /// Progress callbacks; called from worker threads but never concurrently.
 class progress_listener {

@@ -27,7 +27,8 @@ std::string section_of_pattern(std::string_view pattern) {
 }
 
 bool equal_fold(char a, char b) {
-    return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+    return std::tolower(static_cast<unsigned char>(a)) ==
+           std::tolower(static_cast<unsigned char>(b));
 }
 
 } // namespace
@@ -39,7 +40,8 @@ bool glob_match(std::string_view pattern, std::string_view text) noexcept {
     std::size_t star = std::string_view::npos;
     std::size_t resume = 0;
     while (t < text.size()) {
-        if (p < pattern.size() && (pattern[p] == '?' || (pattern[p] != '*' && equal_fold(pattern[p], text[t])))) {
+        if (p < pattern.size() &&
+            (pattern[p] == '?' || (pattern[p] != '*' && equal_fold(pattern[p], text[t])))) {
             ++p;
             ++t;
         } else if (p < pattern.size() && pattern[p] == '*') {
@@ -52,7 +54,8 @@ bool glob_match(std::string_view pattern, std::string_view text) noexcept {
             return false;
         }
     }
-    while (p < pattern.size() && pattern[p] == '*') ++p;
+    while (p < pattern.size() && pattern[p] == '*')
+        ++p;
     return p == pattern.size();
 }
 
@@ -89,12 +92,14 @@ bool pattern_matches(std::string_view pattern, const check& c, const catalogue& 
 }
 
 bool is_selected(const check& c, const catalogue& cat, const selection& sel) {
-    const bool in_level = std::any_of(c.requirements.begin(), c.requirements.end(), [&](const auto& id) {
-        const auto* r = cat.find(id);
-        return r != nullptr && within_level(r->lvl, sel.lvl);
-    });
+    const bool in_level =
+        std::any_of(c.requirements.begin(), c.requirements.end(), [&](const auto& id) {
+            const auto* r = cat.find(id);
+            return r != nullptr && within_level(r->lvl, sel.lvl);
+        });
     if (!in_level) return false;
-    if (!sel.layers.empty() && std::find(sel.layers.begin(), sel.layers.end(), c.lyr) == sel.layers.end()) {
+    if (!sel.layers.empty() &&
+        std::find(sel.layers.begin(), sel.layers.end(), c.lyr) == sel.layers.end()) {
         return false;
     }
     const auto matches = [&](const std::string& p) { return pattern_matches(p, c, cat); };

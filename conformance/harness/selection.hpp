@@ -26,10 +26,10 @@ std::vector<std::string> check_sections(const check& c, const catalogue& cat);
 
 /// What to select.
 struct selection {
-    level lvl = level::must;           ///< run requirements of this level and stricter
-    std::vector<std::string> only;     ///< patterns; empty = everything
-    std::vector<std::string> exclude;  ///< patterns
-    std::vector<layer> layers;         ///< empty = every layer
+    level lvl = level::must;          ///< run requirements of this level and stricter
+    std::vector<std::string> only;    ///< patterns; empty = everything
+    std::vector<std::string> exclude; ///< patterns
+    std::vector<layer> layers;        ///< empty = every layer
 };
 
 /// True when a pattern names the check: a glob over the check ID or any of its requirement

@@ -58,8 +58,7 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
     return len;
 }
 
-template <class Emit>
-std::string escape_with(std::string_view s, Emit&& emit) {
+template <class Emit> std::string escape_with(std::string_view s, Emit&& emit) {
     std::string out;
     out.reserve(s.size() + s.size() / 8);
     for (std::size_t i = 0; i < s.size();) {
@@ -90,7 +89,8 @@ std::string lower(std::string_view s) {
 std::string truncate(std::string_view s, std::size_t max) {
     if (s.size() <= max) return std::string(s);
     std::size_t cut = max;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & continuation_mask) == continuation_tag) {
+    while (cut > 0 &&
+           (static_cast<unsigned char>(s[cut]) & continuation_mask) == continuation_tag) {
         --cut;
     }
     return std::string(s.substr(0, cut)) + "…[" + std::to_string(s.size() - cut) + " more bytes]";
@@ -103,14 +103,26 @@ std::string valid_utf8(std::string_view s) {
 std::string xml_escape(std::string_view s) {
     return escape_with(s, [](std::string& out, char c) {
         switch (c) {
-        case '&': out.append("&amp;"); break;
-        case '<': out.append("&lt;"); break;
-        case '>': out.append("&gt;"); break;
-        case '"': out.append("&quot;"); break;
-        case '\'': out.append("&apos;"); break;
+        case '&':
+            out.append("&amp;");
+            break;
+        case '<':
+            out.append("&lt;");
+            break;
+        case '>':
+            out.append("&gt;");
+            break;
+        case '"':
+            out.append("&quot;");
+            break;
+        case '\'':
+            out.append("&apos;");
+            break;
         case '\t':
         case '\n':
-        case '\r': out.push_back(c); break;
+        case '\r':
+            out.push_back(c);
+            break;
         default:
             if (static_cast<unsigned char>(c) < space_char) {
                 out.append(replacement_char);
@@ -124,14 +136,26 @@ std::string xml_escape(std::string_view s) {
 std::string html_escape(std::string_view s) {
     return escape_with(s, [](std::string& out, char c) {
         switch (c) {
-        case '&': out.append("&amp;"); break;
-        case '<': out.append("&lt;"); break;
-        case '>': out.append("&gt;"); break;
-        case '"': out.append("&quot;"); break;
-        case '\'': out.append("&#39;"); break;
+        case '&':
+            out.append("&amp;");
+            break;
+        case '<':
+            out.append("&lt;");
+            break;
+        case '>':
+            out.append("&gt;");
+            break;
+        case '"':
+            out.append("&quot;");
+            break;
+        case '\'':
+            out.append("&#39;");
+            break;
         case '\t':
         case '\n':
-        case '\r': out.push_back(c); break;
+        case '\r':
+            out.push_back(c);
+            break;
         default:
             if (static_cast<unsigned char>(c) < space_char || c == '\x7f') {
                 out.append(replacement_char);
@@ -145,11 +169,19 @@ std::string html_escape(std::string_view s) {
 std::string md_cell(std::string_view s) {
     return escape_with(s, [](std::string& out, char c) {
         switch (c) {
-        case '|': out.append("\\|"); break;
-        case '\n': out.append("<br>"); break;
-        case '\r': break;
-        case '<': out.append("&lt;"); break;
-        default: out.push_back(c);
+        case '|':
+            out.append("\\|");
+            break;
+        case '\n':
+            out.append("<br>");
+            break;
+        case '\r':
+            break;
+        case '<':
+            out.append("&lt;");
+            break;
+        default:
+            out.push_back(c);
         }
     });
 }
@@ -173,7 +205,8 @@ std::string utc_date(std::chrono::system_clock::time_point t) {
 std::string seconds(std::chrono::microseconds d) {
     const auto ms = d.count() / micros_per_milli;
     std::array<char, date_buffer> buf{};
-    std::snprintf(buf.data(), buf.size(), "%lld.%03lld", static_cast<long long>(ms / millis_per_second),
+    std::snprintf(buf.data(), buf.size(), "%lld.%03lld",
+                  static_cast<long long>(ms / millis_per_second),
                   static_cast<long long>(ms % millis_per_second));
     return buf.data();
 }

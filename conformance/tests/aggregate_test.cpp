@@ -81,10 +81,12 @@ TEST(aggregate, known_failures_active_stale_and_expired) {
     EXPECT_EQ(agg.problems[1].kind, "expired");
 
     // On its expiry date a waiver still holds; the day after it is expired and no longer waives.
-    auto on_day = aggregate(cat, level::must, checks, {{"HTTP-001", "r", "2026-01-01"}}, "2026-01-01");
+    auto on_day =
+        aggregate(cat, level::must, checks, {{"HTTP-001", "r", "2026-01-01"}}, "2026-01-01");
     EXPECT_EQ(find(on_day, "HTTP-001").status, requirement_status::known_failure);
     EXPECT_TRUE(on_day.problems.empty());
-    auto after = aggregate(cat, level::must, checks, {{"HTTP-001", "r", "2026-01-01"}}, "2026-01-02");
+    auto after =
+        aggregate(cat, level::must, checks, {{"HTTP-001", "r", "2026-01-01"}}, "2026-01-02");
     EXPECT_EQ(find(after, "HTTP-001").status, requirement_status::fail);
     ASSERT_EQ(after.problems.size(), 1U);
     EXPECT_EQ(after.problems[0].kind, "expired");
@@ -93,7 +95,8 @@ TEST(aggregate, known_failures_active_stale_and_expired) {
 TEST(finalize, exit_codes) {
     const auto& cat = testing::small_catalogue();
     run_report report;
-    report.checks = {result("a", {"HTTP-001"}, verdict::pass), result("b", {"REG-099"}, verdict::fail)};
+    report.checks = {result("a", {"HTTP-001"}, verdict::pass),
+                     result("b", {"REG-099"}, verdict::fail)};
     auto agg = aggregate(cat, level::must, report.checks, {}, "2026-01-01");
     report.requirements = agg.requirements;
     finalize(report);
@@ -127,7 +130,8 @@ TEST(finalize, exit_codes) {
 }
 
 TEST(counts, cover_every_status) {
-    std::vector<check_result> checks = {result("a", {}, verdict::flaky), result("b", {}, verdict::skip)};
+    std::vector<check_result> checks = {result("a", {}, verdict::flaky),
+                                        result("b", {}, verdict::skip)};
     std::vector<requirement_result> reqs(6);
     reqs[0].status = requirement_status::pass;
     reqs[1].status = requirement_status::flaky;
@@ -139,8 +143,11 @@ TEST(counts, cover_every_status) {
     EXPECT_EQ(t.flaky, 1U);
     EXPECT_EQ(t.skip, 1U);
     EXPECT_EQ(t.requirements, 6U);
-    EXPECT_EQ(t.req_pass + t.req_flaky + t.req_fail + t.req_skip + t.req_not_checked + t.req_known_failure, 6U);
-    for (const auto& r : reqs) EXPECT_STRNE(to_string(r.status), "?");
+    EXPECT_EQ(t.req_pass + t.req_flaky + t.req_fail + t.req_skip + t.req_not_checked +
+                  t.req_known_failure,
+              6U);
+    for (const auto& r : reqs)
+        EXPECT_STRNE(to_string(r.status), "?");
 }
 
 } // namespace

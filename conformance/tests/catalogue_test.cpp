@@ -10,8 +10,10 @@ namespace agentcheck {
 namespace {
 
 std::string catalogue_with(std::string_view requirement_json) {
-    return std::string(R"({"version": 1, "protocol": "agent-service/1", "sections": [{"id": "2", "title": "R"}],
-                         "requirements": [)") + std::string(requirement_json) + "]}";
+    return std::string(
+               R"({"version": 1, "protocol": "agent-service/1", "sections": [{"id": "2", "title": "R"}],
+                         "requirements": [)") +
+           std::string(requirement_json) + "]}";
 }
 
 std::string error_of(const std::string& text) {
@@ -41,34 +43,65 @@ TEST(catalogue, parses_the_small_catalogue) {
 }
 
 TEST(catalogue, rejects_invalid_documents_naming_the_entry) {
-    const std::string ok = R"({"id": "REG-001", "section": "2", "title": "t", "level": "MUST", "text": "x"})";
+    const std::string ok =
+        R"({"id": "REG-001", "section": "2", "title": "t", "level": "MUST", "text": "x"})";
     EXPECT_EQ(error_of(catalogue_with(ok)), "");
-    EXPECT_NE(error_of(catalogue_with(ok + "," + ok)).find("duplicate requirement REG-001"), std::string::npos);
-    EXPECT_NE(error_of(catalogue_with(R"({"id": "REG-001", "section": "7", "title": "t", "level": "MUST", "text": "x"})"))
-                  .find("unknown section \"7\""), std::string::npos);
-    EXPECT_NE(error_of(catalogue_with(R"({"id": "REG-001", "section": "2", "title": "t", "level": "OUGHT", "text": "x"})"))
-                  .find("REG-001: \"level\""), std::string::npos);
-    EXPECT_NE(error_of(catalogue_with(R"({"id": "reg1", "section": "2", "title": "t", "level": "MUST", "text": "x"})"))
-                  .find("the id must look like"), std::string::npos);
-    EXPECT_NE(error_of(catalogue_with(R"({"id": "REG-001", "section": "2", "level": "MUST", "text": "x"})"))
-                  .find("\"title\" is missing"), std::string::npos);
-    EXPECT_NE(error_of(catalogue_with(R"({"id": "REG-001", "section": "2", "title": 3, "level": "MUST", "text": "x"})"))
-                  .find("must be a string"), std::string::npos);
-    EXPECT_NE(error_of(catalogue_with(R"({"id": "REG-001", "section": "2", "title": "t", "level": "MUST", "text": "x", "planned": "yes"})"))
-                  .find("\"planned\" must be a boolean"), std::string::npos);
+    EXPECT_NE(error_of(catalogue_with(ok + "," + ok)).find("duplicate requirement REG-001"),
+              std::string::npos);
+    EXPECT_NE(
+        error_of(
+            catalogue_with(
+                R"({"id": "REG-001", "section": "7", "title": "t", "level": "MUST", "text": "x"})"))
+            .find("unknown section \"7\""),
+        std::string::npos);
+    EXPECT_NE(
+        error_of(
+            catalogue_with(
+                R"({"id": "REG-001", "section": "2", "title": "t", "level": "OUGHT", "text": "x"})"))
+            .find("REG-001: \"level\""),
+        std::string::npos);
+    EXPECT_NE(
+        error_of(
+            catalogue_with(
+                R"({"id": "reg1", "section": "2", "title": "t", "level": "MUST", "text": "x"})"))
+            .find("the id must look like"),
+        std::string::npos);
+    EXPECT_NE(error_of(catalogue_with(
+                           R"({"id": "REG-001", "section": "2", "level": "MUST", "text": "x"})"))
+                  .find("\"title\" is missing"),
+              std::string::npos);
+    EXPECT_NE(
+        error_of(
+            catalogue_with(
+                R"({"id": "REG-001", "section": "2", "title": 3, "level": "MUST", "text": "x"})"))
+            .find("must be a string"),
+        std::string::npos);
+    EXPECT_NE(
+        error_of(
+            catalogue_with(
+                R"({"id": "REG-001", "section": "2", "title": "t", "level": "MUST", "text": "x", "planned": "yes"})"))
+            .find("\"planned\" must be a boolean"),
+        std::string::npos);
     EXPECT_NE(error_of(catalogue_with("3")).find("must be an object"), std::string::npos);
     EXPECT_NE(error_of("{").find("not valid JSON"), std::string::npos);
     EXPECT_NE(error_of("[]").find("must be an object"), std::string::npos);
     EXPECT_NE(error_of(R"({"version": 2})").find("\"version\" must be 1"), std::string::npos);
-    EXPECT_NE(error_of(R"({"version": 1, "protocol": "p"})").find("\"sections\""), std::string::npos);
-    EXPECT_NE(error_of(R"({"version": 1, "protocol": "p", "sections": [1]})").find("section must be an object"),
+    EXPECT_NE(error_of(R"({"version": 1, "protocol": "p"})").find("\"sections\""),
+              std::string::npos);
+    EXPECT_NE(error_of(R"({"version": 1, "protocol": "p", "sections": [1]})")
+                  .find("section must be an object"),
               std::string::npos);
     EXPECT_NE(error_of(R"({"version": 1, "protocol": "p", "sections": [{"id": "", "title": "t"}]})")
-                  .find("empty id"), std::string::npos);
-    EXPECT_NE(error_of(R"({"version": 1, "protocol": "p", "sections": [{"id": "1", "title": "t"}, {"id": "1", "title": "u"}]})")
-                  .find("duplicate section 1"), std::string::npos);
-    EXPECT_NE(error_of(R"({"version": 1, "protocol": "p", "sections": []})").find("\"requirements\""),
+                  .find("empty id"),
               std::string::npos);
+    EXPECT_NE(
+        error_of(
+            R"({"version": 1, "protocol": "p", "sections": [{"id": "1", "title": "t"}, {"id": "1", "title": "u"}]})")
+            .find("duplicate section 1"),
+        std::string::npos);
+    EXPECT_NE(
+        error_of(R"({"version": 1, "protocol": "p", "sections": []})").find("\"requirements\""),
+        std::string::npos);
 }
 
 TEST(catalogue, cross_check_reports_unknown_ids_and_uncovered_musts) {
@@ -95,8 +128,10 @@ TEST(catalogue, builtin_catalogue_agrees_with_the_registered_checks) {
     register_all_suites(reg);
     if (reg.all().empty()) GTEST_SKIP() << "no checks are registered yet";
     std::set<std::string> ids;
-    for (const auto& c : reg.all()) EXPECT_TRUE(ids.insert(c.id).second) << "duplicate check " << c.id;
-    for (const auto& p : cross_check(cat, reg)) ADD_FAILURE() << p;
+    for (const auto& c : reg.all())
+        EXPECT_TRUE(ids.insert(c.id).second) << "duplicate check " << c.id;
+    for (const auto& p : cross_check(cat, reg))
+        ADD_FAILURE() << p;
 }
 
 TEST(check_registry, refuses_duplicates_and_checks_without_requirements) {
@@ -116,8 +151,8 @@ TEST(enums, names_round_trip) {
     }
     EXPECT_EQ(parse_level("Should"), level::should);
     EXPECT_FALSE(parse_level("often"));
-    for (const auto l : {layer::unit, layer::integration, layer::e2e, layer::property, layer::robustness,
-                         layer::lifecycle}) {
+    for (const auto l : {layer::unit, layer::integration, layer::e2e, layer::property,
+                         layer::robustness, layer::lifecycle}) {
         EXPECT_EQ(parse_layer(to_string(l)), l);
     }
     EXPECT_FALSE(parse_layer("system"));

@@ -26,10 +26,13 @@ struct cli_run {
 check_registry sample_registry() {
     check_registry reg;
     reg.add({"HTTP-001.discovery", {"HTTP-001"}, layer::unit, "GET discovery", [](context& ctx) {
-                 ctx.expect_status(ctx.send(client::request("GET", "/.well-known/agent-service")), 200);
+                 ctx.expect_status(ctx.send(client::request("GET", "/.well-known/agent-service")),
+                                   200);
              }});
-    reg.add({"REG-001.create", {"REG-001"}, layer::integration, "create an agent",
-             [](context& ctx) { ctx.create_agent(); }});
+    reg.add(
+        {"REG-001.create", {"REG-001"}, layer::integration, "create an agent", [](context& ctx) {
+             ctx.create_agent();
+         }});
     reg.add({"REG-002.location", {"REG-002"}, layer::unit, "a SHOULD", [](context& ctx) {
                  ctx.expect_status(ctx.send(client::request("GET", "/echo-status/500")), 200);
              }});
@@ -41,11 +44,13 @@ cli_run run(std::vector<std::string> args, const check_registry& reg = sample_re
             std::string_view catalogue = testing::small_catalogue_json) {
     args.insert(args.begin(), "agentcheck");
     std::vector<const char*> argv;
-    for (const auto& a : args) argv.push_back(a.c_str());
+    for (const auto& a : args)
+        argv.push_back(a.c_str());
     std::ostringstream out;
     std::ostringstream err;
     cli_run r;
-    r.code = run_cli(static_cast<int>(argv.size()), argv.data(), catalogue, reg, cli_io{out, err, false, false});
+    r.code = run_cli(static_cast<int>(argv.size()), argv.data(), catalogue, reg,
+                     cli_io{out, err, false, false});
     r.out = out.str();
     r.err = err.str();
     return r;
@@ -54,8 +59,9 @@ cli_run run(std::vector<std::string> args, const check_registry& reg = sample_re
 /// A temporary directory with a secret file, removed at the end.
 struct temp_dir {
     temp_dir() {
-        path = std::filesystem::temp_directory_path() /
-               ("agentcheck-cli-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+        path =
+            std::filesystem::temp_directory_path() /
+            ("agentcheck-cli-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
         std::filesystem::create_directories(path);
         std::ofstream(path / "secret") << "cli-test-secret\n";
     }
@@ -78,7 +84,8 @@ TEST(cli, usage_errors_exit_2_naming_the_flag) {
     EXPECT_NE(bogus.err.find("--bogus"), std::string::npos);
     EXPECT_EQ(run({}).code, exit_usage); // a subcommand is required
 
-    const auto level = run({"run", "--target", "http://127.0.0.1:1", "--jwt-secret-file", secret, "--level", "often"});
+    const auto level = run(
+        {"run", "--target", "http://127.0.0.1:1", "--jwt-secret-file", secret, "--level", "often"});
     EXPECT_EQ(level.code, exit_usage);
     EXPECT_NE(level.err.find("--level"), std::string::npos);
     const auto layer = run({"list", "--layer", "system"});
@@ -87,23 +94,28 @@ TEST(cli, usage_errors_exit_2_naming_the_flag) {
     const auto target = run({"run", "--target", "ftp://x", "--jwt-secret-file", secret});
     EXPECT_EQ(target.code, exit_usage);
     EXPECT_NE(target.err.find("--target"), std::string::npos);
-    const auto remote = run({"run", "--target", "http://192.0.2.1:80", "--jwt-secret-file", secret});
+    const auto remote =
+        run({"run", "--target", "http://192.0.2.1:80", "--jwt-secret-file", secret});
     EXPECT_EQ(remote.code, exit_usage);
     EXPECT_NE(remote.err.find("--allow-non-loopback"), std::string::npos);
     const auto no_target = run({"run", "--jwt-secret-file", secret});
     EXPECT_EQ(no_target.code, exit_usage);
     EXPECT_NE(no_target.err.find("--target"), std::string::npos);
-    const auto jobs = run({"run", "--target", "http://127.0.0.1:1", "--jwt-secret-file", secret, "--jobs", "0"});
+    const auto jobs =
+        run({"run", "--target", "http://127.0.0.1:1", "--jwt-secret-file", secret, "--jobs", "0"});
     EXPECT_EQ(jobs.code, exit_usage);
     EXPECT_NE(jobs.err.find("--jobs"), std::string::npos);
-    const auto scale = run({"run", "--target", "http://127.0.0.1:1", "--jwt-secret-file", secret, "--timeout-scale", "0"});
+    const auto scale = run({"run", "--target", "http://127.0.0.1:1", "--jwt-secret-file", secret,
+                            "--timeout-scale", "0"});
     EXPECT_EQ(scale.code, exit_usage);
     EXPECT_NE(scale.err.find("--timeout-scale"), std::string::npos);
-    const auto missing = run({"run", "--target", "http://127.0.0.1:1", "--jwt-secret-file", dir.file("nope")});
+    const auto missing =
+        run({"run", "--target", "http://127.0.0.1:1", "--jwt-secret-file", dir.file("nope")});
     EXPECT_EQ(missing.code, exit_usage);
     EXPECT_NE(missing.err.find("--jwt-secret-file"), std::string::npos);
     std::ofstream(dir.file("empty")) << "\n";
-    const auto empty = run({"run", "--target", "http://127.0.0.1:1", "--jwt-secret-file", dir.file("empty")});
+    const auto empty =
+        run({"run", "--target", "http://127.0.0.1:1", "--jwt-secret-file", dir.file("empty")});
     EXPECT_EQ(empty.code, exit_usage);
     EXPECT_NE(empty.err.find("empty"), std::string::npos);
     ::unsetenv("AGENTCHECK_JWT_SECRET");
@@ -111,8 +123,8 @@ TEST(cli, usage_errors_exit_2_naming_the_flag) {
     EXPECT_EQ(no_secret.code, exit_usage);
     EXPECT_NE(no_secret.err.find("AGENTCHECK_JWT_SECRET"), std::string::npos);
     std::ofstream(dir.file("kf.json")) << R"([{"id": "NOPE-001", "reason": "r"}])";
-    const auto kf = run({"run", "--target", "http://127.0.0.1:1", "--jwt-secret-file", secret, "--known-failures",
-                         dir.file("kf.json")});
+    const auto kf = run({"run", "--target", "http://127.0.0.1:1", "--jwt-secret-file", secret,
+                         "--known-failures", dir.file("kf.json")});
     EXPECT_EQ(kf.code, exit_usage);
     EXPECT_NE(kf.err.find("--known-failures"), std::string::npos);
     EXPECT_NE(kf.err.find("NOPE-001"), std::string::npos);
@@ -136,8 +148,9 @@ TEST(cli, help_and_version_exit_0) {
 TEST(cli, unreachable_target_exits_3) {
     temp_dir dir;
     const auto port = dead_port();
-    const auto r = run({"run", "--target", "http://127.0.0.1:" + std::to_string(port), "--jwt-secret-file",
-                        dir.file("secret"), "--report-dir", dir.file("reports")});
+    const auto r =
+        run({"run", "--target", "http://127.0.0.1:" + std::to_string(port), "--jwt-secret-file",
+             dir.file("secret"), "--report-dir", dir.file("reports")});
     EXPECT_EQ(r.code, exit_unreachable);
     EXPECT_NE(r.err.find("cannot reach"), std::string::npos);
     EXPECT_FALSE(std::filesystem::exists(dir.path / "reports"));
@@ -150,7 +163,8 @@ TEST(cli, not_an_agent_exits_3) {
         r.body = "<html>hello</html>";
         return r;
     });
-    const auto r = run({"run", "--target", web.url().base(), "--jwt-secret-file", dir.file("secret")});
+    const auto r =
+        run({"run", "--target", web.url().base(), "--jwt-secret-file", dir.file("secret")});
     EXPECT_EQ(r.code, exit_unreachable);
     EXPECT_NE(r.err.find("JSON object"), std::string::npos);
 }
@@ -160,7 +174,8 @@ TEST(cli, list_and_dry_run_apply_the_filters) {
     EXPECT_EQ(all.code, exit_ok);
     EXPECT_NE(all.out.find("HTTP-001.discovery"), std::string::npos);
     EXPECT_NE(all.out.find("REG-001.create"), std::string::npos);
-    EXPECT_EQ(all.out.find("REG-002.location"), std::string::npos) << "SHOULD is not listed at --level must";
+    EXPECT_EQ(all.out.find("REG-002.location"), std::string::npos)
+        << "SHOULD is not listed at --level must";
     EXPECT_NE(all.out.find("3 checks"), std::string::npos);
     const auto should = run({"list", "--level", "should", "--only", "s2"});
     EXPECT_NE(should.out.find("REG-002.location"), std::string::npos);
@@ -177,8 +192,8 @@ TEST(cli, run_against_a_fake_agent_writes_reports_and_exits_by_verdict) {
     testing::fake_agent agent;
     const auto base = agent.url().base();
     const auto reports = dir.file("reports");
-    const auto pass = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"), "--report-dir", reports,
-                           "--seed", "99", "--jobs", "2"});
+    const auto pass = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"),
+                           "--report-dir", reports, "--seed", "99", "--jobs", "2"});
     EXPECT_EQ(pass.code, exit_ok) << pass.out << pass.err;
     EXPECT_NE(pass.out.find("seed 99"), std::string::npos);
     EXPECT_NE(pass.out.find("PASS"), std::string::npos);
@@ -192,37 +207,43 @@ TEST(cli, run_against_a_fake_agent_writes_reports_and_exits_by_verdict) {
     EXPECT_EQ(doc["checks"].size(), 3U);
 
     // At --level should the failing SHOULD check fails the run.
-    const auto fail = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"), "--report-dir", reports,
-                           "--level", "should"});
+    const auto fail = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"),
+                           "--report-dir", reports, "--level", "should"});
     EXPECT_EQ(fail.code, exit_failures);
     EXPECT_NE(fail.out.find("REG-002.location"), std::string::npos);
 
     // ... unless it is a known failure; and a stale waiver fails the run.
-    std::ofstream(dir.file("kf.json")) << R"([{"id": "REG-002", "reason": "tracked", "expires": "2999-01-01"}])";
-    const auto waived = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"), "--report-dir", reports,
-                             "--level", "should", "--known-failures", dir.file("kf.json")});
+    std::ofstream(dir.file("kf.json"))
+        << R"([{"id": "REG-002", "reason": "tracked", "expires": "2999-01-01"}])";
+    const auto waived =
+        run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"), "--report-dir",
+             reports, "--level", "should", "--known-failures", dir.file("kf.json")});
     EXPECT_EQ(waived.code, exit_ok) << waived.out;
     std::ofstream(dir.file("stale.json")) << R"([{"id": "REG-001", "reason": "was broken"}])";
-    const auto stale = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"), "--report-dir", reports,
-                            "--known-failures", dir.file("stale.json")});
+    const auto stale = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"),
+                            "--report-dir", reports, "--known-failures", dir.file("stale.json")});
     EXPECT_EQ(stale.code, exit_failures);
     EXPECT_NE(stale.out.find("stale waiver"), std::string::npos);
-    std::ofstream(dir.file("expired.json")) << R"([{"id": "REG-002", "reason": "old", "expires": "2020-01-01"}])";
-    const auto expired = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"), "--report-dir",
-                              reports, "--known-failures", dir.file("expired.json")});
+    std::ofstream(dir.file("expired.json"))
+        << R"([{"id": "REG-002", "reason": "old", "expires": "2020-01-01"}])";
+    const auto expired =
+        run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"), "--report-dir",
+             reports, "--known-failures", dir.file("expired.json")});
     EXPECT_EQ(expired.code, exit_failures);
     EXPECT_NE(expired.out.find("expired"), std::string::npos);
 
     // The secret may come from the environment.
     ::setenv("AGENTCHECK_JWT_SECRET", "env-secret", 1);
-    const auto env = run({"run", "--target", base, "--report-dir", reports, "--only", "HTTP-001.*"});
+    const auto env =
+        run({"run", "--target", base, "--report-dir", reports, "--only", "HTTP-001.*"});
     ::unsetenv("AGENTCHECK_JWT_SECRET");
     EXPECT_EQ(env.code, exit_ok) << env.err;
 
     // An unwritable report directory is a usage error naming --report-dir.
     std::ofstream(dir.file("file")) << "x";
-    const auto unwritable = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"), "--report-dir",
-                                 dir.file("file") + "/sub", "--only", "HTTP-001.*"});
+    const auto unwritable =
+        run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"), "--report-dir",
+             dir.file("file") + "/sub", "--only", "HTTP-001.*"});
     EXPECT_EQ(unwritable.code, exit_usage);
     EXPECT_NE(unwritable.err.find("--report-dir"), std::string::npos);
 }
@@ -243,19 +264,22 @@ TEST(cli, coverage_spec_and_token) {
     EXPECT_NE(spec.out.find("HTTP-001 | MUST | core |"), std::string::npos);
 
     temp_dir dir;
-    const auto tok = run({"token", "--identity", "operator", "--jwt-secret-file", dir.file("secret")});
+    const auto tok =
+        run({"token", "--identity", "operator", "--jwt-secret-file", dir.file("secret")});
     EXPECT_EQ(tok.code, exit_ok) << tok.err;
     EXPECT_EQ(std::count(tok.out.begin(), tok.out.end(), '.'), 2);
     EXPECT_EQ(tok.out.back(), '\n');
-    const auto bad_identity = run({"token", "--identity", "root", "--jwt-secret-file", dir.file("secret")});
+    const auto bad_identity =
+        run({"token", "--identity", "root", "--jwt-secret-file", dir.file("secret")});
     EXPECT_EQ(bad_identity.code, exit_usage);
     EXPECT_NE(bad_identity.err.find("--identity"), std::string::npos);
     testing::fake_agent agent;
-    const auto with_target = run({"token", "--identity", "admin", "--jwt-secret-file", dir.file("secret"),
-                                  "--target", agent.url().base()});
+    const auto with_target = run({"token", "--identity", "admin", "--jwt-secret-file",
+                                  dir.file("secret"), "--target", agent.url().base()});
     EXPECT_EQ(with_target.code, exit_ok) << with_target.err;
-    const auto unreachable = run({"token", "--identity", "admin", "--jwt-secret-file", dir.file("secret"),
-                                  "--target", "http://127.0.0.1:" + std::to_string(dead_port())});
+    const auto unreachable =
+        run({"token", "--identity", "admin", "--jwt-secret-file", dir.file("secret"), "--target",
+             "http://127.0.0.1:" + std::to_string(dead_port())});
     EXPECT_EQ(unreachable.code, exit_unreachable);
 }
 

@@ -19,7 +19,11 @@ const auto noop = [](context&) {};
 /// A context against a server that answers every request with `r`.
 struct context_fixture {
     explicit context_fixture(reply r, std::string check_id = "REG-001.ctx")
-        : server([r](const beast_request&) { return r; }), the_check{std::move(check_id), {"REG-001"}, layer::unit, "t", noop} {
+        : server([r](const beast_request&) { return r; }), the_check{std::move(check_id),
+                                                                     {"REG-001"},
+                                                                     layer::unit,
+                                                                     "t",
+                                                                     noop} {
         env.target = server.url();
         env.discovery = {{"protocol", "agent-service/1"},
                          {"features", {"events", 7}},
@@ -30,7 +34,8 @@ struct context_fixture {
         env.timeout_scale = 2.5;
         env.request_timeout = std::chrono::milliseconds(2000);
         env.identities = identity_set(env.secret, "rid", env.discovery, 1000);
-        ctx = std::make_unique<run_context>(env, the_check, std::chrono::steady_clock::now() + std::chrono::seconds(30));
+        ctx = std::make_unique<run_context>(
+            env, the_check, std::chrono::steady_clock::now() + std::chrono::seconds(30));
     }
     fake_server server;
     check the_check;
@@ -69,7 +74,8 @@ TEST(context, discovery_features_limits_and_scaling) {
     EXPECT_EQ(ctx.scaled(std::chrono::milliseconds(100)), std::chrono::milliseconds(250));
     EXPECT_EQ(ctx.hs256_secret(), "s3cret");
     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                         std::chrono::system_clock::now().time_since_epoch()).count();
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
     EXPECT_NEAR(static_cast<double>(ctx.now_s()), static_cast<double>(now), 2.0);
 
     run_environment bare;
@@ -134,7 +140,8 @@ TEST(context, agent_body_is_valid_and_merges_overrides) {
     EXPECT_TRUE(body["name"].is_string());
     EXPECT_EQ(body["version"], "1.0.0");
     EXPECT_EQ(body["capabilities"][0]["name"], "echo");
-    const auto merged = f.ctx->agent_body({{"endpoint", "http://127.0.0.1:9/"}, {"capabilities", nullptr},
+    const auto merged = f.ctx->agent_body({{"endpoint", "http://127.0.0.1:9/"},
+                                           {"capabilities", nullptr},
                                            {"metadata", {{"extra", "1"}}}});
     EXPECT_EQ(merged["endpoint"], "http://127.0.0.1:9/");
     EXPECT_FALSE(merged.contains("capabilities"));
@@ -143,11 +150,13 @@ TEST(context, agent_body_is_valid_and_merges_overrides) {
 
 TEST(context, create_agent_fails_the_check_unless_201_with_an_id) {
     context_fixture refused(reply::json(400, {{"title", "bad"}}));
-    const auto e = failure_of([&] { refused.ctx->create_agent("operator", nlohmann::json::object()); });
+    const auto e =
+        failure_of([&] { refused.ctx->create_agent("operator", nlohmann::json::object()); });
     EXPECT_EQ(e.expected, "201");
     EXPECT_EQ(std::string(e.actual).rfind("400", 0), 0U);
     context_fixture no_id(reply::json(201, {{"name", "x"}}));
-    const auto e2 = failure_of([&] { no_id.ctx->create_agent("operator", nlohmann::json::object()); });
+    const auto e2 =
+        failure_of([&] { no_id.ctx->create_agent("operator", nlohmann::json::object()); });
     EXPECT_NE(std::string(e2.what()).find("\"id\""), std::string::npos);
 }
 
@@ -187,13 +196,16 @@ TEST(context, records_are_truncated_redacted_and_capped) {
     EXPECT_EQ(ex[0].note, "by hand");
     EXPECT_NE(ex[0].curl.find("# body cut from"), std::string::npos);
     EXPECT_EQ(ex[0].curl.find("Bearer tok"), std::string::npos);
-    EXPECT_NE(ex[0].curl.find("# $AGENTCHECK_TOKEN: a token the check minted itself"), std::string::npos);
+    EXPECT_NE(ex[0].curl.find("# $AGENTCHECK_TOKEN: a token the check minted itself"),
+              std::string::npos);
     client::request as_viewer("GET", "/v");
     as_viewer.bearer(ctx.token("viewer"));
     ctx.record(as_viewer, nullptr, "");
-    EXPECT_NE(ctx.last_curl().find("# $AGENTCHECK_TOKEN: agentcheck token --identity viewer"), std::string::npos);
+    EXPECT_NE(ctx.last_curl().find("# $AGENTCHECK_TOKEN: agentcheck token --identity viewer"),
+              std::string::npos);
     EXPECT_FALSE(ex[1].response);
-    for (std::size_t i = 0; i < recorded_exchanges_max; ++i) ctx.record(client::request("GET", "/n"), nullptr, "");
+    for (std::size_t i = 0; i < recorded_exchanges_max; ++i)
+        ctx.record(client::request("GET", "/n"), nullptr, "");
     EXPECT_EQ(ctx.exchanges().size(), recorded_exchanges_max);
     EXPECT_EQ(ctx.dropped_exchanges(), 3U);
     EXPECT_NE(ctx.last_curl().find("/n"), std::string::npos);
@@ -201,7 +213,8 @@ TEST(context, records_are_truncated_redacted_and_capped) {
 
 TEST(context, past_deadline_refuses_to_send) {
     context_fixture f(reply{});
-    run_context late(f.env, f.the_check, std::chrono::steady_clock::now() - std::chrono::seconds(1));
+    run_context late(f.env, f.the_check,
+                     std::chrono::steady_clock::now() - std::chrono::seconds(1));
     EXPECT_THROW(late.send(client::request("GET", "/")), client::transport_exception);
     EXPECT_THROW(late.open_connection(), client::transport_exception);
     EXPECT_EQ(late.last_curl(), "");
@@ -251,12 +264,17 @@ TEST(expect_helpers, produce_expected_and_actual) {
 TEST(expect_helpers, problem_details) {
     context_fixture f(reply{});
     auto& ctx = *f.ctx;
-    const client::header_list headers = {{"Content-Type", "application/problem+json"}, {"X-Request-ID", "rid-1"}};
-    const nlohmann::json good = {{"type", "about:blank"}, {"title", "Not Found"}, {"status", 404},
-                                 {"detail", "no such agent"}, {"instance", "/agents/x"}, {"request_id", "rid-1"}};
-    EXPECT_EQ(ctx.expect_problem(make_response(404, good.dump(), headers), 404)["title"], "Not Found");
+    const client::header_list headers = {{"Content-Type", "application/problem+json"},
+                                         {"X-Request-ID", "rid-1"}};
+    const nlohmann::json good = {{"type", "about:blank"},   {"title", "Not Found"},
+                                 {"status", 404},           {"detail", "no such agent"},
+                                 {"instance", "/agents/x"}, {"request_id", "rid-1"}};
+    EXPECT_EQ(ctx.expect_problem(make_response(404, good.dump(), headers), 404)["title"],
+              "Not Found");
 
-    auto e = failure_of([&] { ctx.expect_problem(make_response(404, good.dump(), {{"X-Request-ID", "rid-1"}}), 404); });
+    auto e = failure_of([&] {
+        ctx.expect_problem(make_response(404, good.dump(), {{"X-Request-ID", "rid-1"}}), 404);
+    });
     EXPECT_EQ(e.actual, "(no Content-Type)");
     e = failure_of([&] { ctx.expect_problem(make_response(404, "[1]", headers), 404); });
     EXPECT_EQ(e.expected, "an object");
@@ -272,11 +290,13 @@ TEST(expect_helpers, problem_details) {
     }
     auto wrong_status = good;
     wrong_status["status"] = 400;
-    e = failure_of([&] { ctx.expect_problem(make_response(404, wrong_status.dump(), headers), 404); });
+    e = failure_of(
+        [&] { ctx.expect_problem(make_response(404, wrong_status.dump(), headers), 404); });
     EXPECT_EQ(e.expected, "404");
     EXPECT_EQ(e.actual, "400");
     wrong_status.erase("status");
-    e = failure_of([&] { ctx.expect_problem(make_response(404, wrong_status.dump(), headers), 404); });
+    e = failure_of(
+        [&] { ctx.expect_problem(make_response(404, wrong_status.dump(), headers), 404); });
     EXPECT_EQ(e.actual, "(absent)");
     auto wrong_id = good;
     wrong_id["request_id"] = "other";
@@ -284,7 +304,8 @@ TEST(expect_helpers, problem_details) {
     EXPECT_EQ(e.expected, "rid-1");
     EXPECT_EQ(e.actual, "\"other\"");
     e = failure_of([&] {
-        ctx.expect_problem(make_response(404, good.dump(), {{"Content-Type", "application/problem+json"}}), 404);
+        ctx.expect_problem(
+            make_response(404, good.dump(), {{"Content-Type", "application/problem+json"}}), 404);
     });
     EXPECT_EQ(e.expected, "(X-Request-ID header absent)");
     wrong_id.erase("request_id");

@@ -78,9 +78,11 @@ public:
         accept_thread_.join();
         {
             const std::lock_guard<std::mutex> lock(mutex_);
-            for (const int fd : open_fds_) ::shutdown(fd, SHUT_RDWR);
+            for (const int fd : open_fds_)
+                ::shutdown(fd, SHUT_RDWR);
         }
-        for (auto& t : connection_threads_) t.join();
+        for (auto& t : connection_threads_)
+            t.join();
     }
 
     fake_server(const fake_server&) = delete;
@@ -130,8 +132,10 @@ private:
                 if (ec || r.close) break;
                 continue;
             }
-            http::response<http::string_body> resp{static_cast<http::status>(r.status), req.version()};
-            for (const auto& [name, value] : r.headers) resp.set(name, value);
+            http::response<http::string_body> resp{static_cast<http::status>(r.status),
+                                                   req.version()};
+            for (const auto& [name, value] : r.headers)
+                resp.set(name, value);
             resp.body() = r.body;
             resp.keep_alive(!r.close && req.keep_alive());
             resp.prepare_payload();
@@ -164,7 +168,8 @@ private:
 class fake_agent {
 public:
     explicit fake_agent(nlohmann::json features = nlohmann::json::array())
-        : features_(std::move(features)), server_([this](const beast_request& r) { return handle(r); }) {}
+        : features_(std::move(features)),
+          server_([this](const beast_request& r) { return handle(r); }) {}
 
     [[nodiscard]] client::target_url url() const { return server_.url(); }
     [[nodiscard]] std::uint16_t port() const noexcept { return server_.port(); }
@@ -192,7 +197,8 @@ private:
         if (target == "/agents" && req.method() == http::verb::post) {
             auto body = nlohmann::json::parse(req.body(), nullptr, false);
             const std::lock_guard<std::mutex> lock(mutex_);
-            const std::string id = "00000000-0000-4000-8000-" + std::to_string(100000000000 + ++next_id_);
+            const std::string id =
+                "00000000-0000-4000-8000-" + std::to_string(100000000000 + ++next_id_);
             body["id"] = id;
             return reply::json(201, body);
         }

@@ -49,9 +49,10 @@ TEST(target_url, parses_host_port_and_rejects_others) {
     ASSERT_TRUE(v6);
     EXPECT_EQ(v6->host, "::1");
     EXPECT_EQ(v6->base(), "http://[::1]:9000");
-    for (const char* bad : {"https://127.0.0.1", "127.0.0.1:80", "http://", "http://h:0", "http://h:70000",
-                            "http://h:x", "http://h/path", "http://h:", "http://[::1", "http://[::1]x",
-                            "http://u@h", "http://[]:80", "http://:80", "http://[::1]:"}) {
+    for (const char* bad :
+         {"https://127.0.0.1", "127.0.0.1:80", "http://", "http://h:0", "http://h:70000",
+          "http://h:x", "http://h/path", "http://h:", "http://[::1", "http://[::1]x", "http://u@h",
+          "http://[]:80", "http://:80", "http://[::1]:"}) {
         EXPECT_FALSE(target_url::parse(bad)) << bad;
     }
 }
@@ -74,11 +75,13 @@ TEST(request_response, helpers) {
     EXPECT_EQ(r.header("authorization"), "Bearer tok");
     EXPECT_FALSE(r.header("missing"));
     std::size_t content_types = 0;
-    for (const auto& h : r.headers) content_types += h.name == "Content-Type" ? 1 : 0;
+    for (const auto& h : r.headers)
+        content_types += h.name == "Content-Type" ? 1 : 0;
     EXPECT_EQ(content_types, 1U);
 
     response resp;
-    resp.headers = {{"Content-Type", " Application/Problem+JSON ; charset=utf-8"}, {"X-D", "1"}, {"x-d", "2"}};
+    resp.headers = {
+        {"Content-Type", " Application/Problem+JSON ; charset=utf-8"}, {"X-D", "1"}, {"x-d", "2"}};
     resp.body = "{\"x\":1}";
     EXPECT_EQ(resp.media_type(), "application/problem+json");
     EXPECT_EQ(resp.header_count("X-D"), 2U);
@@ -158,7 +161,10 @@ TEST(http_client, fresh_connection_closed_without_reply_is_closed_error) {
 
 TEST(http_client, connect_refused_is_connect_error) {
     std::uint16_t port = 0;
-    { fake_server server(echo); port = server.port(); } // now nothing listens there
+    {
+        fake_server server(echo);
+        port = server.port();
+    } // now nothing listens there
     target_url u;
     u.port = port;
     http_client client(u, quick);
@@ -188,7 +194,8 @@ TEST(connection, pipelined_requests_come_back_in_order) {
     fake_server server(echo);
     connection conn(server.url(), quick);
     std::string bytes;
-    for (int i = 0; i < 3; ++i) bytes += conn.serialize(request("GET", "/p" + std::to_string(i)));
+    for (int i = 0; i < 3; ++i)
+        bytes += conn.serialize(request("GET", "/p" + std::to_string(i)));
     conn.write_raw(bytes);
     for (int i = 0; i < 3; ++i) {
         const auto r = conn.read_response();
@@ -218,7 +225,8 @@ TEST(connection, head_response_has_no_body_and_informational_is_skipped) {
         if (req.method() == testing::http::verb::head) {
             r.raw = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
         } else {
-            r.raw = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Dup: a\r\nX-Dup: b\r\nContent-Length: 2\r\n\r\nhi";
+            r.raw = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nX-Dup: a\r\nX-Dup: "
+                    "b\r\nContent-Length: 2\r\n\r\nhi";
         }
         return r;
     });
@@ -296,11 +304,13 @@ TEST(curl, quotes_and_redacts) {
 
     request head("HEAD", "/x");
     head.with("Authorization", "Basic abc");
-    EXPECT_EQ(to_curl(u, head), "curl -sS -i -I 'http://127.0.0.1:8080/x' -H \"Authorization: $AGENTCHECK_TOKEN\"");
+    EXPECT_EQ(to_curl(u, head),
+              "curl -sS -i -I 'http://127.0.0.1:8080/x' -H \"Authorization: $AGENTCHECK_TOKEN\"");
 
     request binary("POST", "/b");
     binary.body = std::string("a\x01'\\b", 5);
-    EXPECT_EQ(to_curl(u, binary), "curl -sS -i -X 'POST' 'http://127.0.0.1:8080/b' --data-binary $'a\\x01\\'\\\\b'");
+    EXPECT_EQ(to_curl(u, binary),
+              "curl -sS -i -X 'POST' 'http://127.0.0.1:8080/b' --data-binary $'a\\x01\\'\\\\b'");
 }
 
 TEST(curl, redacted_hides_every_authorization_value) {

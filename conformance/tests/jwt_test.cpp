@@ -16,7 +16,8 @@ namespace {
 // the JWK "k" of the HMAC key, with the published signature.
 constexpr std::string_view rfc7515_signing_input =
     "eyJ0eXAiOiJKV1QiLA0KICJhbGciOiJIUzI1NiJ9"
-    ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ";
+    ".eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlf"
+    "Q";
 constexpr std::string_view rfc7515_key_b64 =
     "AyM1SysPpbyDfgZld3umj1qzKObwVMkoqQ-EstJQLr_T-1qS0gZH75aKtMN3Yj0iPS4hcgUuTwjAzZr1Z9CAow";
 constexpr std::string_view rfc7515_signature = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -39,8 +40,9 @@ std::string private_pem(EVP_PKEY* key) {
 bool verify(EVP_PKEY* key, std::string_view data, const std::string& sig) {
     EVP_MD_CTX* ctx = EVP_MD_CTX_new();
     EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, key);
-    const int ok = EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
-                                    reinterpret_cast<const unsigned char*>(data.data()), data.size());
+    const int ok =
+        EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                         reinterpret_cast<const unsigned char*>(data.data()), data.size());
     EVP_MD_CTX_free(ctx);
     return ok == 1;
 }
@@ -64,7 +66,8 @@ struct parts {
 parts split(const std::string& token) {
     const auto a = token.find('.');
     const auto b = token.find('.', a + 1);
-    return {token.substr(0, a), token.substr(a + 1, b - a - 1), token.substr(b + 1), token.substr(0, b)};
+    return {token.substr(0, a), token.substr(a + 1, b - a - 1), token.substr(b + 1),
+            token.substr(0, b)};
 }
 
 TEST(jwt, b64url_round_trips_and_matches_rfc4648) {
@@ -74,13 +77,14 @@ TEST(jwt, b64url_round_trips_and_matches_rfc4648) {
     EXPECT_EQ(b64url("foo"), "Zm9v");
     EXPECT_EQ(b64url("foobar"), "Zm9vYmFy");
     EXPECT_EQ(b64url("\xfb\xff"), "-_8");
-    for (const std::string& s : std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+    for (const std::string& s :
+         std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
         EXPECT_EQ(b64url_decode(b64url(s)), s);
     }
-    EXPECT_FALSE(b64url_decode("a"));      // a lone character encodes no byte
-    EXPECT_FALSE(b64url_decode("Zh"));     // non-zero leftover bits
-    EXPECT_FALSE(b64url_decode("Zm9v="));  // padding is not base64url-nopad
-    EXPECT_FALSE(b64url_decode("Zm+v"));   // '+' is base64, not base64url
+    EXPECT_FALSE(b64url_decode("a"));     // a lone character encodes no byte
+    EXPECT_FALSE(b64url_decode("Zh"));    // non-zero leftover bits
+    EXPECT_FALSE(b64url_decode("Zm9v=")); // padding is not base64url-nopad
+    EXPECT_FALSE(b64url_decode("Zm+v"));  // '+' is base64, not base64url
 }
 
 TEST(jwt, hmac_sha256_reproduces_rfc7515_a1) {
@@ -92,12 +96,14 @@ TEST(jwt, hmac_sha256_reproduces_rfc7515_a1) {
 TEST(jwt, hmac_sha256_rfc4231_case_2) {
     EXPECT_EQ(b64url(hmac_sha256("Jefe", "what do ya want for nothing?")),
               b64url(std::string("\x5b\xdc\xc1\x46\xbf\x60\x75\x4e\x6a\x04\x24\x26\x08\x95\x75\xc7"
-                                 "\x5a\x00\x3f\x08\x9d\x27\x39\x83\x9d\xec\x58\xb9\x64\xec\x38\x43", 32)));
+                                 "\x5a\x00\x3f\x08\x9d\x27\x39\x83\x9d\xec\x58\xb9\x64\xec\x38\x43",
+                                 32)));
 }
 
 TEST(jwt, mint_hs256_signs_its_own_signing_input) {
     const auto key = *b64url_decode(rfc7515_key_b64);
-    const nlohmann::json claims = {{"iss", "joe"}, {"exp", 1300819380}, {"http://example.com/is_root", true}};
+    const nlohmann::json claims = {
+        {"iss", "joe"}, {"exp", 1300819380}, {"http://example.com/is_root", true}};
     const auto token = mint_hs256(claims, key);
     const auto p = split(token);
     EXPECT_EQ(nlohmann::json::parse(*b64url_decode(p.header)),
@@ -120,7 +126,8 @@ TEST(jwt, none_and_unknown_algorithms_are_unsigned) {
 TEST(jwt, rs256_verifies_with_the_public_key) {
     pkey_ptr key(EVP_RSA_gen(2048));
     ASSERT_TRUE(key);
-    const auto token = mint({{"alg", "RS256"}, {"typ", "JWT"}}, {{"sub", "rs"}}, private_pem(key.get()));
+    const auto token =
+        mint({{"alg", "RS256"}, {"typ", "JWT"}}, {{"sub", "rs"}}, private_pem(key.get()));
     const auto p = split(token);
     EXPECT_TRUE(verify(key.get(), p.signing_input, *b64url_decode(p.signature)));
     EXPECT_FALSE(verify(key.get(), p.signing_input + "x", *b64url_decode(p.signature)));
@@ -138,7 +145,8 @@ TEST(jwt, es256_signature_is_raw_r_s_and_verifies) {
     // RS256 with an EC key, ES256 with an RSA key, and garbage keys are refused.
     EXPECT_THROW(mint({{"alg", "RS256"}}, {{"sub", "x"}}, pem), std::invalid_argument);
     pkey_ptr rsa(EVP_RSA_gen(2048));
-    EXPECT_THROW(mint({{"alg", "ES256"}}, {{"sub", "x"}}, private_pem(rsa.get())), std::invalid_argument);
+    EXPECT_THROW(mint({{"alg", "ES256"}}, {{"sub", "x"}}, private_pem(rsa.get())),
+                 std::invalid_argument);
     EXPECT_THROW(mint({{"alg", "ES256"}}, {{"sub", "x"}}, "not a pem"), std::invalid_argument);
 }
 

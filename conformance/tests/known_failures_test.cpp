@@ -32,17 +32,25 @@ TEST(known_failures, rejects_bad_entries) {
     EXPECT_NE(error_of("{").find("not valid JSON"), std::string::npos);
     EXPECT_NE(error_of("{}").find("must be an array"), std::string::npos);
     EXPECT_NE(error_of(R"([{"reason": "r"}])").find("\"id\""), std::string::npos);
-    EXPECT_NE(error_of(R"([{"id": "XYZ-001", "reason": "r"}])").find("XYZ-001: unknown requirement"),
+    EXPECT_NE(
+        error_of(R"([{"id": "XYZ-001", "reason": "r"}])").find("XYZ-001: unknown requirement"),
+        std::string::npos);
+    EXPECT_NE(error_of(R"([{"id": "REG-001"}])").find("REG-001: needs a non-empty \"reason\""),
               std::string::npos);
-    EXPECT_NE(error_of(R"([{"id": "REG-001"}])").find("REG-001: needs a non-empty \"reason\""), std::string::npos);
-    EXPECT_NE(error_of(R"([{"id": "REG-001", "reason": "r"}, {"id": "REG-001", "reason": "s"}])").find("listed twice"),
+    EXPECT_NE(error_of(R"([{"id": "REG-001", "reason": "r"}, {"id": "REG-001", "reason": "s"}])")
+                  .find("listed twice"),
               std::string::npos);
-    for (const char* bad : {"2027-13-01", "2027-00-10", "2027-01-32", "27-01-01", "2027/01/01", "2027-0a-01"}) {
-        EXPECT_NE(error_of(std::string(R"([{"id": "REG-001", "reason": "r", "expires": ")") + bad + "\"}]")
-                      .find("YYYY-MM-DD"), std::string::npos) << bad;
+    for (const char* bad :
+         {"2027-13-01", "2027-00-10", "2027-01-32", "27-01-01", "2027/01/01", "2027-0a-01"}) {
+        EXPECT_NE(error_of(std::string(R"([{"id": "REG-001", "reason": "r", "expires": ")") + bad +
+                           "\"}]")
+                      .find("YYYY-MM-DD"),
+                  std::string::npos)
+            << bad;
     }
-    EXPECT_NE(error_of(R"([{"id": "REG-001", "reason": "r", "expires": 20270101}])").find("YYYY-MM-DD"),
-              std::string::npos);
+    EXPECT_NE(
+        error_of(R"([{"id": "REG-001", "reason": "r", "expires": 20270101}])").find("YYYY-MM-DD"),
+        std::string::npos);
 }
 
 TEST(known_failures, expiry_is_inclusive_of_the_date) {

@@ -62,19 +62,20 @@ public:
 
 private:
     void skip_ws() {
-        while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_]))) ++i_;
+        while (i_ < s_.size() && std::isspace(static_cast<unsigned char>(s_[i_])))
+            ++i_;
     }
     void expect(char c) {
         if (i_ >= s_.size() || s_[i_] != c) {
-            throw std::runtime_error(std::string("expected '") + c + "' at " + std::to_string(i_) + ": " +
-                                     std::string(s_.substr(i_, 40)));
+            throw std::runtime_error(std::string("expected '") + c + "' at " + std::to_string(i_) +
+                                     ": " + std::string(s_.substr(i_, 40)));
         }
         ++i_;
     }
     std::string name() {
         const auto start = i_;
-        while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) || s_[i_] == '-' ||
-                                  s_[i_] == '_' || s_[i_] == ':')) {
+        while (i_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[i_])) ||
+                                  s_[i_] == '-' || s_[i_] == '_' || s_[i_] == ':')) {
             ++i_;
         }
         if (start == i_) throw std::runtime_error("expected a name at " + std::to_string(i_));
@@ -132,14 +133,16 @@ private:
             expect('"');
             const auto value = text_until('"');
             expect('"');
-            if (!e->attrs.emplace(attr, value).second) throw std::runtime_error("duplicate attribute " + attr);
+            if (!e->attrs.emplace(attr, value).second)
+                throw std::runtime_error("duplicate attribute " + attr);
         }
         for (;;) {
             e->text += text_until('<');
             if (s_.substr(i_, 2) == "</") {
                 i_ += 2;
                 const auto closing = name();
-                if (closing != e->name) throw std::runtime_error("<" + e->name + "> closed by </" + closing + ">");
+                if (closing != e->name)
+                    throw std::runtime_error("<" + e->name + "> closed by </" + closing + ">");
                 skip_ws();
                 expect('>');
                 return e;
@@ -155,9 +158,11 @@ private:
 
 // ---- a report with every kind of result and hostile text ----
 
-constexpr std::string_view hostile = "<script>alert('x')</script> & \"quotes\" \x01 \xFF | `backticks```";
+constexpr std::string_view hostile =
+    "<script>alert('x')</script> & \"quotes\" \x01 \xFF | `backticks```";
 
-check_result make_check(std::string id, std::vector<std::string> reqs, std::string section, verdict v) {
+check_result make_check(std::string id, std::vector<std::string> reqs, std::string section,
+                        verdict v) {
     check_result c;
     c.id = std::move(id);
     c.title = "title of " + c.id;
@@ -190,7 +195,8 @@ run_report sample_report() {
     fail.message = std::string("expected status 201, got 500 ") + std::string(hostile);
     fail.expected = "201";
     fail.actual = "500 " + std::string(hostile);
-    fail.curl = "curl -sS -i -X 'POST' 'http://127.0.0.1:8080/agents' --data-binary '{\"a\":\"```\"}'";
+    fail.curl =
+        "curl -sS -i -X 'POST' 'http://127.0.0.1:8080/agents' --data-binary '{\"a\":\"```\"}'";
     fail.notes = {"a note <b>"};
     exchange ex;
     ex.request = client::request("POST", "/agents");
@@ -216,7 +222,8 @@ run_report sample_report() {
     r.checks = {pass, fail, error, skip, flaky, waived};
     r.settings.lvl = level::may;
     auto agg = aggregate(cat, level::may, r.checks,
-                         {{"REG-003", "tracked <elsewhere>", ""}, {"HTTP-001", "stale one", ""}}, "2026-01-01");
+                         {{"REG-003", "tracked <elsewhere>", ""}, {"HTTP-001", "stale one", ""}},
+                         "2026-01-01");
     r.requirements = agg.requirements;
     r.waiver_problems = agg.problems;
     finalize(r);
@@ -232,7 +239,8 @@ std::string render(const report_writer& w, const run_report& r) {
 TEST(report_json, round_trips_with_every_field) {
     const auto r = sample_report();
     const auto text = render(*make_json_writer(), r);
-    const auto doc = nlohmann::json::parse(text); // throws if not valid JSON (invalid UTF-8 replaced)
+    const auto doc =
+        nlohmann::json::parse(text); // throws if not valid JSON (invalid UTF-8 replaced)
     EXPECT_EQ(doc["schema"], "agentcheck-report/1");
     EXPECT_EQ(doc["target"], "http://127.0.0.1:8080");
     EXPECT_EQ(doc["run_id"], "abcd1234");
@@ -300,7 +308,8 @@ TEST(report_junit, parses_with_one_suite_per_section) {
     EXPECT_EQ(cases[0]->attrs.at("name"), "REG-001.fail");
     const auto* failure = cases[0]->first("failure");
     ASSERT_NE(failure, nullptr);
-    EXPECT_NE(failure->attrs.at("message").find("<script>alert('x')</script> & \"quotes\""), std::string::npos);
+    EXPECT_NE(failure->attrs.at("message").find("<script>alert('x')</script> & \"quotes\""),
+              std::string::npos);
     EXPECT_NE(failure->text.find("REG-001 (MUST): POST /agents answers 201."), std::string::npos);
     EXPECT_NE(failure->text.find("curl -sS"), std::string::npos);
     const auto props = cases[0]->first("properties")->all("property");
@@ -327,12 +336,15 @@ TEST(report_markdown, has_verdict_tables_and_failures) {
     EXPECT_NE(md.find("| MUST | "), std::string::npos);
     EXPECT_NE(md.find("| 2 Registry | "), std::string::npos);
     EXPECT_NE(md.find("### `REG-001.fail` — fail"), std::string::npos);
-    EXPECT_NE(md.find("> **REG-001** (MUST) Create is 201: POST /agents answers 201."), std::string::npos);
+    EXPECT_NE(md.find("> **REG-001** (MUST) Create is 201: POST /agents answers 201."),
+              std::string::npos);
     EXPECT_NE(md.find("- expected: `201`"), std::string::npos);
-    EXPECT_NE(md.find("````sh\ncurl -sS"), std::string::npos) << "fence longer than the backticks inside";
+    EXPECT_NE(md.find("````sh\ncurl -sS"), std::string::npos)
+        << "fence longer than the backticks inside";
     EXPECT_NE(md.find("## Waiver problems"), std::string::npos);
     EXPECT_NE(md.find("## Known failures"), std::string::npos);
-    EXPECT_EQ(md.find("REG-003.waived` —"), std::string::npos) << "a waived check is not listed as a failure";
+    EXPECT_EQ(md.find("REG-003.waived` —"), std::string::npos)
+        << "a waived check is not listed as a failure";
     EXPECT_EQ(md.find("<script>"), std::string::npos);
     EXPECT_EQ(md.find('\xFF'), std::string::npos);
 }
@@ -349,7 +361,8 @@ TEST(report_html, is_well_formed_self_contained_and_escaped) {
     EXPECT_EQ(html.find("src="), std::string::npos);
     EXPECT_NE(html.find("&lt;script&gt;alert(&#39;x&#39;)"), std::string::npos);
     EXPECT_NE(html.find("class=\"banner fail\""), std::string::npos);
-    EXPECT_NE(html.find("class=\"cell st-known_failure\" href=\"#req-REG-003\""), std::string::npos);
+    EXPECT_NE(html.find("class=\"cell st-known_failure\" href=\"#req-REG-003\""),
+              std::string::npos);
     EXPECT_NE(html.find("id=\"check-REG-001.fail\""), std::string::npos);
     EXPECT_EQ(html.find("id=\"check-REG-003.waived\""), std::string::npos);
     std::vector<const element*> details;
@@ -361,7 +374,8 @@ TEST(report_writers, passing_report_renders_too) {
     run_report r;
     r.sections = testing::small_catalogue().sections;
     r.checks = {make_check("HTTP-001.pass", {"HTTP-001"}, "0", verdict::pass)};
-    r.requirements = aggregate(testing::small_catalogue(), level::must, r.checks, {}, "2026-01-01").requirements;
+    r.requirements =
+        aggregate(testing::small_catalogue(), level::must, r.checks, {}, "2026-01-01").requirements;
     finalize(r);
     EXPECT_TRUE(r.passed);
     EXPECT_EQ(render(*make_markdown_writer(), r).rfind("# agentcheck ✅ PASS", 0), 0U);
@@ -372,7 +386,8 @@ TEST(report_writers, passing_report_renders_too) {
 }
 
 TEST(report_writers, write_reports_creates_every_file) {
-    const auto dir = std::filesystem::temp_directory_path() / ("agentcheck-report-test-" + std::to_string(::getpid()));
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("agentcheck-report-test-" + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     const auto files = write_reports(sample_report(), dir / "nested");
     ASSERT_EQ(files.size(), 4U);

@@ -59,24 +59,40 @@ TEST(runner, verdicts_evidence_and_aggregation) {
     fake_agent agent;
     check_registry reg;
     reg.add({"HTTP-001.pass", {"HTTP-001"}, layer::unit, "sends and passes", [](context& ctx) {
-                 const auto r = ctx.send(client::request("GET", "/echo-status/404").bearer(ctx.token("viewer")));
+                 const auto r = ctx.send(
+                     client::request("GET", "/echo-status/404").bearer(ctx.token("viewer")));
                  ctx.expect_status(r, 404);
              }});
-    reg.add({"REG-001.fail", {"REG-001"}, layer::unit, "fails with expected and actual", [](context& ctx) {
-                 const auto r = ctx.send(client::request("GET", "/echo-status/500").bearer(ctx.token("admin")));
+    reg.add({"REG-001.fail",
+             {"REG-001"},
+             layer::unit,
+             "fails with expected and actual",
+             [](context& ctx) {
+                 const auto r = ctx.send(
+                     client::request("GET", "/echo-status/500").bearer(ctx.token("admin")));
                  ctx.note("about to fail");
                  ctx.expect_status(r, 201);
              }});
-    reg.add({"REG-001.error", {"REG-001"}, layer::unit, "throws something else",
-             [](context&) { throw std::runtime_error("boom"); }});
-    reg.add({"REG-001.odd", {"REG-001"}, layer::unit, "throws a non-exception", [](context&) { throw 7; }});
-    reg.add({"HTTP-001.skip", {"HTTP-001"}, layer::unit, "skips", [](context& ctx) { ctx.skip("not today"); }});
-    reg.add({"EVT-001.feature", {"EVT-001"}, layer::unit, "needs events", [](context&) { FAIL() << "ran"; }});
-    reg.add({"REG-002.should", {"REG-002"}, layer::unit, "not at level must", [](context&) { FAIL() << "ran"; }});
+    reg.add({"REG-001.error", {"REG-001"}, layer::unit, "throws something else", [](context&) {
+                 throw std::runtime_error("boom");
+             }});
+    reg.add({"REG-001.odd", {"REG-001"}, layer::unit, "throws a non-exception", [](context&) {
+                 throw 7;
+             }});
+    reg.add({"HTTP-001.skip", {"HTTP-001"}, layer::unit, "skips", [](context& ctx) {
+                 ctx.skip("not today");
+             }});
+    reg.add({"EVT-001.feature", {"EVT-001"}, layer::unit, "needs events", [](context&) {
+                 FAIL() << "ran";
+             }});
+    reg.add({"REG-002.should", {"REG-002"}, layer::unit, "not at level must", [](context&) {
+                 FAIL() << "ran";
+             }});
 
     auto s = settings_for(agent);
     recording_listener listener;
-    const auto report = run_checks(testing::small_catalogue(), reg, s, discovery_of(agent), &listener);
+    const auto report =
+        run_checks(testing::small_catalogue(), reg, s, discovery_of(agent), &listener);
 
     EXPECT_EQ(listener.started_with, 6U);
     EXPECT_EQ(listener.done.size(), 6U);
@@ -151,7 +167,9 @@ TEST(runner, retries_turn_fail_then_pass_into_flaky) {
     reg.add({"REG-001.flaky", {"REG-001"}, layer::unit, "fails once", [&](context& ctx) {
                  if (calls++ == 0) ctx.fail("first time");
              }});
-    reg.add({"HTTP-001.always", {"HTTP-001"}, layer::unit, "always fails", [](context& ctx) { ctx.fail("nope"); }});
+    reg.add({"HTTP-001.always", {"HTTP-001"}, layer::unit, "always fails", [](context& ctx) {
+                 ctx.fail("nope");
+             }});
     auto s = settings_for(agent);
     s.retries = 2;
     const auto report = run_checks(testing::small_catalogue(), reg, s, discovery_of(agent));
@@ -203,21 +221,23 @@ TEST(runner, created_agents_are_deleted_as_admin_after_the_check) {
     check_registry reg;
     reg.add({"REG-001.fixture", {"REG-001"}, layer::unit, "creates two agents", [](context& ctx) {
                  const auto a = ctx.create_agent();
-                 const auto b = ctx.create_agent("admin", {{"version", "2.0.0"}, {"metadata", nullptr}});
+                 const auto b =
+                     ctx.create_agent("admin", {{"version", "2.0.0"}, {"metadata", nullptr}});
                  ctx.expect(a["id"] != b["id"], "distinct ids");
                  ctx.expect(b["version"] == "2.0.0", "override applied");
                  ctx.expect(!b.contains("metadata"), "null removes a field");
                  ctx.expect(a["name"].get<std::string>().rfind("ac-agent-", 0) == 0, "unique name");
              }});
-    const auto report = run_checks(testing::small_catalogue(), reg, settings_for(agent), discovery_of(agent));
+    const auto report =
+        run_checks(testing::small_catalogue(), reg, settings_for(agent), discovery_of(agent));
     EXPECT_EQ(report.checks[0].outcome, verdict::pass) << report.checks[0].message;
     EXPECT_EQ(agent.deleted().size(), 2U);
     const auto admin_token = identity_set(secret, "run1", discovery_of(agent), 0).token("admin");
     for (const auto& auth : agent.delete_auth()) {
         EXPECT_EQ(auth.rfind("Bearer ", 0), 0U);
         const auto dot = auth.find('.');
-        const auto payload = nlohmann::json::parse(*client::b64url_decode(
-            auth.substr(dot + 1, auth.find('.', dot + 1) - dot - 1)));
+        const auto payload = nlohmann::json::parse(
+            *client::b64url_decode(auth.substr(dot + 1, auth.find('.', dot + 1) - dot - 1)));
         EXPECT_EQ(payload["roles"], nlohmann::json::array({"admin"}));
         EXPECT_EQ(payload["sub"], "agentcheck-admin-run1");
     }
@@ -241,29 +261,38 @@ TEST(runner, runs_alone_and_missing_features) {
     const nlohmann::json none = {{"features", nlohmann::json::array()}};
     EXPECT_EQ(missing_features(both, cat, none), (std::vector<std::string>{"rate_limit", "audit"}));
     EXPECT_TRUE(missing_features(both, cat, {{"features", {"audit"}}}).empty());
-    EXPECT_TRUE(missing_features(check{"Y", {"AUD-001", "OPS-001"}, layer::unit, "t", noop}, cat, none).empty());
-    EXPECT_EQ(missing_features(rl, cat, nlohmann::json::object()), (std::vector<std::string>{"rate_limit"}));
+    EXPECT_TRUE(
+        missing_features(check{"Y", {"AUD-001", "OPS-001"}, layer::unit, "t", noop}, cat, none)
+            .empty());
+    EXPECT_EQ(missing_features(rl, cat, nlohmann::json::object()),
+              (std::vector<std::string>{"rate_limit"}));
 }
 
 TEST(fetch_discovery, explains_why_a_target_is_not_an_agent) {
     std::atomic<int> mode{0};
     testing::fake_server server([&](const testing::beast_request&) {
         switch (mode.load()) {
-        case 0: return testing::reply::json(404, {{"title", "nope"}});
+        case 0:
+            return testing::reply::json(404, {{"title", "nope"}});
         case 1: {
             testing::reply r;
             r.body = "<html>";
             return r;
         }
-        case 2: return testing::reply::json(200, {{"protocol", "other/2"}});
-        case 3: return testing::reply::json(200, nlohmann::json::array());
-        default: return testing::reply::json(200, {{"protocol", "agent-service/1"}, {"features", {"events"}}});
+        case 2:
+            return testing::reply::json(200, {{"protocol", "other/2"}});
+        case 3:
+            return testing::reply::json(200, nlohmann::json::array());
+        default:
+            return testing::reply::json(
+                200, {{"protocol", "agent-service/1"}, {"features", {"events"}}});
         }
     });
     const auto timeout = std::chrono::milliseconds(2000);
     EXPECT_NE(fetch_discovery(server.url(), timeout).error.find("answered 404"), std::string::npos);
     mode = 1;
-    EXPECT_NE(fetch_discovery(server.url(), timeout).error.find("not return a JSON object"), std::string::npos);
+    EXPECT_NE(fetch_discovery(server.url(), timeout).error.find("not return a JSON object"),
+              std::string::npos);
     mode = 2;
     EXPECT_NE(fetch_discovery(server.url(), timeout).error.find("\"other/2\""), std::string::npos);
     mode = 3;
@@ -274,7 +303,10 @@ TEST(fetch_discovery, explains_why_a_target_is_not_an_agent) {
     EXPECT_EQ((*ok.document)["features"][0], "events");
 
     std::uint16_t dead_port = 0;
-    { testing::fake_server gone([](const testing::beast_request&) { return testing::reply{}; }); dead_port = gone.port(); }
+    {
+        testing::fake_server gone([](const testing::beast_request&) { return testing::reply{}; });
+        dead_port = gone.port();
+    }
     client::target_url dead;
     dead.port = dead_port;
     EXPECT_NE(fetch_discovery(dead, timeout).error.find("cannot reach"), std::string::npos);

@@ -37,7 +37,8 @@ TEST(selection, level_is_this_level_and_stricter) {
     selection sel;
     const auto ids = [&] {
         std::vector<std::string> out;
-        for (const auto* c : select_checks(reg, cat, sel)) out.push_back(c->id);
+        for (const auto* c : select_checks(reg, cat, sel))
+            out.push_back(c->id);
         return out;
     };
     EXPECT_EQ(ids(), (std::vector<std::string>{"must", "mixed"}));

@@ -20,7 +20,8 @@ TEST(spec, lists_every_rule_with_level_feature_and_checks) {
     EXPECT_EQ(spec.rfind("# Agent service protocol", 0), 0U);
     EXPECT_NE(spec.find("## Levels"), std::string::npos);
     EXPECT_NE(spec.find("## 2. Registry"), std::string::npos);
-    EXPECT_NE(spec.find("| <a id=\"reg-001\"></a>REG-001 | MUST | core | **Create is 201.** POST /agents answers 201. | "
+    EXPECT_NE(spec.find("| <a id=\"reg-001\"></a>REG-001 | MUST | core | **Create is 201.** POST "
+                        "/agents answers 201. | "
                         "`REG-001.create`<br>`REG-001.again` |"),
               std::string::npos)
         << spec;
@@ -38,7 +39,9 @@ TEST(spec, lists_every_rule_with_level_feature_and_checks) {
 TEST(spec, committed_spec_md_matches_the_catalogue_and_checks) {
     const std::filesystem::path path = std::filesystem::path(AGENTCHECK_SOURCE_DIR) / "SPEC.md";
     if (!std::filesystem::exists(path)) {
-        GTEST_SKIP() << path << " does not exist yet: generate it with `agentcheck spec > conformance/SPEC.md`";
+        GTEST_SKIP()
+            << path
+            << " does not exist yet: generate it with `agentcheck spec > conformance/SPEC.md`";
     }
     std::ifstream in(path, std::ios::binary);
     std::stringstream committed;
@@ -46,7 +49,8 @@ TEST(spec, committed_spec_md_matches_the_catalogue_and_checks) {
     check_registry reg;
     register_all_suites(reg);
     EXPECT_TRUE(committed.str() == generate_spec(builtin_catalogue(), reg))
-        << "conformance/SPEC.md is stale: regenerate it with `agentcheck spec > conformance/SPEC.md`";
+        << "conformance/SPEC.md is stale: regenerate it with `agentcheck spec > "
+           "conformance/SPEC.md`";
 }
 
 } // namespace
