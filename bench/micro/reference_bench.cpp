@@ -63,6 +63,7 @@ struct app_fixture {
         std::filesystem::remove_all(dir);
     }
     handlers::response call(handlers::request req) {
+        req.set(http::field::host, "bench");
         std::promise<handlers::response> p;
         auto f = p.get_future();
         app.handle(std::move(req), "127.0.0.1", [&p](handlers::response r) { p.set_value(std::move(r)); });

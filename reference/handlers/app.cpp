@@ -72,7 +72,19 @@ bool is_valid_request_id(std::string_view id) noexcept {
 
 app::app(services s) : svc_(s) {}
 
+std::optional<error> app::media_type_refusal(const exchange& x) {
+    if (!x.rule || !x.rule->takes_body) return std::nullopt;
+    auto ct = x.req[http::field::content_type];
+    if (is_json_media_type(ct)) return std::nullopt;
+    return error{errc::unsupported_media_type,
+                 ct.empty() ? "Content-Type: application/json is required"
+                            : "Content-Type " + std::string(ct) + " is not supported; use application/json", {}};
+}
+
 std::optional<error> app::admit(exchange& x) const {
+    // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host.
+    if (x.req.version() >= 11 && x.req.find(http::field::host) == x.req.end())
+        return error{errc::bad_request, "an HTTP/1.1 request needs a Host header", {}};
     x.route = match_route(x.req.target());
     if (x.route.id == route_id::none)
         return error{errc::not_found, "no resource at " + std::string(path_of(x.req.target())), {}};
@@ -112,12 +124,8 @@ void app::handle(request req, std::string remote_addr, responder respond) {
         res.set(http::field::allow, allow_header(x->route.id));
         return reply(x, std::move(res));
     }
+    if (auto refusal = media_type_refusal(*x)) return fail(x, *refusal);
     if (x->rule->takes_body) {
-        auto ct = x->req[http::field::content_type];
-        if (!is_json_media_type(ct))
-            return fail(x, {errc::unsupported_media_type,
-                            ct.empty() ? "Content-Type: application/json is required"
-                                       : "Content-Type " + std::string(ct) + " is not supported; use application/json", {}});
         const auto& b = x->req.body();
         if (json_depth(b) > max_json_depth)
             return fail(x, {errc::bad_request, "the JSON body nests deeper than 64 levels", {}});
@@ -154,6 +162,7 @@ response app::reject(const request& head, errc why, std::string detail, std::str
     // 404/405/401/403 come before 413 (the order of refusals); a broken head cannot be routed.
     if (why == errc::payload_too_large) {
         if (auto refusal = admit(x)) err = *refusal;
+        else if (auto media = media_type_refusal(x)) err = *media;  // 415 comes before 413
     }
     auto res = make_problem(err, head.version() ? head.version() : 11, path_of(head.target()), x.request_id,
                             allow_header(x.route.id));

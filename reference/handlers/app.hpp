@@ -72,6 +72,8 @@ public:
     [[nodiscard]] const services& svc() const noexcept { return svc_; }
 
 private:
+    /// 415 when the route takes a body and Content-Type is not application/json.
+    static std::optional<error> media_type_refusal(const exchange& x);
     /// Runs routing and auth; returns the refusal, if any.
     std::optional<error> admit(exchange& x) const;
     void decorate(const exchange& x, response& res) const;

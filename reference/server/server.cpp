@@ -97,14 +97,20 @@ private:
         parser_->body_limit(boost::none);  // checked after the head, so routing and auth come first
         arm(srv_.cfg().header_timeout);
         http::async_read_header(stream_, buffer_, *parser_,
-                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                                    self->on_read_header(ec);
+                                [self = shared_from_this()](beast::error_code ec, std::size_t head_bytes) {
+                                    self->on_read_header(ec, head_bytes);
                                 });
     }
 
-    void on_read_header(beast::error_code ec) {
+    void on_read_header(beast::error_code ec, std::size_t head_bytes) {
         disarm();
         if (ec) return on_read_error(ec);
+        // Beast applies header_limit per parse step, so a head can pass it by a few hundred
+        // bytes; the bytes it consumed for the head are exact.
+        if (head_bytes > srv_.cfg().max_header_bytes)
+            return reject(errc::header_too_large, "the request head of " + std::to_string(head_bytes) +
+                                                      " bytes exceeds max_header_bytes " +
+                                                      std::to_string(srv_.cfg().max_header_bytes));
         const auto& head = parser_->get();
         const auto limit = srv_.cfg().max_body_bytes;
         if (auto len = parser_->content_length(); len && *len > limit)

@@ -143,6 +143,29 @@ TEST_F(shape, idle_connection_without_bytes_is_kept_until_idle_timeout) {
     EXPECT_EQ(c.send("GET", "/livez").status, 200);
 }
 
+TEST_F(shape, head_just_over_limit_of_many_small_fields_is_431) {
+    conn c(agentd().port());
+    std::string head = "GET /livez HTTP/1.1\r\nHost: x\r\n";
+    for (int i = 0; head.size() <= 2048; ++i) head += "X-Pad-" + std::to_string(i) + ": bbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\n";
+    c.write_raw(head + "\r\n");
+    expect_problem(c.read(), 431);
+}
+
+TEST_F(shape, head_at_the_limit_is_accepted) {
+    conn c(agentd().port());
+    std::string head = "GET /livez HTTP/1.1\r\nHost: x\r\nX-Fill: ";
+    head += std::string(2048 - head.size() - 4, 'f') + "\r\n\r\n";
+    ASSERT_EQ(head.size(), 2048U);
+    c.write_raw(head);
+    EXPECT_EQ(c.read().status, 200);
+}
+
+TEST_F(shape, http11_without_host_is_400) {
+    conn c(agentd().port());
+    c.write_raw("GET /livez HTTP/1.1\r\n\r\n");
+    expect_problem(c.read(), 400);
+}
+
 TEST_F(shape, malformed_request_line_is_400) {
     conn c(agentd().port());
     c.write_raw("GARBAGE\r\n\r\n");

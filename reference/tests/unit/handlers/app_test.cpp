@@ -51,6 +51,7 @@ protected:
     response call(http::verb method, const std::string& target, const std::string& body = {},
                   const std::vector<std::pair<std::string, std::string>>& headers = {}) {
         request req{method, target, 11};
+        req.set(http::field::host, "agentd.test");
         for (const auto& [n, v] : headers) req.set(n, v);
         req.body() = body;
         req.prepare_payload();
@@ -202,6 +203,17 @@ TEST_F(app_test, idempotency) {
     EXPECT_EQ(as("operator", http::verb::post, "/agents", R"({"name":"x","version":"1.0.0"})", {{"Idempotency-Key", "bad key"}}).result_int(), 400);
 }
 
+TEST_F(app_test, http11_without_host_is_400) {
+    request req{http::verb::get, "/health", 11};
+    std::promise<response> p;
+    app_.handle(std::move(req), "127.0.0.1", [&p](response r) { p.set_value(std::move(r)); });
+    EXPECT_EQ(p.get_future().get().result_int(), 400);
+    request old{http::verb::get, "/health", 10};
+    std::promise<response> p10;
+    app_.handle(std::move(old), "127.0.0.1", [&p10](response r) { p10.set_value(std::move(r)); });
+    EXPECT_EQ(p10.get_future().get().result_int(), 200);
+}
+
 TEST_F(app_test, refusals_in_protocol_order) {
     EXPECT_EQ(call(http::verb::get, "/nope").result_int(), 404);
     EXPECT_EQ(call(http::verb::patch, "/agents").result_int(), 405);
@@ -219,12 +231,17 @@ TEST_F(app_test, refusals_in_protocol_order) {
 
 TEST_F(app_test, reject_runs_routing_and_auth_before_the_limit) {
     request head{http::verb::post, "/agents", 11};
+    head.set(http::field::host, "agentd.test");
     EXPECT_EQ(app_.reject(head, errc::payload_too_large, "big", "127.0.0.1").result_int(), 401);
     head.set(http::field::authorization, token("u", "operator"));
+    head.set(http::field::content_type, "application/json");
     auto r = app_.reject(head, errc::payload_too_large, "big", "127.0.0.1");
     EXPECT_EQ(r.result_int(), 413);
     EXPECT_FALSE(r.keep_alive());
+    head.set(http::field::content_type, "text/plain");
+    EXPECT_EQ(app_.reject(head, errc::payload_too_large, "big", "127.0.0.1").result_int(), 415);
     request nowhere{http::verb::post, "/x", 11};
+    nowhere.set(http::field::host, "agentd.test");
     EXPECT_EQ(app_.reject(nowhere, errc::payload_too_large, "big", "").result_int(), 404);
     EXPECT_EQ(app_.reject(nowhere, errc::header_too_large, "big", "").result_int(), 431);
     EXPECT_EQ(app_.reject(nowhere, errc::request_timeout, "slow", "").result_int(), 408);
