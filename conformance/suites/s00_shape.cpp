@@ -515,7 +515,7 @@ void add_problem_checks(check_registry& reg) {
                          ctx.fail("problem type is not a URI reference", "a non-empty URI", p["type"].dump());
                  }});
     }
-    reg.add({"HTTP-012.problem-413", {"HTTP-012", "HTTP-019"}, layer::unit,
+    reg.add({"HTTP-012.problem-413", {"HTTP-012", "HTTP-013"}, layer::unit,
              "The 413 for a body over max_body_bytes is an application/problem+json",
              [](context& ctx) {
                  const long long max = ctx.limit("max_body_bytes", 1 << 20);
@@ -527,7 +527,7 @@ void add_problem_checks(check_registry& reg) {
                  guard.adopt(*r);
                  expect_refused(ctx, *r, 413, "a body over max_body_bytes");
              }});
-    reg.add({"HTTP-012.problem-431", {"HTTP-012", "HTTP-021"}, layer::unit,
+    reg.add({"HTTP-012.problem-431", {"HTTP-012", "HTTP-013"}, layer::unit,
              "The 431 for a head over max_header_bytes is an application/problem+json",
              [](context& ctx) {
                  const long long max = ctx.limit("max_header_bytes", 16 << 10);

@@ -338,14 +338,14 @@ void add_crud_checks(check_registry& reg) {
                  ctx.expect(a.contains("revision") && a["revision"] == 1, "revision is not 1", "1",
                             a.contains("revision") ? a["revision"].dump() : "absent");
              }});
-    reg.add({"REG-023.owner-operator", {"REG-023", "AUTH-022"}, layer::unit,
+    reg.add({"REG-023.owner-operator", {"REG-023"}, layer::unit,
              "An agent created by operator has owner = operator's sub",
              [](context& ctx) {
                  auto a = ctx.create_agent("operator");
                  ctx.expect(a.value("owner", std::string()) == ctx.subject("operator"), "owner is not the token's sub",
                             ctx.subject("operator"), a.contains("owner") ? a["owner"].dump() : "absent");
              }});
-    reg.add({"REG-023.owner-admin", {"REG-023", "AUTH-026"}, layer::unit,
+    reg.add({"REG-023.owner-admin", {"REG-023"}, layer::unit,
              "An agent created by admin has owner = admin's sub",
              [](context& ctx) {
                  auto a = ctx.create_agent("admin");

@@ -325,7 +325,7 @@ void add_token_checks(check_registry& reg) {
                  auto c = admin_claims(ctx, [&](json& x) { x["nbf"] = ctx.now_s() - 60; });
                  expect_good_token(ctx, ctx.mint(c), "nbf in the past");
              }});
-    reg.add({"AUTH-010.iat-future", {"AUTH-010", "AUTH-017"}, layer::unit,
+    reg.add({"AUTH-010.iat-future", {"AUTH-010"}, layer::unit,
              "An admin token issued (iat) leeway_s + 300 s in the future is 401 invalid_token",
              [](context& ctx) {
                  auto c = admin_claims(ctx, [&](json& x) { x["iat"] = ctx.now_s() + leeway(ctx) + 300; x["exp"] = ctx.now_s() + leeway(ctx) + 3600; });
@@ -489,6 +489,9 @@ void expect_ops(context& ctx, std::string_view who, const std::vector<op>& ops, 
 void add_role_checks(check_registry& reg) {
     const std::vector<op> reads{op::list, op::read, op::capabilities};
     const std::vector<op> writes_own{op::update, op::status, op::remove};
+    reg.add({"AUTH-022.operator-creates", {"AUTH-022"}, layer::unit,
+             "operator POST /agents is 201",
+             [](context& ctx) { expect_ops(ctx, "operator", {op::create}, true, false); }});
     reg.add({"AUTH-018.viewer-create-403", {"AUTH-018"}, layer::unit,
              "viewer POST /agents is 403 with WWW-Authenticate: Bearer error=\"insufficient_scope\"",
              [](context& ctx) { expect_ops(ctx, "viewer", {op::create}, false, true); }});
