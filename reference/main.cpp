@@ -14,8 +14,10 @@ namespace {
 constexpr int exit_usage = 2;
 constexpr int exit_failure = 1;
 
-void log_event(agent::log_sink& log, const agent::clock& clk, std::string_view msg, const nlohmann::json& extra) {
-    nlohmann::json line = {{"ts", agent::util::format_rfc3339_ms(clk.now())}, {"level", "info"}, {"msg", msg}};
+void log_event(agent::log_sink& log, const agent::clock& clk, std::string_view msg,
+               const nlohmann::json& extra) {
+    nlohmann::json line = {
+        {"ts", agent::util::format_rfc3339_ms(clk.now())}, {"level", "info"}, {"msg", msg}};
     line.update(extra);
     log.write(line.dump());
 }
@@ -41,12 +43,20 @@ int main(int argc, char** argv) {
     try {
         std::filesystem::create_directories(cfg.data_dir);
         agent::sqlite_settings db{(std::filesystem::path(cfg.data_dir) / "agentd.db").string(),
-                                  agent::to_string(cfg.synchronous), cfg.commit_batch_max, cfg.idempotency_ttl, {}};
+                                  agent::to_string(cfg.synchronous),
+                                  cfg.commit_batch_max,
+                                  cfg.idempotency_ttl,
+                                  {}};
         agent::sqlite_store store(db, clk);
         agent::registry agents(store, clk);
         agents.load();
-        agent::auth_settings auth{cfg.jwt_secret, cfg.jwt_rs256_public_key_pem, cfg.jwt_es256_public_key_pem,
-                                  cfg.jwt_issuer, cfg.jwt_audience, cfg.jwt_leeway, cfg.max_token_bytes};
+        agent::auth_settings auth{cfg.jwt_secret,
+                                  cfg.jwt_rs256_public_key_pem,
+                                  cfg.jwt_es256_public_key_pem,
+                                  cfg.jwt_issuer,
+                                  cfg.jwt_audience,
+                                  cfg.jwt_leeway,
+                                  cfg.max_token_bytes};
         agent::jwt_verifier verifier(auth, clk);
         agent::lifecycle_state life;
         agent::log_sink request_log(2, cfg.log_requests);
@@ -58,12 +68,16 @@ int main(int argc, char** argv) {
             std::filesystem::rename(tmp, cfg.port_file);
         }
         log_event(log, clk, "listening",
-                  {{"bind", cfg.bind}, {"port", server.port()}, {"data_dir", cfg.data_dir},
-                   {"agents", agents.size()}, {"synchronous", agent::to_string(cfg.synchronous)}});
+                  {{"bind", cfg.bind},
+                   {"port", server.port()},
+                   {"data_dir", cfg.data_dir},
+                   {"agents", agents.size()},
+                   {"synchronous", agent::to_string(cfg.synchronous)}});
         server.run();
         store.stop();
         request_log.flush();
-        log_event(log, clk, "stopped", {{"commits", store.commits()}, {"committed_ops", store.committed_ops()}});
+        log_event(log, clk, "stopped",
+                  {{"commits", store.commits()}, {"committed_ops", store.committed_ops()}});
         log.flush();
         return 0;
     } catch (const std::exception& e) {

@@ -20,24 +20,28 @@ namespace http = handlers::http;
 const std::string secret = "benchmark-secret-0123456789abcdef0123";
 
 std::string mint(const nlohmann::json& claims) {
-    std::string input = util::base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + util::base64url_encode(claims.dump());
+    std::string input = util::base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." +
+                        util::base64url_encode(claims.dump());
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(input.data()),
-         input.size(), mac, &len);
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
     return input + "." + util::base64url_encode(std::string(reinterpret_cast<char*>(mac), len));
 }
 
 std::string bearer(const clock& clk, const std::string& role) {
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(clk.now().time_since_epoch()).count();
+    auto now =
+        std::chrono::duration_cast<std::chrono::seconds>(clk.now().time_since_epoch()).count();
     return "Bearer " + mint({{"sub", "bench"}, {"roles", {role}}, {"exp", now + 3600}});
 }
 
 void BM_models_parse_agent_input(benchmark::State& state) {
-    auto body = nlohmann::json::parse(R"({"name":"bench-agent","version":"1.2.3-rc.1","endpoint":"http://127.0.0.1:9000/x",
+    auto body = nlohmann::json::parse(
+        R"({"name":"bench-agent","version":"1.2.3-rc.1","endpoint":"http://127.0.0.1:9000/x",
         "capabilities":[{"name":"summarize","version":"1","description":"Summarises text"},{"name":"translate"}],
         "metadata":{"team":"core","tier":"gold"}})");
-    for (auto _ : state) benchmark::DoNotOptimize(models::parse_agent_input(body));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(models::parse_agent_input(body));
 }
 BENCHMARK(BM_models_parse_agent_input);
 
@@ -45,16 +49,21 @@ void BM_auth_verify_hs256(benchmark::State& state) {
     system_clock_source clk;
     jwt_verifier v(auth_settings{secret, {}, {}, {}, {}, std::chrono::seconds(30), 8192}, clk);
     auto token = bearer(clk, "viewer");
-    for (auto _ : state) benchmark::DoNotOptimize(v.verify(token));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(v.verify(token));
 }
 BENCHMARK(BM_auth_verify_hs256);
 
 // The whole application without sockets.
 struct app_fixture {
     app_fixture()
-        : dir(std::filesystem::temp_directory_path() / ("bench-" + std::to_string(std::random_device{}()))),
-          store((std::filesystem::create_directories(dir), sqlite_settings{(dir / "db").string(), "NORMAL"}), clk),
-          agents(store, clk), verifier(auth_settings{secret, {}, {}, {}, {}, std::chrono::seconds(30), 8192}, clk),
+        : dir(std::filesystem::temp_directory_path() /
+              ("bench-" + std::to_string(std::random_device{}()))),
+          store((std::filesystem::create_directories(dir),
+                 sqlite_settings{(dir / "db").string(), "NORMAL"}),
+                clk),
+          agents(store, clk),
+          verifier(auth_settings{secret, {}, {}, {}, {}, std::chrono::seconds(30), 8192}, clk),
           log(2, false), app({cfg, clk, agents, store, verifier, life, log}) {
         life.ready = true;
     }
@@ -66,7 +75,8 @@ struct app_fixture {
         req.set(http::field::host, "bench");
         std::promise<handlers::response> p;
         auto f = p.get_future();
-        app.handle(std::move(req), "127.0.0.1", [&p](handlers::response r) { p.set_value(std::move(r)); });
+        app.handle(std::move(req), "127.0.0.1",
+                   [&p](handlers::response r) { p.set_value(std::move(r)); });
         return f.get();
     }
     config cfg;
@@ -83,7 +93,8 @@ struct app_fixture {
 void BM_app_get_health(benchmark::State& state) {
     app_fixture f;
     handlers::request req{http::verb::get, "/health", 11};
-    for (auto _ : state) benchmark::DoNotOptimize(f.call(req));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(f.call(req));
 }
 BENCHMARK(BM_app_get_health);
 
@@ -96,7 +107,8 @@ void BM_app_get_agent(benchmark::State& state) {
     auto created = nlohmann::json::parse(f.call(post).body());
     handlers::request get{http::verb::get, "/agents/" + created["id"].get<std::string>(), 11};
     get.set(http::field::authorization, bearer(f.clk, "viewer"));
-    for (auto _ : state) benchmark::DoNotOptimize(f.call(get));
+    for (auto _ : state)
+        benchmark::DoNotOptimize(f.call(get));
 }
 BENCHMARK(BM_app_get_agent);
 

@@ -19,23 +19,23 @@ enum class sync_mode { off, normal, full, extra };
 struct config {
     // --- network
     std::string bind = "127.0.0.1";
-    std::uint16_t port = 8080;                 ///< 0 = ephemeral (the bound port is logged)
-    unsigned threads = 0;                      ///< I/O threads; 0 = hardware threads
-    std::string port_file;                     ///< when set, the bound port is written here
+    std::uint16_t port = 8080; ///< 0 = ephemeral (the bound port is logged)
+    unsigned threads = 0;      ///< I/O threads; 0 = hardware threads
+    std::string port_file;     ///< when set, the bound port is written here
 
     // --- storage
     std::string data_dir = "agentd-data";
     sync_mode synchronous = sync_mode::full;
-    std::size_t commit_batch_max = 512;        ///< most writes grouped into one commit
+    std::size_t commit_batch_max = 512; ///< most writes grouped into one commit
     std::chrono::seconds idempotency_ttl{86400};
 
     // --- auth
-    std::string jwt_secret;                    ///< HS256 secret (from file or AGENT_JWT_SECRET)
+    std::string jwt_secret; ///< HS256 secret (from file or AGENT_JWT_SECRET)
     std::string jwt_secret_file;
-    std::string jwt_rs256_public_key_file;     ///< PEM; enables RS256
-    std::string jwt_es256_public_key_file;     ///< PEM; enables ES256
-    std::string jwt_rs256_public_key_pem;      ///< contents of jwt_rs256_public_key_file
-    std::string jwt_es256_public_key_pem;      ///< contents of jwt_es256_public_key_file
+    std::string jwt_rs256_public_key_file; ///< PEM; enables RS256
+    std::string jwt_es256_public_key_file; ///< PEM; enables ES256
+    std::string jwt_rs256_public_key_pem;  ///< contents of jwt_rs256_public_key_file
+    std::string jwt_es256_public_key_pem;  ///< contents of jwt_es256_public_key_file
     std::optional<std::string> jwt_issuer;
     std::optional<std::string> jwt_audience;
     std::chrono::seconds jwt_leeway{30};
@@ -45,15 +45,15 @@ struct config {
     std::size_t max_body_bytes = 1024 * 1024;
     std::size_t max_header_bytes = 16 * 1024;
     std::chrono::milliseconds header_timeout{10000};
-    std::chrono::milliseconds idle_timeout{60000};     ///< keep-alive connection with no request
+    std::chrono::milliseconds idle_timeout{60000}; ///< keep-alive connection with no request
     std::chrono::milliseconds write_timeout{10000};
-    std::chrono::milliseconds drain_timeout{10000};    ///< SIGTERM: most time to finish in-flight work
+    std::chrono::milliseconds drain_timeout{10000}; ///< SIGTERM: most time to finish in-flight work
     std::size_t page_limit_default = 50;
     std::size_t page_limit_max = 500;
     std::size_t max_connections = 10000;
 
     // --- logging
-    bool log_requests = true;                  ///< one JSON line per request on stderr
+    bool log_requests = true; ///< one JSON line per request on stderr
 };
 
 /// A bad option or value. what() names the option. agentd exits 2 on it.
@@ -65,8 +65,8 @@ public:
 /// The outcome of parsing the command line.
 struct parse_outcome {
     config cfg;
-    bool exit_now = false;   ///< --help or --version was printed
-    std::string output;      ///< what --help / --version printed
+    bool exit_now = false; ///< --help or --version was printed
+    std::string output;    ///< what --help / --version printed
 };
 
 /// Parses argv (flags, --config FILE, environment: AGENT_JWT_SECRET and AGENT_<OPTION>),

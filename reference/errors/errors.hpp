@@ -12,29 +12,29 @@ namespace agent {
 enum class errc {
     ok = 0,
     // request shape
-    bad_request = 1,          ///< 400: malformed syntax, bad JSON/UTF-8, bad query parameter
-    unsupported_media_type,   ///< 415
-    payload_too_large,        ///< 413
-    header_too_large,         ///< 431
-    request_timeout,          ///< 408
-    validation_failed,        ///< 422: well-formed body that breaks the schema
+    bad_request = 1,        ///< 400: malformed syntax, bad JSON/UTF-8, bad query parameter
+    unsupported_media_type, ///< 415
+    payload_too_large,      ///< 413
+    header_too_large,       ///< 431
+    request_timeout,        ///< 408
+    validation_failed,      ///< 422: well-formed body that breaks the schema
     // routing
-    not_found,                ///< 404: unknown path or unknown resource
-    method_not_allowed,       ///< 405
+    not_found,          ///< 404: unknown path or unknown resource
+    method_not_allowed, ///< 405
     // auth
-    unauthenticated,          ///< 401: no token
-    invalid_token,            ///< 401: token present but rejected
-    insufficient_scope,       ///< 403: role too low
-    forbidden,                ///< 403: not the owner
+    unauthenticated,    ///< 401: no token
+    invalid_token,      ///< 401: token present but rejected
+    insufficient_scope, ///< 403: role too low
+    forbidden,          ///< 403: not the owner
     // state
-    conflict,                 ///< 409: duplicate, forbidden transition, key in flight
-    precondition_required,    ///< 428: If-Match missing
-    precondition_failed,      ///< 412: If-Match stale
-    idempotency_mismatch,     ///< 422: same Idempotency-Key, different body
+    conflict,              ///< 409: duplicate, forbidden transition, key in flight
+    precondition_required, ///< 428: If-Match missing
+    precondition_failed,   ///< 412: If-Match stale
+    idempotency_mismatch,  ///< 422: same Idempotency-Key, different body
     // resources (server side)
-    unavailable,              ///< 503: draining, storage down, queue full
-    storage_failure,          ///< 500: the store failed
-    internal,                 ///< 500: a bug
+    unavailable,     ///< 503: draining, storage down, queue full
+    storage_failure, ///< 500: the store failed
+    internal,        ///< 500: a bug
 };
 
 /// The category of agent::errc ("agent"). Thread-safe singleton.
@@ -54,8 +54,8 @@ struct field_error {
 /// An error with what a client needs to fix it.
 struct error {
     errc code = errc::internal;
-    std::string detail;                ///< human-readable, specific to this occurrence
-    std::vector<field_error> fields;   ///< for validation_failed
+    std::string detail;              ///< human-readable, specific to this occurrence
+    std::vector<field_error> fields; ///< for validation_failed
 };
 
 } // namespace agent

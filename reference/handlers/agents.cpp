@@ -29,8 +29,11 @@ util::expected<std::vector<query_param>, error> parse_query(std::string_view tar
         if (part.empty()) continue;
         auto eq = part.find('=');
         auto name = util::url_decode(part.substr(0, eq));
-        auto value = util::url_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1));
-        if (!name || !value) return util::unexpected(error{errc::bad_request, "the query string has a bad percent-escape", {}});
+        auto value = util::url_decode(eq == std::string_view::npos ? std::string_view{}
+                                                                   : part.substr(eq + 1));
+        if (!name || !value)
+            return util::unexpected(
+                error{errc::bad_request, "the query string has a bad percent-escape", {}});
         out.push_back({std::move(*name), std::move(*value)});
     }
     return out;
@@ -59,20 +62,30 @@ void list_agents(const app& a, const exchange_ptr& x) {
             auto n = util::parse_int(p.value);
             if (!n || *n < 1 || static_cast<std::size_t>(*n) > cfg.page_limit_max)
                 return a.fail(x, {errc::bad_request,
-                                  "query parameter 'limit' must be an integer from 1 to " + std::to_string(cfg.page_limit_max), {}});
+                                  "query parameter 'limit' must be an integer from 1 to " +
+                                      std::to_string(cfg.page_limit_max),
+                                  {}});
             q.limit = static_cast<std::size_t>(*n);
         } else if (p.name == "cursor") {
             auto seq = decode_cursor(p.value);
-            if (!seq) return a.fail(x, {errc::bad_request, "query parameter 'cursor' is not a cursor this agent issued", {}});
+            if (!seq)
+                return a.fail(x, {errc::bad_request,
+                                  "query parameter 'cursor' is not a cursor this agent issued",
+                                  {}});
             q.after_seq = *seq;
         } else if (p.name == "status") {
             auto st = models::parse_status(p.value);
-            if (!st) return a.fail(x, {errc::bad_request,
-                                       "query parameter 'status' must be one of registered, active, inactive, degraded, draining", {}});
+            if (!st)
+                return a.fail(x, {errc::bad_request,
+                                  "query parameter 'status' must be one of registered, active, "
+                                  "inactive, degraded, draining",
+                                  {}});
             q.status = *st;
         } else if (p.name == "capability") {
             if (!models::is_valid_capability_name(p.value))
-                return a.fail(x, {errc::bad_request, "query parameter 'capability' is not a valid capability name", {}});
+                return a.fail(x, {errc::bad_request,
+                                  "query parameter 'capability' is not a valid capability name",
+                                  {}});
             q.capability = p.value;
         }
     }
@@ -108,8 +121,8 @@ response agent_response(const app& a, const exchange& x, http::status st, const 
     return res;
 }
 
-void get_cached(const app& a, const exchange_ptr& x, const std::string& body, const std::string& etag,
-                const char* cache_control) {
+void get_cached(const app& a, const exchange_ptr& x, const std::string& body,
+                const std::string& etag, const char* cache_control) {
     auto inm = x->req[http::field::if_none_match];
     response res = (!inm.empty() && registry::if_none_match_matches(inm, etag))
                        ? response{http::status::not_modified, x->req.version()}
@@ -125,25 +138,30 @@ void create_agent(const app& a, const exchange_ptr& x) {
         auto key = it->value();
         bool ok = !key.empty() && key.size() <= idempotency_key_max &&
                   std::all_of(key.begin(), key.end(), [](char c) { return c > ' ' && c < 0x7f; });
-        if (!ok) return a.fail(x, {errc::bad_request, "header 'Idempotency-Key' must be 1 to 255 visible ASCII characters", {}});
-        idem = idempotency_request{std::string(key), util::sha256_hex("POST /agents\n" + x->body.dump())};
+        if (!ok)
+            return a.fail(x, {errc::bad_request,
+                              "header 'Idempotency-Key' must be 1 to 255 visible ASCII characters",
+                              {}});
+        idem = idempotency_request{std::string(key),
+                                   util::sha256_hex("POST /agents\n" + x->body.dump())};
     }
     auto in = models::parse_agent_input(x->body);
     if (!in) return a.fail(x, in.error());
-    a.svc().agents.create(*x->who, std::move(*in), std::move(idem), [&a, x](util::expected<write_outcome, error> r) {
-        if (!r) return a.fail(x, r.error());
-        if (r->replay) {
-            const auto& rec = *r->replay;
-            auto res = a.json_response(*x, static_cast<http::status>(rec.status), rec.body);
-            if (!rec.location.empty()) res.set(http::field::location, rec.location);
-            if (!rec.etag.empty()) res.set(http::field::etag, rec.etag);
-            res.set("Idempotent-Replayed", "true");
-            return a.reply(x, std::move(res));
-        }
-        auto res = agent_response(a, *x, http::status::created, *r->entry);
-        res.set(http::field::location, "/agents/" + r->entry->agent.id);
-        a.reply(x, std::move(res));
-    });
+    a.svc().agents.create(
+        *x->who, std::move(*in), std::move(idem), [&a, x](util::expected<write_outcome, error> r) {
+            if (!r) return a.fail(x, r.error());
+            if (r->replay) {
+                const auto& rec = *r->replay;
+                auto res = a.json_response(*x, static_cast<http::status>(rec.status), rec.body);
+                if (!rec.location.empty()) res.set(http::field::location, rec.location);
+                if (!rec.etag.empty()) res.set(http::field::etag, rec.etag);
+                res.set("Idempotent-Replayed", "true");
+                return a.reply(x, std::move(res));
+            }
+            auto res = agent_response(a, *x, http::status::created, *r->entry);
+            res.set(http::field::location, "/agents/" + r->entry->agent.id);
+            a.reply(x, std::move(res));
+        });
 }
 
 void replace_agent(const app& a, const exchange_ptr& x) {
@@ -151,9 +169,13 @@ void replace_agent(const app& a, const exchange_ptr& x) {
     if (!e) return;
     auto if_match = x->req[http::field::if_match];
     if (if_match.empty())
-        return a.fail(x, {errc::precondition_required, "PUT needs If-Match with the agent's current ETag", {}});
+        return a.fail(
+            x,
+            {errc::precondition_required, "PUT needs If-Match with the agent's current ETag", {}});
     if (!registry::if_match_matches(if_match, e->etag))
-        return a.fail(x, {errc::precondition_failed, "If-Match does not match the current ETag " + e->etag, {}});
+        return a.fail(
+            x,
+            {errc::precondition_failed, "If-Match does not match the current ETag " + e->etag, {}});
     auto in = models::parse_agent_input(x->body);
     if (!in) return a.fail(x, in.error());
     a.svc().agents.replace(*x->who, x->route.agent_id, std::move(*in), std::string(if_match),
@@ -165,20 +187,22 @@ void replace_agent(const app& a, const exchange_ptr& x) {
 
 void delete_agent(const app& a, const exchange_ptr& x) {
     if (!find_for(a, x, true)) return;
-    a.svc().agents.remove(*x->who, x->route.agent_id, [&a, x](util::expected<write_outcome, error> r) {
-        if (!r) return a.fail(x, r.error());
-        a.reply(x, response{http::status::no_content, x->req.version()});
-    });
+    a.svc().agents.remove(*x->who, x->route.agent_id,
+                          [&a, x](util::expected<write_outcome, error> r) {
+                              if (!r) return a.fail(x, r.error());
+                              a.reply(x, response{http::status::no_content, x->req.version()});
+                          });
 }
 
 void change_status(const app& a, const exchange_ptr& x) {
     if (!find_for(a, x, true)) return;
     auto change = models::parse_status_change(x->body);
     if (!change) return a.fail(x, change.error());
-    a.svc().agents.set_status(*x->who, x->route.agent_id, *change, [&a, x](util::expected<write_outcome, error> r) {
-        if (!r) return a.fail(x, r.error());
-        a.reply(x, agent_response(a, *x, http::status::ok, *r->entry));
-    });
+    a.svc().agents.set_status(*x->who, x->route.agent_id, *change,
+                              [&a, x](util::expected<write_outcome, error> r) {
+                                  if (!r) return a.fail(x, r.error());
+                                  a.reply(x, agent_response(a, *x, http::status::ok, *r->entry));
+                              });
 }
 
 } // namespace
@@ -186,7 +210,8 @@ void change_status(const app& a, const exchange_ptr& x) {
 void handle_agents(const app& a, const exchange_ptr& x) {
     const bool get = x->req.method() == http::verb::get || x->req.method() == http::verb::head;
     switch (x->route.id) {
-    case route_id::agents: return get ? list_agents(a, x) : create_agent(a, x);
+    case route_id::agents:
+        return get ? list_agents(a, x) : create_agent(a, x);
     case route_id::agent:
         if (get) {
             if (auto e = find_for(a, x, false)) get_cached(a, x, e->body, e->etag, nullptr);
@@ -194,10 +219,13 @@ void handle_agents(const app& a, const exchange_ptr& x) {
         }
         return x->req.method() == http::verb::put ? replace_agent(a, x) : delete_agent(a, x);
     case route_id::agent_capabilities:
-        if (auto e = find_for(a, x, false)) get_cached(a, x, e->caps_body, e->caps_etag, capabilities_cache_control);
+        if (auto e = find_for(a, x, false))
+            get_cached(a, x, e->caps_body, e->caps_etag, capabilities_cache_control);
         return;
-    case route_id::agent_status: return change_status(a, x);
-    default: a.fail(x, {errc::internal, "unrouted request", {}});
+    case route_id::agent_status:
+        return change_status(a, x);
+    default:
+        a.fail(x, {errc::internal, "unrouted request", {}});
     }
 }
 

@@ -40,8 +40,10 @@ std::size_t json_depth(std::string_view s) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         char c = s[i];
         if (in_string) {
-            if (c == '\\') ++i;
-            else if (c == '"') in_string = false;
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                in_string = false;
         } else if (c == '"') {
             in_string = true;
         } else if (c == '[' || c == '{') {
@@ -54,10 +56,13 @@ std::size_t json_depth(std::string_view s) {
     return deepest;
 }
 
-std::string_view path_of(std::string_view target) { return target.substr(0, target.find('?')); }
+std::string_view path_of(std::string_view target) {
+    return target.substr(0, target.find('?'));
+}
 
 void json_escape_into(std::string& out, std::string_view s) {
-    out += nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    out += nlohmann::json(std::string(s))
+               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 } // namespace
@@ -78,7 +83,9 @@ std::optional<error> app::media_type_refusal(const exchange& x) {
     if (is_json_media_type(ct)) return std::nullopt;
     return error{errc::unsupported_media_type,
                  ct.empty() ? "Content-Type: application/json is required"
-                            : "Content-Type " + std::string(ct) + " is not supported; use application/json", {}};
+                            : "Content-Type " + std::string(ct) +
+                                  " is not supported; use application/json",
+                 {}};
 }
 
 std::optional<error> app::admit(exchange& x) const {
@@ -92,7 +99,9 @@ std::optional<error> app::admit(exchange& x) const {
     x.rule = find_method(x.route.id, x.req.method());
     if (!x.rule)
         return error{errc::method_not_allowed,
-                     std::string(x.req.method_string()) + " is not allowed on " + std::string(x.route.route_template), {}};
+                     std::string(x.req.method_string()) + " is not allowed on " +
+                         std::string(x.route.route_template),
+                     {}};
     if (x.rule->needs == role::none) return std::nullopt;
     auto auth = x.req[http::field::authorization];
     auto verified = svc_.verifier.verify(auth);
@@ -100,12 +109,15 @@ std::optional<error> app::admit(exchange& x) const {
         auto why = verified.error();
         if (why == token_error::missing)
             return error{errc::unauthenticated, "a bearer token is required", {}};
-        return error{errc::invalid_token, std::string("the bearer token was refused: ") + to_string(why), {}};
+        return error{errc::invalid_token,
+                     std::string("the bearer token was refused: ") + to_string(why),
+                     {}};
     }
     x.who = std::move(*verified);
     if (x.who->highest < x.rule->needs)
         return error{errc::insufficient_scope,
-                     std::string("this needs the ") + to_string(x.rule->needs) + " role", {}};
+                     std::string("this needs the ") + to_string(x.rule->needs) + " role",
+                     {}};
     return std::nullopt;
 }
 
@@ -116,7 +128,8 @@ void app::handle(request req, std::string remote_addr, responder respond) {
     x->remote_addr = std::move(remote_addr);
     x->respond = std::move(respond);
     auto rid = x->req["X-Request-ID"];
-    x->request_id = is_valid_request_id(rid) ? std::string(rid) : util::random_hex(request_id_random_bytes);
+    x->request_id =
+        is_valid_request_id(rid) ? std::string(rid) : util::random_hex(request_id_random_bytes);
 
     if (auto refusal = admit(*x)) return fail(x, *refusal);
     if (x->req.method() == http::verb::options) {
@@ -132,40 +145,53 @@ void app::handle(request req, std::string remote_addr, responder respond) {
         x->body = nlohmann::json::parse(b, nullptr, false);
         if (x->body.is_discarded())
             return fail(x, {errc::bad_request,
-                            util::is_valid_utf8(b) ? "the body is not valid JSON" : "the body is not valid UTF-8", {}});
+                            util::is_valid_utf8(b) ? "the body is not valid JSON"
+                                                   : "the body is not valid UTF-8",
+                            {}});
     }
     switch (x->route.id) {
-    case route_id::discovery: return handle_discovery(*this, x);
-    case route_id::health: return handle_health(*this, x);
-    case route_id::livez: return handle_livez(*this, x);
-    case route_id::readyz: return handle_readyz(*this, x);
+    case route_id::discovery:
+        return handle_discovery(*this, x);
+    case route_id::health:
+        return handle_health(*this, x);
+    case route_id::livez:
+        return handle_livez(*this, x);
+    case route_id::readyz:
+        return handle_readyz(*this, x);
     case route_id::agents:
     case route_id::agent:
     case route_id::agent_capabilities:
-    case route_id::agent_status: return handle_agents(*this, x);
-    case route_id::none: break;
+    case route_id::agent_status:
+        return handle_agents(*this, x);
+    case route_id::none:
+        break;
     }
     fail(x, {errc::internal, "unrouted request", {}});
 }
 
-response app::reject(const request& head, errc why, std::string detail, std::string_view remote_addr) {
+response app::reject(const request& head, errc why, std::string detail,
+                     std::string_view remote_addr) {
     exchange x;
     x.started = svc_.clk.steady_now();
     if (!head.method_string().empty()) x.req.method_string(head.method_string());
     x.req.target(head.target());
     x.req.version(head.version());
-    for (const auto& f : head) x.req.insert(f.name_string(), f.value());
+    for (const auto& f : head)
+        x.req.insert(f.name_string(), f.value());
     x.remote_addr = std::string(remote_addr);
     auto rid = head["X-Request-ID"];
-    x.request_id = is_valid_request_id(rid) ? std::string(rid) : util::random_hex(request_id_random_bytes);
+    x.request_id =
+        is_valid_request_id(rid) ? std::string(rid) : util::random_hex(request_id_random_bytes);
     error err{why, std::move(detail), {}};
     // 404/405/401/403 come before 413 (the order of refusals); a broken head cannot be routed.
     if (why == errc::payload_too_large) {
-        if (auto refusal = admit(x)) err = *refusal;
-        else if (auto media = media_type_refusal(x)) err = *media;  // 415 comes before 413
+        if (auto refusal = admit(x))
+            err = *refusal;
+        else if (auto media = media_type_refusal(x))
+            err = *media; // 415 comes before 413
     }
-    auto res = make_problem(err, head.version() ? head.version() : 11, path_of(head.target()), x.request_id,
-                            allow_header(x.route.id));
+    auto res = make_problem(err, head.version() ? head.version() : 11, path_of(head.target()),
+                            x.request_id, allow_header(x.route.id));
     res.keep_alive(false);
     decorate(x, res);
     log(x, res);
@@ -182,7 +208,8 @@ response app::json_response(const exchange& x, http::status st, std::string body
 void app::decorate(const exchange& x, response& res) const {
     res.set("X-Request-ID", x.request_id);
     res.set("X-Content-Type-Options", "nosniff");
-    if (res.find(http::field::cache_control) == res.end()) res.set(http::field::cache_control, "no-store");
+    if (res.find(http::field::cache_control) == res.end())
+        res.set(http::field::cache_control, "no-store");
     res.set(http::field::date, http_date(svc_.clk));
     res.set(http::field::server, "agentd");
     if (x.req.method() == http::verb::head) {
@@ -196,24 +223,28 @@ void app::decorate(const exchange& x, response& res) const {
 
 void app::log(const exchange& x, const response& res) const {
     if (!svc_.log.enabled()) return;
-    auto elapsed = std::chrono::duration<double, std::milli>(svc_.clk.steady_now() - x.started).count();
+    auto elapsed =
+        std::chrono::duration<double, std::milli>(svc_.clk.steady_now() - x.started).count();
     std::string line;
     line.reserve(256);
     line += "{\"ts\":\"";
     line += util::format_rfc3339_ms(svc_.clk.now());
     line += "\",\"level\":\"info\",\"msg\":\"request\",\"request_id\":\"";
-    line += x.request_id;  // validated or generated: no escaping needed
+    line += x.request_id; // validated or generated: no escaping needed
     line += "\",\"method\":";
     json_escape_into(line, x.req.method_string());
     line += ",\"route\":";
-    json_escape_into(line, x.route.id == route_id::none ? std::string_view("unmatched") : x.route.route_template);
+    json_escape_into(line, x.route.id == route_id::none ? std::string_view("unmatched")
+                                                        : x.route.route_template);
     line += ",\"status\":";
     line += std::to_string(res.result_int());
     line += ",\"duration_ms\":";
     line += std::to_string(elapsed);
     line += ",\"sub\":";
-    if (x.who) json_escape_into(line, x.who->sub);
-    else line += "null";
+    if (x.who)
+        json_escape_into(line, x.who->sub);
+    else
+        line += "null";
     line += ",\"remote\":";
     json_escape_into(line, x.remote_addr);
     line += "}";

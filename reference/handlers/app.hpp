@@ -43,7 +43,7 @@ struct exchange {
     std::optional<principal> who;
     std::string remote_addr;
     std::chrono::steady_clock::time_point started;
-    nlohmann::json body;         ///< the parsed body when the route takes one
+    nlohmann::json body; ///< the parsed body when the route takes one
     responder respond;
 };
 using exchange_ptr = std::shared_ptr<exchange>;
@@ -60,14 +60,16 @@ public:
     /// Answers a request whose body or head broke a limit (413/431/408/400): the route,
     /// method and authentication checks come first, as the order of refusals requires.
     /// The response always closes the connection.
-    response reject(const request& head, errc why, std::string detail, std::string_view remote_addr);
+    response reject(const request& head, errc why, std::string detail,
+                    std::string_view remote_addr);
 
     /// Sends a response for x (decorates, logs, hands it to x's responder).
     void reply(const exchange_ptr& x, response res) const;
     /// Sends the problem document for err.
     void fail(const exchange_ptr& x, const error& err) const;
     /// A 200-style JSON response skeleton for x.
-    [[nodiscard]] response json_response(const exchange& x, http::status st, std::string body) const;
+    [[nodiscard]] response json_response(const exchange& x, http::status st,
+                                         std::string body) const;
 
     [[nodiscard]] const services& svc() const noexcept { return svc_; }
 

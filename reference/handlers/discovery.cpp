@@ -70,7 +70,8 @@ void handle_livez(const app& a, const exchange_ptr& x) {
 
 void handle_readyz(const app& a, const exchange_ptr& x) {
     const auto& life = a.svc().lifecycle;
-    if (life.is_ready()) return a.reply(x, a.json_response(*x, http::status::ok, R"({"status":"ready"})"));
+    if (life.is_ready())
+        return a.reply(x, a.json_response(*x, http::status::ok, R"({"status":"ready"})"));
     a.fail(x, {errc::unavailable, life.draining ? "draining: shutting down" : "starting", {}});
 }
 

@@ -14,33 +14,55 @@ struct kind {
 kind kind_of(errc code) noexcept {
     using s = http::status;
     switch (code) {
-    case errc::bad_request: return {s::bad_request, "bad-request", "Bad Request"};
-    case errc::unsupported_media_type: return {s::unsupported_media_type, "unsupported-media-type", "Unsupported Media Type"};
-    case errc::payload_too_large: return {s::payload_too_large, "payload-too-large", "Content Too Large"};
-    case errc::header_too_large: return {s::request_header_fields_too_large, "header-too-large", "Request Header Fields Too Large"};
-    case errc::request_timeout: return {s::request_timeout, "request-timeout", "Request Timeout"};
-    case errc::validation_failed: return {s::unprocessable_entity, "validation-failed", "Unprocessable Content"};
-    case errc::not_found: return {s::not_found, "not-found", "Not Found"};
-    case errc::method_not_allowed: return {s::method_not_allowed, "method-not-allowed", "Method Not Allowed"};
-    case errc::unauthenticated: return {s::unauthorized, "unauthenticated", "Unauthorized"};
-    case errc::invalid_token: return {s::unauthorized, "invalid-token", "Unauthorized"};
-    case errc::insufficient_scope: return {s::forbidden, "insufficient-scope", "Forbidden"};
-    case errc::forbidden: return {s::forbidden, "forbidden", "Forbidden"};
-    case errc::conflict: return {s::conflict, "conflict", "Conflict"};
-    case errc::precondition_required: return {s::precondition_required, "precondition-required", "Precondition Required"};
-    case errc::precondition_failed: return {s::precondition_failed, "precondition-failed", "Precondition Failed"};
-    case errc::idempotency_mismatch: return {s::unprocessable_entity, "idempotency-key-reused", "Unprocessable Content"};
-    case errc::unavailable: return {s::service_unavailable, "unavailable", "Service Unavailable"};
-    case errc::storage_failure: return {s::internal_server_error, "storage-failure", "Internal Server Error"};
+    case errc::bad_request:
+        return {s::bad_request, "bad-request", "Bad Request"};
+    case errc::unsupported_media_type:
+        return {s::unsupported_media_type, "unsupported-media-type", "Unsupported Media Type"};
+    case errc::payload_too_large:
+        return {s::payload_too_large, "payload-too-large", "Content Too Large"};
+    case errc::header_too_large:
+        return {s::request_header_fields_too_large, "header-too-large",
+                "Request Header Fields Too Large"};
+    case errc::request_timeout:
+        return {s::request_timeout, "request-timeout", "Request Timeout"};
+    case errc::validation_failed:
+        return {s::unprocessable_entity, "validation-failed", "Unprocessable Content"};
+    case errc::not_found:
+        return {s::not_found, "not-found", "Not Found"};
+    case errc::method_not_allowed:
+        return {s::method_not_allowed, "method-not-allowed", "Method Not Allowed"};
+    case errc::unauthenticated:
+        return {s::unauthorized, "unauthenticated", "Unauthorized"};
+    case errc::invalid_token:
+        return {s::unauthorized, "invalid-token", "Unauthorized"};
+    case errc::insufficient_scope:
+        return {s::forbidden, "insufficient-scope", "Forbidden"};
+    case errc::forbidden:
+        return {s::forbidden, "forbidden", "Forbidden"};
+    case errc::conflict:
+        return {s::conflict, "conflict", "Conflict"};
+    case errc::precondition_required:
+        return {s::precondition_required, "precondition-required", "Precondition Required"};
+    case errc::precondition_failed:
+        return {s::precondition_failed, "precondition-failed", "Precondition Failed"};
+    case errc::idempotency_mismatch:
+        return {s::unprocessable_entity, "idempotency-key-reused", "Unprocessable Content"};
+    case errc::unavailable:
+        return {s::service_unavailable, "unavailable", "Service Unavailable"};
+    case errc::storage_failure:
+        return {s::internal_server_error, "storage-failure", "Internal Server Error"};
     case errc::ok:
-    case errc::internal: break;
+    case errc::internal:
+        break;
     }
     return {s::internal_server_error, "internal", "Internal Server Error"};
 }
 
 } // namespace
 
-http::status status_of(errc code) noexcept { return kind_of(code).status; }
+http::status status_of(errc code) noexcept {
+    return kind_of(code).status;
+}
 
 std::string problem_type(errc code) {
     return std::string("urn:agent-service:problem:") + kind_of(code).slug;
@@ -57,17 +79,29 @@ response make_problem(const error& err, unsigned version, std::string_view insta
                            {"request_id", request_id}};
     if (!err.fields.empty()) {
         auto& list = body["errors"] = nlohmann::json::array();
-        for (const auto& f : err.fields) list.push_back({{"pointer", f.pointer}, {"detail", f.detail}});
+        for (const auto& f : err.fields)
+            list.push_back({{"pointer", f.pointer}, {"detail", f.detail}});
     }
     response res{k.status, version};
     res.set(http::field::content_type, "application/problem+json");
     switch (err.code) {
-    case errc::unauthenticated: res.set(http::field::www_authenticate, "Bearer realm=\"agent\""); break;
-    case errc::invalid_token: res.set(http::field::www_authenticate, "Bearer error=\"invalid_token\""); break;
-    case errc::insufficient_scope: res.set(http::field::www_authenticate, "Bearer error=\"insufficient_scope\""); break;
-    case errc::method_not_allowed: res.set(http::field::allow, allow); break;
-    case errc::unavailable: res.set(http::field::retry_after, "1"); break;
-    default: break;
+    case errc::unauthenticated:
+        res.set(http::field::www_authenticate, "Bearer realm=\"agent\"");
+        break;
+    case errc::invalid_token:
+        res.set(http::field::www_authenticate, "Bearer error=\"invalid_token\"");
+        break;
+    case errc::insufficient_scope:
+        res.set(http::field::www_authenticate, "Bearer error=\"insufficient_scope\"");
+        break;
+    case errc::method_not_allowed:
+        res.set(http::field::allow, allow);
+        break;
+    case errc::unavailable:
+        res.set(http::field::retry_after, "1");
+        break;
+    default:
+        break;
     }
     res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return res;

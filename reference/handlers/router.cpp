@@ -19,12 +19,18 @@ const std::vector<method_rule>& rules_for(route_id id) {
     case route_id::discovery:
     case route_id::health:
     case route_id::livez:
-    case route_id::readyz: return public_get;
-    case route_id::agents: return agents;
-    case route_id::agent: return agent;
-    case route_id::agent_capabilities: return caps;
-    case route_id::agent_status: return status;
-    case route_id::none: break;
+    case route_id::readyz:
+        return public_get;
+    case route_id::agents:
+        return agents;
+    case route_id::agent:
+        return agent;
+    case route_id::agent_capabilities:
+        return caps;
+    case route_id::agent_status:
+        return status;
+    case route_id::none:
+        break;
     }
     return none;
 }
@@ -33,7 +39,8 @@ const std::vector<method_rule>& rules_for(route_id id) {
 
 route_match match_route(std::string_view target) {
     auto path = target.substr(0, target.find('?'));
-    if (path == "/.well-known/agent-service") return {route_id::discovery, "/.well-known/agent-service", {}};
+    if (path == "/.well-known/agent-service")
+        return {route_id::discovery, "/.well-known/agent-service", {}};
     if (path == "/health") return {route_id::health, "/health", {}};
     if (path == "/livez") return {route_id::livez, "/livez", {}};
     if (path == "/readyz") return {route_id::readyz, "/readyz", {}};
@@ -46,12 +53,15 @@ route_match match_route(std::string_view target) {
     if (id.empty()) return {};
     if (slash == std::string_view::npos) return {route_id::agent, "/agents/{id}", std::string(id)};
     auto sub = rest.substr(slash);
-    if (sub == "/capabilities") return {route_id::agent_capabilities, "/agents/{id}/capabilities", std::string(id)};
+    if (sub == "/capabilities")
+        return {route_id::agent_capabilities, "/agents/{id}/capabilities", std::string(id)};
     if (sub == "/status") return {route_id::agent_status, "/agents/{id}/status", std::string(id)};
     return {};
 }
 
-const std::vector<method_rule>& route_methods(route_id id) { return rules_for(id); }
+const std::vector<method_rule>& route_methods(route_id id) {
+    return rules_for(id);
+}
 
 const method_rule* find_method(route_id id, verb method) {
     const auto& rules = rules_for(id);

@@ -18,10 +18,10 @@ enum class route_id {
     health,
     livez,
     readyz,
-    agents,              ///< /agents
-    agent,               ///< /agents/{id}
-    agent_capabilities,  ///< /agents/{id}/capabilities
-    agent_status,        ///< /agents/{id}/status
+    agents,             ///< /agents
+    agent,              ///< /agents/{id}
+    agent_capabilities, ///< /agents/{id}/capabilities
+    agent_status,       ///< /agents/{id}/status
 };
 
 /// A method a route accepts and what it needs. role::none = no authentication.
@@ -34,8 +34,8 @@ struct method_rule {
 /// The result of matching a path.
 struct route_match {
     route_id id = route_id::none;
-    std::string_view route_template;   ///< "/agents/{id}" (for logs and metrics)
-    std::string agent_id;              ///< the {id} segment, when the route has one
+    std::string_view route_template; ///< "/agents/{id}" (for logs and metrics)
+    std::string agent_id;            ///< the {id} segment, when the route has one
 };
 
 /// Matches a request target's path (the query is ignored). Thread-safe.

@@ -32,10 +32,12 @@ public:
     explicit manual_clock(std::chrono::system_clock::time_point start = {})
         : wall_(start.time_since_epoch().count()) {}
     [[nodiscard]] std::chrono::system_clock::time_point now() const override {
-        return std::chrono::system_clock::time_point(std::chrono::system_clock::duration(wall_.load()));
+        return std::chrono::system_clock::time_point(
+            std::chrono::system_clock::duration(wall_.load()));
     }
     [[nodiscard]] std::chrono::steady_clock::time_point steady_now() const override {
-        return std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(mono_.load()));
+        return std::chrono::steady_clock::time_point(
+            std::chrono::steady_clock::duration(mono_.load()));
     }
     /// Moves both clocks forward by d.
     void advance(std::chrono::nanoseconds d) {

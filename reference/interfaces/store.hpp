@@ -16,12 +16,12 @@ namespace agent {
 
 /// A stored answer to a request made with an Idempotency-Key.
 struct idempotency_record {
-    std::string principal;     ///< the caller's sub
+    std::string principal; ///< the caller's sub
     std::string key;
-    std::string fingerprint;   ///< hash of method, route and canonical body
+    std::string fingerprint; ///< hash of method, route and canonical body
     int status = 0;
-    std::string location;      ///< Location header, if any
-    std::string etag;          ///< ETag header, if any
+    std::string location; ///< Location header, if any
+    std::string etag;     ///< ETag header, if any
     std::string body;
     std::int64_t created_at_s = 0;
 };

@@ -14,9 +14,15 @@ constexpr std::array<std::string_view, 5> status_names = {"registered", "active"
 constexpr std::size_t status_reason_max = 256;
 constexpr unsigned max_port = 65535;
 
-bool is_lower(char c) noexcept { return c >= 'a' && c <= 'z'; }
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-bool is_alpha(char c) noexcept { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool is_lower(char c) noexcept {
+    return c >= 'a' && c <= 'z';
+}
+bool is_digit(char c) noexcept {
+    return c >= '0' && c <= '9';
+}
+bool is_alpha(char c) noexcept {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
 bool is_hex(char c) noexcept {
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
@@ -34,7 +40,8 @@ template <class F> bool each_dot_part(std::string_view s, F&& f) {
     std::size_t start = 0;
     while (true) {
         auto dot = s.find('.', start);
-        auto part = s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
+        auto part =
+            s.substr(start, dot == std::string_view::npos ? std::string_view::npos : dot - start);
         if (!f(part)) return false;
         if (dot == std::string_view::npos) return true;
         start = dot + 1;
@@ -130,18 +137,24 @@ std::optional<agent_status> parse_status(std::string_view s) noexcept {
 bool transition_allowed(agent_status from, agent_status to) noexcept {
     using enum agent_status;
     switch (from) {
-    case registered: return to == active || to == inactive;
-    case active: return to == inactive || to == degraded || to == draining;
-    case inactive: return to == active || to == draining;
-    case degraded: return to == active || to == inactive || to == draining;
-    case draining: return to == inactive;
+    case registered:
+        return to == active || to == inactive;
+    case active:
+        return to == inactive || to == degraded || to == draining;
+    case inactive:
+        return to == active || to == draining;
+    case degraded:
+        return to == active || to == inactive || to == draining;
+    case draining:
+        return to == inactive;
     }
     return false;
 }
 
 bool is_valid_name(std::string_view s) noexcept {
     if (s.empty() || s.size() > agent_limits::name_max || !is_lower(s[0])) return false;
-    return std::all_of(s.begin(), s.end(), [](char c) { return is_lower(c) || is_digit(c) || c == '-'; });
+    return std::all_of(s.begin(), s.end(),
+                       [](char c) { return is_lower(c) || is_digit(c) || c == '-'; });
 }
 
 bool is_valid_capability_name(std::string_view s) noexcept {
@@ -195,7 +208,8 @@ bool is_valid_endpoint(std::string_view s) noexcept {
     auto authority = rest.substr(0, auth_end);
     auto tail = auth_end == std::string_view::npos ? std::string_view{} : rest.substr(auth_end);
     if (auto at = authority.rfind('@'); at != std::string_view::npos) {
-        if (!uri_chars(authority.substr(0, at), [](char c) { return unreserved(c) || sub_delim(c) || c == ':'; }))
+        if (!uri_chars(authority.substr(0, at),
+                       [](char c) { return unreserved(c) || sub_delim(c) || c == ':'; }))
             return false;
         authority = authority.substr(at + 1);
     }
@@ -204,7 +218,8 @@ bool is_valid_endpoint(std::string_view s) noexcept {
         auto close = authority.find(']');
         if (close == std::string_view::npos || close < 2) return false;
         host = authority.substr(1, close - 1);
-        if (!std::all_of(host.begin(), host.end(), [](char c) { return is_hex(c) || c == ':' || c == '.'; }))
+        if (!std::all_of(host.begin(), host.end(),
+                         [](char c) { return is_hex(c) || c == ':' || c == '.'; }))
             return false;
         auto after = authority.substr(close + 1);
         if (!after.empty()) {
@@ -242,9 +257,12 @@ std::string pointer_escape(std::string_view token) {
     std::string out;
     out.reserve(token.size());
     for (char c : token) {
-        if (c == '~') out += "~0";
-        else if (c == '/') out += "~1";
-        else out += c;
+        if (c == '~')
+            out += "~0";
+        else if (c == '/')
+            out += "~1";
+        else
+            out += c;
     }
     return out;
 }
@@ -308,7 +326,8 @@ util::expected<agent_input, error> parse_agent_input(const nlohmann::json& body)
     agent_input in;
     if (!body.is_object()) {
         add(errs, "", "the body must be a JSON object");
-        return util::unexpected(error{errc::validation_failed, "the request body breaks the agent schema", errs});
+        return util::unexpected(
+            error{errc::validation_failed, "the request body breaks the agent schema", errs});
     }
     for (const auto& [key, value] : body.items()) {
         const std::string p = "/" + pointer_escape(key);
@@ -343,7 +362,8 @@ util::expected<agent_input, error> parse_agent_input(const nlohmann::json& body)
             if (check_string(value, p, errs)) {
                 in.endpoint = value.get<std::string>();
                 if (!is_valid_endpoint(*in.endpoint))
-                    add(errs, p, "must be an absolute http or https URL of at most 2048 characters");
+                    add(errs, p,
+                        "must be an absolute http or https URL of at most 2048 characters");
             }
         } else if (key == "metadata") {
             if (!value.is_object()) {
@@ -354,7 +374,8 @@ util::expected<agent_input, error> parse_agent_input(const nlohmann::json& body)
                 add(errs, p, "must have at most 32 entries");
             for (const auto& [mk, mv] : value.items()) {
                 const std::string mp = p + "/" + pointer_escape(mk);
-                if (!is_valid_metadata_key(mk)) add(errs, mp, "key must match ^[A-Za-z0-9_.-]{1,64}$");
+                if (!is_valid_metadata_key(mk))
+                    add(errs, mp, "key must match ^[A-Za-z0-9_.-]{1,64}$");
                 if (!mv.is_string()) {
                     add(errs, mp, "must be a string");
                     continue;
@@ -373,7 +394,8 @@ util::expected<agent_input, error> parse_agent_input(const nlohmann::json& body)
     if (!body.contains("name")) add(errs, "/name", "is required");
     if (!body.contains("version")) add(errs, "/version", "is required");
     if (!errs.empty())
-        return util::unexpected(error{errc::validation_failed, "the request body breaks the agent schema", std::move(errs)});
+        return util::unexpected(error{errc::validation_failed,
+                                      "the request body breaks the agent schema", std::move(errs)});
     return in;
 }
 
@@ -388,13 +410,16 @@ util::expected<status_change, error> parse_status_change(const nlohmann::json& b
             if (key == "status") {
                 if (!check_string(value, p, errs)) continue;
                 auto st = parse_status(value.get<std::string>());
-                if (!st) add(errs, p, "must be one of registered, active, inactive, degraded, draining");
-                else out.status = *st;
+                if (!st)
+                    add(errs, p, "must be one of registered, active, inactive, degraded, draining");
+                else
+                    out.status = *st;
             } else if (key == "reason") {
                 if (value.is_null()) continue;
                 if (!check_string(value, p, errs)) continue;
                 auto r = value.get<std::string>();
-                if (util::utf8_length(r) > status_reason_max) add(errs, p, "must be at most 256 characters");
+                if (util::utf8_length(r) > status_reason_max)
+                    add(errs, p, "must be at most 256 characters");
                 out.reason = std::move(r);
             } else {
                 add(errs, p, "unknown field");
@@ -403,7 +428,8 @@ util::expected<status_change, error> parse_status_change(const nlohmann::json& b
         if (!body.contains("status")) add(errs, "/status", "is required");
     }
     if (!errs.empty())
-        return util::unexpected(error{errc::validation_failed, "the request body breaks the status schema", std::move(errs)});
+        return util::unexpected(error{
+            errc::validation_failed, "the request body breaks the status schema", std::move(errs)});
     return out;
 }
 

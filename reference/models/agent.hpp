@@ -59,11 +59,11 @@ struct agent_input {
 /// A stored agent.
 struct agent {
     std::string id;
-    std::int64_t seq = 0;            ///< creation order, never reused (cursor position)
+    std::int64_t seq = 0; ///< creation order, never reused (cursor position)
     agent_input fields;
     agent_status status = agent_status::registered;
     std::string owner;
-    std::string created_at;          ///< RFC 3339 UTC ms
+    std::string created_at; ///< RFC 3339 UTC ms
     std::string updated_at;
     std::int64_t revision = 1;
 };

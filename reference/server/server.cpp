@@ -62,12 +62,13 @@ private:
         ++timer_generation_;
         timed_out_ = false;
         timer_.expires_after(d);
-        timer_.async_wait([self = shared_from_this(), gen = timer_generation_](beast::error_code ec) {
-            if (ec || gen != self->timer_generation_ || self->state_ == state::closed) return;
-            self->timed_out_ = true;
-            beast::error_code ignored;
-            self->stream_.socket().cancel(ignored);
-        });
+        timer_.async_wait(
+            [self = shared_from_this(), gen = timer_generation_](beast::error_code ec) {
+                if (ec || gen != self->timer_generation_ || self->state_ == state::closed) return;
+                self->timed_out_ = true;
+                beast::error_code ignored;
+                self->stream_.socket().cancel(ignored);
+            });
     }
     void disarm() {
         ++timer_generation_;
@@ -77,11 +78,12 @@ private:
     // --- reading -------------------------------------------------------------------------
     void do_wait() {
         if (srv_.draining() && buffer_.size() == 0 && requests_ > 0) return close();
-        if (buffer_.size() > 0) return do_read_header();  // a pipelined request is waiting
+        if (buffer_.size() > 0) return do_read_header(); // a pipelined request is waiting
         state_ = state::idle;
         arm(srv_.cfg().idle_timeout);
-        stream_.socket().async_wait(tcp::socket::wait_read,
-                                    [self = shared_from_this()](beast::error_code ec) { self->on_readable(ec); });
+        stream_.socket().async_wait(
+            tcp::socket::wait_read,
+            [self = shared_from_this()](beast::error_code ec) { self->on_readable(ec); });
     }
 
     void on_readable(beast::error_code ec) {
@@ -94,12 +96,13 @@ private:
         state_ = state::reading;
         parser_.emplace();
         parser_->header_limit(static_cast<std::uint32_t>(srv_.cfg().max_header_bytes));
-        parser_->body_limit(boost::none);  // checked after the head, so routing and auth come first
+        parser_->body_limit(boost::none); // checked after the head, so routing and auth come first
         arm(srv_.cfg().header_timeout);
-        http::async_read_header(stream_, buffer_, *parser_,
-                                [self = shared_from_this()](beast::error_code ec, std::size_t head_bytes) {
-                                    self->on_read_header(ec, head_bytes);
-                                });
+        http::async_read_header(
+            stream_, buffer_, *parser_,
+            [self = shared_from_this()](beast::error_code ec, std::size_t head_bytes) {
+                self->on_read_header(ec, head_bytes);
+            });
     }
 
     void on_read_header(beast::error_code ec, std::size_t head_bytes) {
@@ -108,22 +111,27 @@ private:
         // Beast applies header_limit per parse step, so a head can pass it by a few hundred
         // bytes; the bytes it consumed for the head are exact.
         if (head_bytes > srv_.cfg().max_header_bytes)
-            return reject(errc::header_too_large, "the request head of " + std::to_string(head_bytes) +
+            return reject(errc::header_too_large, "the request head of " +
+                                                      std::to_string(head_bytes) +
                                                       " bytes exceeds max_header_bytes " +
                                                       std::to_string(srv_.cfg().max_header_bytes));
         const auto& head = parser_->get();
         const auto limit = srv_.cfg().max_body_bytes;
         if (auto len = parser_->content_length(); len && *len > limit)
-            return reject(errc::payload_too_large,
-                          "the body of " + std::to_string(*len) + " bytes exceeds max_body_bytes " + std::to_string(limit));
+            return reject(errc::payload_too_large, "the body of " + std::to_string(*len) +
+                                                       " bytes exceeds max_body_bytes " +
+                                                       std::to_string(limit));
         parser_->body_limit(limit);
         if (parser_->is_done()) return dispatch();
         if (beast::iequals(head[http::field::expect], "100-continue")) {
-            auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, head.version());
-            http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
-                if (wec) return self->close();
-                self->do_read_body();
-            });
+            auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
+                                                                           head.version());
+            http::async_write(
+                stream_, *cont,
+                [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
+                    if (wec) return self->close();
+                    self->do_read_body();
+                });
             return;
         }
         do_read_body();
@@ -131,22 +139,25 @@ private:
 
     void do_read_body() {
         arm(srv_.cfg().header_timeout);
-        http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            self->disarm();
-            if (ec) return self->on_read_error(ec);
-            self->dispatch();
-        });
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                             self->disarm();
+                             if (ec) return self->on_read_error(ec);
+                             self->dispatch();
+                         });
     }
 
     void on_read_error(beast::error_code ec) {
         if (timed_out_) {
             // A head (or body) that started but did not finish in time: 408, then close.
             if (parser_ && (parser_->got_some() || buffer_.size() > 0))
-                return reject(errc::request_timeout, "the request was not complete within header_timeout_ms");
+                return reject(errc::request_timeout,
+                              "the request was not complete within header_timeout_ms");
             return close();
         }
-        if (ec == http::error::end_of_stream || ec == net::error::eof || ec == net::error::connection_reset ||
-            ec == net::error::operation_aborted || state_ == state::closed)
+        if (ec == http::error::end_of_stream || ec == net::error::eof ||
+            ec == net::error::connection_reset || ec == net::error::operation_aborted ||
+            state_ == state::closed)
             return close();
         if (ec == http::error::header_limit)
             return reject(errc::header_too_large, "the request head exceeds max_header_bytes " +
@@ -182,11 +193,13 @@ private:
             if (!h.method_string().empty()) head.method_string(h.method_string());
             head.target(h.target());
             head.version(h.version() ? h.version() : http11);
-            for (const auto& f : h) head.insert(f.name_string(), f.value());
+            for (const auto& f : h)
+                head.insert(f.name_string(), f.value());
         } else {
             head.version(http11);
         }
-        auto res = std::make_shared<handlers::response>(srv_.app().reject(head, why, std::move(detail), remote_));
+        auto res = std::make_shared<handlers::response>(
+            srv_.app().reject(head, why, std::move(detail), remote_));
         res->keep_alive(false);
         do_write(res);
     }
@@ -196,12 +209,13 @@ private:
         if (state_ == state::closed) return;
         state_ = state::writing;
         arm(srv_.cfg().write_timeout);
-        http::async_write(stream_, *res, [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
-            self->disarm();
-            if (ec) return self->close();
-            if (!res->keep_alive()) return self->linger_close();
-            self->do_wait();
-        });
+        http::async_write(stream_, *res,
+                          [self = shared_from_this(), res](beast::error_code ec, std::size_t) {
+                              self->disarm();
+                              if (ec) return self->close();
+                              if (!res->keep_alive()) return self->linger_close();
+                              self->do_wait();
+                          });
     }
 
     // Half-closes, then discards what the client is still sending (e.g. the rest of a body
@@ -216,10 +230,11 @@ private:
         do_discard();
     }
     void do_discard() {
-        stream_.socket().async_read_some(net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            if (ec) return self->close();
-            self->do_discard();
-        });
+        stream_.socket().async_read_some(
+            net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                if (ec) return self->close();
+                self->do_discard();
+            });
     }
 
     void close() {
@@ -246,7 +261,9 @@ private:
 };
 
 http_server::http_server(const config& cfg, handlers::app& app, lifecycle_state& life)
-    : cfg_(cfg), app_(app), life_(life), ioc_(static_cast<int>(cfg.threads ? cfg.threads : std::max(1U, std::thread::hardware_concurrency()))),
+    : cfg_(cfg), app_(app), life_(life),
+      ioc_(static_cast<int>(cfg.threads ? cfg.threads
+                                        : std::max(1U, std::thread::hardware_concurrency()))),
       acceptor_(net::make_strand(ioc_)), signals_(ioc_, SIGTERM, SIGINT) {
     signals_.async_wait([this](beast::error_code ec, int) {
         if (!ec) drain();
@@ -262,20 +279,21 @@ http_server::http_server(const config& cfg, handlers::app& app, lifecycle_state&
 http_server::~http_server() = default;
 
 void http_server::do_accept() {
-    acceptor_.async_accept(net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
-        if (ec) {
-            if (!acceptor_.is_open()) return;
-        } else if (open_sessions_.load() >= cfg_.max_connections) {
-            beast::error_code ignored;
-            socket.close(ignored);
-        } else {
-            auto id = next_id_++;
-            auto s = std::make_shared<http_session>(std::move(socket), *this, id);
-            session_started(id, s);
-            s->start();
-        }
-        do_accept();
-    });
+    acceptor_.async_accept(
+        net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
+            if (ec) {
+                if (!acceptor_.is_open()) return;
+            } else if (open_sessions_.load() >= cfg_.max_connections) {
+                beast::error_code ignored;
+                socket.close(ignored);
+            } else {
+                auto id = next_id_++;
+                auto s = std::make_shared<http_session>(std::move(socket), *this, id);
+                session_started(id, s);
+                s->start();
+            }
+            do_accept();
+        });
 }
 
 void http_server::session_started(std::uint64_t id, const std::weak_ptr<http_session>& s) {
@@ -293,12 +311,15 @@ void http_server::session_ended(std::uint64_t id) {
 void http_server::run() {
     do_accept();
     life_.ready = true;
-    const unsigned n = cfg_.threads ? cfg_.threads : std::max(1U, std::thread::hardware_concurrency());
+    const unsigned n =
+        cfg_.threads ? cfg_.threads : std::max(1U, std::thread::hardware_concurrency());
     std::vector<std::thread> pool;
     pool.reserve(n - 1);
-    for (unsigned i = 1; i < n; ++i) pool.emplace_back([this] { run_loop(); });
+    for (unsigned i = 1; i < n; ++i)
+        pool.emplace_back([this] { run_loop(); });
     run_loop();
-    for (auto& t : pool) t.join();
+    for (auto& t : pool)
+        t.join();
 }
 
 void http_server::run_loop() {
@@ -325,7 +346,8 @@ void http_server::drain() {
             if (auto s = weak.lock()) open.push_back(std::move(s));
     }
     // Outside the lock: dropping the last reference ends a session, which takes the lock.
-    for (auto& s : open) s->drain();
+    for (auto& s : open)
+        s->drain();
     open.clear();
     wait_for_drain(std::chrono::steady_clock::now() + cfg_.drain_timeout);
 }
@@ -333,7 +355,8 @@ void http_server::drain() {
 void http_server::wait_for_drain(std::chrono::steady_clock::time_point deadline) {
     auto timer = std::make_shared<net::steady_timer>(ioc_, drain_poll_interval);
     timer->async_wait([this, timer, deadline](beast::error_code) {
-        if (open_sessions_.load() == 0 || std::chrono::steady_clock::now() >= deadline) return ioc_.stop();
+        if (open_sessions_.load() == 0 || std::chrono::steady_clock::now() >= deadline)
+            return ioc_.stop();
         wait_for_drain(deadline);
     });
 }

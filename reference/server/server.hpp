@@ -65,7 +65,7 @@ private:
     lifecycle_state& life_;
     boost::asio::io_context ioc_;
     boost::asio::ip::tcp::acceptor acceptor_;
-    boost::asio::signal_set signals_;   ///< SIGTERM/SIGINT, installed at construction
+    boost::asio::signal_set signals_; ///< SIGTERM/SIGINT, installed at construction
     std::uint16_t port_ = 0;
     std::atomic<std::size_t> open_sessions_{0};
     std::atomic<std::uint64_t> next_id_{1};

@@ -50,7 +50,7 @@ void log_sink::write_out(const std::string& data) const {
         auto n = ::write(fd_, data.data() + off, data.size() - off);
         if (n < 0) {
             if (errno == EINTR) continue;
-            return;  // nowhere to report a failing log stream
+            return; // nowhere to report a failing log stream
         }
         off += static_cast<std::size_t>(n);
     }
@@ -59,7 +59,8 @@ void log_sink::write_out(const std::string& data) const {
 void log_sink::run() {
     std::unique_lock lock(mutex_);
     while (true) {
-        cv_.wait_for(lock, flush_interval, [this] { return stopping_ || pending_.size() >= flush_threshold; });
+        cv_.wait_for(lock, flush_interval,
+                     [this] { return stopping_ || pending_.size() >= flush_threshold; });
         std::string batch;
         batch.swap(pending_);
         const bool stop = stopping_;

@@ -35,8 +35,8 @@ private:
     std::condition_variable cv_;
     std::condition_variable flushed_;
     std::string pending_;
-    std::size_t generation_ = 0;   ///< batches taken
-    std::size_t written_ = 0;      ///< batches written
+    std::size_t generation_ = 0; ///< batches taken
+    std::size_t written_ = 0;    ///< batches written
     bool stopping_ = false;
     std::thread thread_;
 };

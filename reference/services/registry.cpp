@@ -7,12 +7,16 @@
 namespace agent {
 namespace {
 
-std::string quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+std::string quote(std::string_view s) {
+    return "\"" + std::string(s) + "\"";
+}
 
 error forbidden_owner() {
     return error{errc::forbidden, "only the agent's owner or an admin may change it", {}};
 }
-error no_agent(const std::string& id) { return error{errc::not_found, "no agent with id " + id, {}}; }
+error no_agent(const std::string& id) {
+    return error{errc::not_found, "no agent with id " + id, {}};
+}
 
 // Splits an If-Match / If-None-Match list and calls f(tag, weak) for each entity tag.
 template <class F> bool any_tag(std::string_view header, F&& f) {
@@ -30,8 +34,10 @@ template <class F> bool any_tag(std::string_view header, F&& f) {
         if (f(header.substr(0, close + 1), weak)) return true;
         header.remove_prefix(close + 1);
         header = util::trim(header);
-        if (!header.empty() && header[0] == ',') header.remove_prefix(1);
-        else if (!header.empty()) return false;
+        if (!header.empty() && header[0] == ',')
+            header.remove_prefix(1);
+        else if (!header.empty())
+            return false;
     }
     return false;
 }
@@ -79,15 +85,16 @@ list_page registry::list(const list_query& q) const {
         if (q.status && e.agent.status != *q.status) return false;
         if (q.capability) {
             const auto& caps = e.agent.fields.capabilities;
-            return std::any_of(caps.begin(), caps.end(),
-                               [&](const models::capability& c) { return c.name == *q.capability; });
+            return std::any_of(caps.begin(), caps.end(), [&](const models::capability& c) {
+                return c.name == *q.capability;
+            });
         }
         return true;
     };
     std::shared_lock lock(index_mutex_);
     for (auto it = by_seq_.upper_bound(q.after_seq); it != by_seq_.end(); ++it) {
         if (!matches(*it->second)) continue;
-        if (page.items.size() == q.limit) {  // one more match exists: there is a next page
+        if (page.items.size() == q.limit) { // one more match exists: there is a next page
             page.next_after = page.items.back()->agent.seq;
             break;
         }
@@ -110,7 +117,9 @@ void registry::unpublish(const std::string& id) {
     by_id_.erase(it);
 }
 
-std::string registry::now_text() const { return util::format_rfc3339_ms(clock_.now()); }
+std::string registry::now_text() const {
+    return util::format_rfc3339_ms(clock_.now());
+}
 
 bool registry::may_modify(const principal& who, const models::agent& a) noexcept {
     return who.highest == role::admin || (who.highest >= role::operator_ && a.owner == who.sub);
@@ -137,8 +146,8 @@ void registry::create(const principal& who, models::agent_input in,
         inflight_key = who.sub + '\n' + idem->key;
         std::lock_guard lock(inflight_mutex_);
         if (!inflight_.insert(inflight_key).second) {
-            cb(util::unexpected(error{errc::conflict,
-                                      "a request with this Idempotency-Key is still in flight", {}}));
+            cb(util::unexpected(error{
+                errc::conflict, "a request with this Idempotency-Key is still in flight", {}}));
             return;
         }
     }
@@ -151,12 +160,14 @@ void registry::create(const principal& who, models::agent_input in,
 
     auto outcome = std::make_shared<write_outcome>();
     write_op op;
-    op.apply = [a = std::move(a), idem, who_sub = who.sub, outcome](store_txn& tx) mutable -> std::optional<error> {
+    op.apply = [a = std::move(a), idem, who_sub = who.sub,
+                outcome](store_txn& tx) mutable -> std::optional<error> {
         if (idem) {
             if (auto rec = tx.find_idempotency(who_sub, idem->key)) {
                 if (rec->fingerprint != idem->fingerprint)
                     return error{errc::idempotency_mismatch,
-                                 "this Idempotency-Key was used with a different request body", {}};
+                                 "this Idempotency-Key was used with a different request body",
+                                 {}};
                 outcome->replay = std::move(rec);
                 return std::nullopt;
             }
@@ -164,8 +175,14 @@ void registry::create(const principal& who, models::agent_input in,
         if (auto err = tx.insert_agent(a)) return err;
         outcome->entry = make_entry(a);
         if (idem) {
-            idempotency_record rec{who_sub, idem->key, idem->fingerprint, 201,
-                                   "/agents/" + a.id, outcome->entry->etag, outcome->entry->body, 0};
+            idempotency_record rec{who_sub,
+                                   idem->key,
+                                   idem->fingerprint,
+                                   201,
+                                   "/agents/" + a.id,
+                                   outcome->entry->etag,
+                                   outcome->entry->body,
+                                   0};
             if (auto err = tx.put_idempotency(rec)) return err;
         }
         return std::nullopt;
@@ -176,8 +193,10 @@ void registry::create(const principal& who, models::agent_input in,
             std::lock_guard lock(inflight_mutex_);
             inflight_.erase(inflight_key);
         }
-        if (err) cb(util::unexpected(*err));
-        else cb(std::move(*outcome));
+        if (err)
+            cb(util::unexpected(*err));
+        else
+            cb(std::move(*outcome));
     };
     if (auto err = store_.submit(std::move(op))) {
         if (!inflight_key.empty()) {
@@ -199,7 +218,9 @@ void registry::replace(const principal& who, const std::string& id, models::agen
         if (!may_modify(who, *cur)) return forbidden_owner();
         if (!if_match_matches(if_match, quote(std::to_string(cur->revision))))
             return error{errc::precondition_failed,
-                         "If-Match does not match the current revision " + std::to_string(cur->revision), {}};
+                         "If-Match does not match the current revision " +
+                             std::to_string(cur->revision),
+                         {}};
         cur->fields = std::move(in);
         cur->revision += 1;
         cur->updated_at = now_text();
@@ -215,8 +236,8 @@ void registry::replace(const principal& who, const std::string& id, models::agen
     submit(std::move(op), cb);
 }
 
-void registry::set_status(const principal& who, const std::string& id,
-                          models::status_change change, write_callback cb) {
+void registry::set_status(const principal& who, const std::string& id, models::status_change change,
+                          write_callback cb) {
     auto outcome = std::make_shared<write_outcome>();
     auto changed = std::make_shared<bool>(false);
     write_op op;
@@ -224,14 +245,15 @@ void registry::set_status(const principal& who, const std::string& id,
         auto cur = tx.find_agent(id);
         if (!cur) return no_agent(id);
         if (!may_modify(who, *cur)) return forbidden_owner();
-        if (cur->status == change.status) {  // same status: 200, nothing changes
+        if (cur->status == change.status) { // same status: 200, nothing changes
             outcome->entry = make_entry(std::move(*cur));
             return std::nullopt;
         }
         if (!models::transition_allowed(cur->status, change.status))
             return error{errc::conflict,
-                         std::string("cannot move from ") + models::to_string(cur->status) + " to " +
-                             models::to_string(change.status), {}};
+                         std::string("cannot move from ") + models::to_string(cur->status) +
+                             " to " + models::to_string(change.status),
+                         {}};
         cur->status = change.status;
         cur->revision += 1;
         cur->updated_at = now_text();

@@ -24,10 +24,10 @@ namespace agent {
 /// An agent with its wire forms computed once per revision (reads only copy strings).
 struct agent_entry {
     models::agent agent;
-    std::string body;        ///< to_json(agent).dump()
-    std::string etag;        ///< "\"<revision>\""
-    std::string caps_body;   ///< capabilities_json(agent).dump()
-    std::string caps_etag;   ///< strong tag of the capabilities' content
+    std::string body;      ///< to_json(agent).dump()
+    std::string etag;      ///< "\"<revision>\""
+    std::string caps_body; ///< capabilities_json(agent).dump()
+    std::string caps_etag; ///< strong tag of the capabilities' content
 };
 using entry_ptr = std::shared_ptr<const agent_entry>;
 
@@ -37,19 +37,19 @@ entry_ptr make_entry(models::agent a);
 /// A page of GET /agents.
 struct list_query {
     std::size_t limit = 50;
-    std::int64_t after_seq = 0;                          ///< 0: from the start
+    std::int64_t after_seq = 0; ///< 0: from the start
     std::optional<models::agent_status> status;
     std::optional<std::string> capability;
 };
 struct list_page {
     std::vector<entry_ptr> items;
-    std::optional<std::int64_t> next_after;              ///< seq to continue after, if more
+    std::optional<std::int64_t> next_after; ///< seq to continue after, if more
 };
 
 /// An Idempotency-Key accompanying a create.
 struct idempotency_request {
     std::string key;
-    std::string fingerprint;   ///< hash of method, route and canonical body
+    std::string fingerprint; ///< hash of method, route and canonical body
 };
 
 /// What a write produced: a fresh entry, or a replay of an earlier answer.
@@ -109,7 +109,7 @@ private:
     std::map<std::int64_t, entry_ptr> by_seq_;
 
     std::mutex inflight_mutex_;
-    std::set<std::string> inflight_;   ///< sub + '\n' + idempotency key
+    std::set<std::string> inflight_; ///< sub + '\n' + idempotency key
 };
 
 } // namespace agent

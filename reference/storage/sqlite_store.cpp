@@ -39,7 +39,8 @@ INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
 class statement {
 public:
     statement(sqlite3* db, const char* sql) : db_(db) {
-        if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK)
+        if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) !=
+            SQLITE_OK)
             throw std::runtime_error(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
     }
     ~statement() { sqlite3_finalize(stmt_); }
@@ -62,7 +63,9 @@ public:
     }
     std::string text(int col) const {
         const auto* p = sqlite3_column_text(stmt_, col);
-        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+        return p ? std::string(reinterpret_cast<const char*>(p),
+                               static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+                 : std::string();
     }
     std::int64_t int64(int col) const { return sqlite3_column_int64(stmt_, col); }
     [[nodiscard]] sqlite3* db() const noexcept { return db_; }
@@ -105,19 +108,25 @@ class sqlite_store::txn final : public store_txn {
 public:
     txn(sqlite3* db, const clock& clk, std::chrono::seconds ttl)
         : db_(db), clock_(clk), ttl_(ttl),
-          insert_(db, "INSERT INTO agents(id, name, owner, status, revision, doc) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"),
-          update_(db, "UPDATE agents SET name = ?2, owner = ?3, status = ?4, revision = ?5, doc = ?6 WHERE id = ?1"),
+          insert_(db, "INSERT INTO agents(id, name, owner, status, revision, doc) VALUES(?1, ?2, "
+                      "?3, ?4, ?5, ?6)"),
+          update_(db, "UPDATE agents SET name = ?2, owner = ?3, status = ?4, revision = ?5, doc = "
+                      "?6 WHERE id = ?1"),
           delete_(db, "DELETE FROM agents WHERE id = ?1"),
           find_(db, "SELECT seq, doc FROM agents WHERE id = ?1"),
-          find_idem_(db, "SELECT fingerprint, status, location, etag, body, created_at FROM idempotency WHERE principal = ?1 AND key = ?2"),
-          put_idem_(db, "INSERT OR REPLACE INTO idempotency(principal, key, fingerprint, status, location, etag, body, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") {}
+          find_idem_(db, "SELECT fingerprint, status, location, etag, body, created_at FROM "
+                         "idempotency WHERE principal = ?1 AND key = ?2"),
+          put_idem_(db,
+                    "INSERT OR REPLACE INTO idempotency(principal, key, fingerprint, status, "
+                    "location, etag, body, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") {}
 
     std::optional<error> insert_agent(models::agent& a) override {
         reset_guard g{insert_};
         bind_agent(insert_, a);
         int rc = insert_.step();
         if (rc == SQLITE_CONSTRAINT)
-            return error{errc::conflict, "an agent named '" + a.fields.name + "' already exists", {}};
+            return error{
+                errc::conflict, "an agent named '" + a.fields.name + "' already exists", {}};
         if (rc != SQLITE_DONE) return storage_error(db_, "insert agent");
         a.seq = sqlite3_last_insert_rowid(db_);
         return std::nullopt;
@@ -128,9 +137,11 @@ public:
         bind_agent(update_, a);
         int rc = update_.step();
         if (rc == SQLITE_CONSTRAINT)
-            return error{errc::conflict, "an agent named '" + a.fields.name + "' already exists", {}};
+            return error{
+                errc::conflict, "an agent named '" + a.fields.name + "' already exists", {}};
         if (rc != SQLITE_DONE) return storage_error(db_, "update agent");
-        if (sqlite3_changes(db_) == 0) return error{errc::not_found, "no agent with id " + a.id, {}};
+        if (sqlite3_changes(db_) == 0)
+            return error{errc::not_found, "no agent with id " + a.id, {}};
         return std::nullopt;
     }
 
@@ -154,28 +165,40 @@ public:
         reset_guard g{find_idem_};
         find_idem_.bind(1, principal).bind(2, key);
         if (find_idem_.step() != SQLITE_ROW) return std::nullopt;
-        idempotency_record r{principal, key, find_idem_.text(0), static_cast<int>(find_idem_.int64(1)),
-                             find_idem_.text(2), find_idem_.text(3), find_idem_.text(4), find_idem_.int64(5)};
+        idempotency_record r{principal,          key,
+                             find_idem_.text(0), static_cast<int>(find_idem_.int64(1)),
+                             find_idem_.text(2), find_idem_.text(3),
+                             find_idem_.text(4), find_idem_.int64(5)};
         if (r.created_at_s + ttl_.count() <= now_s()) return std::nullopt;
         return r;
     }
 
     std::optional<error> put_idempotency(const idempotency_record& r) override {
         reset_guard g{put_idem_};
-        put_idem_.bind(1, r.principal).bind(2, r.key).bind(3, r.fingerprint).bind(4, std::int64_t{r.status})
-            .bind(5, r.location).bind(6, r.etag).bind(7, r.body).bind(8, r.created_at_s ? r.created_at_s : now_s());
+        put_idem_.bind(1, r.principal)
+            .bind(2, r.key)
+            .bind(3, r.fingerprint)
+            .bind(4, std::int64_t{r.status})
+            .bind(5, r.location)
+            .bind(6, r.etag)
+            .bind(7, r.body)
+            .bind(8, r.created_at_s ? r.created_at_s : now_s());
         if (put_idem_.step() != SQLITE_DONE) return storage_error(db_, "save idempotency record");
         return std::nullopt;
     }
 
     std::int64_t now_s() const {
-        return std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch()).count();
+        return std::chrono::duration_cast<std::chrono::seconds>(clock_.now().time_since_epoch())
+            .count();
     }
 
 private:
     static void bind_agent(statement& s, const models::agent& a) {
-        s.bind(1, a.id).bind(2, a.fields.name).bind(3, a.owner)
-            .bind(4, std::string(models::to_string(a.status))).bind(5, a.revision)
+        s.bind(1, a.id)
+            .bind(2, a.fields.name)
+            .bind(3, a.owner)
+            .bind(4, std::string(models::to_string(a.status)))
+            .bind(5, a.revision)
             .bind(6, models::to_json(a).dump());
     }
 
@@ -214,7 +237,7 @@ sqlite_store::~sqlite_store() {
 }
 
 std::vector<models::agent> sqlite_store::load_agents() {
-    std::lock_guard lock(mutex_);  // the connection is the writer's; borrow it between batches
+    std::lock_guard lock(mutex_); // the connection is the writer's; borrow it between batches
     statement s(db_, "SELECT seq, doc FROM agents ORDER BY seq");
     std::vector<models::agent> out;
     while (s.step() == SQLITE_ROW)
@@ -246,11 +269,12 @@ void sqlite_store::run_writer() {
     std::unique_lock lock(mutex_);
     auto next_maintenance = clock_.steady_now() + settings_.maintenance_interval;
     while (true) {
-        cv_.wait_for(lock, settings_.maintenance_interval, [this] { return stopping_ || !queue_.empty(); });
+        cv_.wait_for(lock, settings_.maintenance_interval,
+                     [this] { return stopping_ || !queue_.empty(); });
         if (queue_.empty()) {
             if (stopping_) return;
             if (clock_.steady_now() >= next_maintenance) {
-                maintenance();  // under the lock: load_agents cannot race with it
+                maintenance(); // under the lock: load_agents cannot race with it
                 next_maintenance = clock_.steady_now() + settings_.maintenance_interval;
             }
             continue;
@@ -294,7 +318,7 @@ void sqlite_store::run_batch(std::deque<write_op>& batch) {
         std::optional<error> outcome = committed ? results[i] : failure;
         try {
             if (batch[i].done) batch[i].done(outcome);
-        } catch (...) {  // a completion must never take the writer down
+        } catch (...) { // a completion must never take the writer down
         }
     }
 }

@@ -20,11 +20,11 @@ namespace agent {
 
 /// How to open the database.
 struct sqlite_settings {
-    std::string path;                                  ///< database file
-    std::string synchronous = "FULL";                  ///< OFF | NORMAL | FULL | EXTRA
-    std::size_t batch_max = 512;                       ///< most operations per commit
+    std::string path;                 ///< database file
+    std::string synchronous = "FULL"; ///< OFF | NORMAL | FULL | EXTRA
+    std::size_t batch_max = 512;      ///< most operations per commit
     std::chrono::seconds idempotency_ttl{86400};
-    std::chrono::milliseconds maintenance_interval{5000};  ///< probe + purge when idle
+    std::chrono::milliseconds maintenance_interval{5000}; ///< probe + purge when idle
 };
 
 /// The SQLite store. Construction opens (or creates) the database and starts the writer;

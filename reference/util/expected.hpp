@@ -8,9 +8,7 @@
 namespace agent::util {
 
 /// Wraps an error value so that expected<T, E> can be built from it unambiguously.
-template <class E> struct unexpected {
-    E value;
-};
+template <class E> struct unexpected { E value; };
 template <class E> unexpected(E) -> unexpected<E>;
 
 /// Holds either a T or an E. Not thread-safe (a plain value type).
@@ -24,17 +22,32 @@ public:
     explicit operator bool() const noexcept { return has_value(); }
 
     /// The value; precondition has_value().
-    T& value() & { assert(has_value()); return std::get<0>(v_); }
-    const T& value() const& { assert(has_value()); return std::get<0>(v_); }
-    T&& value() && { assert(has_value()); return std::get<0>(std::move(v_)); }
+    T& value() & {
+        assert(has_value());
+        return std::get<0>(v_);
+    }
+    const T& value() const& {
+        assert(has_value());
+        return std::get<0>(v_);
+    }
+    T&& value() && {
+        assert(has_value());
+        return std::get<0>(std::move(v_));
+    }
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
     T* operator->() { return &value(); }
     const T* operator->() const { return &value(); }
 
     /// The error; precondition !has_value().
-    E& error() & { assert(!has_value()); return std::get<1>(v_); }
-    const E& error() const& { assert(!has_value()); return std::get<1>(v_); }
+    E& error() & {
+        assert(!has_value());
+        return std::get<1>(v_);
+    }
+    const E& error() const& {
+        assert(!has_value());
+        return std::get<1>(v_);
+    }
 
 private:
     std::variant<T, E> v_;

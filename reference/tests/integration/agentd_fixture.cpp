@@ -45,9 +45,13 @@ conn::conn(unsigned short port) : impl_(new impl) {
     setsockopt(impl_->socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 }
 
-conn::~conn() { delete impl_; }
+conn::~conn() {
+    delete impl_;
+}
 
-void conn::write_raw(const std::string& bytes) { net::write(impl_->socket, net::buffer(bytes)); }
+void conn::write_raw(const std::string& bytes) {
+    net::write(impl_->socket, net::buffer(bytes));
+}
 
 reply conn::read() {
     http::response_parser<http::string_body> parser;
@@ -59,7 +63,8 @@ reply conn::read() {
     r.status = msg.result_int();
     for (const auto& f : msg) {
         std::string name(f.name_string());
-        for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        for (auto& c : name)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         r.headers.emplace(name, std::string(f.value()));
     }
     r.body = msg.body();
@@ -75,7 +80,8 @@ reply conn::send(const std::string& method, const std::string& target, const std
         if (n == "Content-Type") has_ct = true;
     }
     (void)has_ct;
-    if (!body.empty() || method == "POST" || method == "PUT") raw += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    if (!body.empty() || method == "POST" || method == "PUT")
+        raw += "Content-Length: " + std::to_string(body.size()) + "\r\n";
     raw += "\r\n" + body;
     write_raw(raw);
     if (method == "HEAD") {
@@ -86,7 +92,8 @@ reply conn::send(const std::string& method, const std::string& target, const std
         r.status = p.get().result_int();
         for (const auto& f : p.get()) {
             std::string name(f.name_string());
-            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            for (auto& c : name)
+                c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
             r.headers.emplace(name, std::string(f.value()));
         }
         return r;
@@ -109,19 +116,22 @@ bool conn::closed_within(std::chrono::milliseconds wait) {
 
 std::string mint(const nlohmann::json& claims, const std::string& secret, const std::string& alg) {
     nlohmann::json header = {{"alg", alg}, {"typ", "JWT"}};
-    std::string input = agent::util::base64url_encode(header.dump()) + "." + agent::util::base64url_encode(claims.dump());
+    std::string input = agent::util::base64url_encode(header.dump()) + "." +
+                        agent::util::base64url_encode(claims.dump());
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
          reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
-    return input + "." + agent::util::base64url_encode(std::string(reinterpret_cast<char*>(mac), len));
+    return input + "." +
+           agent::util::base64url_encode(std::string(reinterpret_cast<char*>(mac), len));
 }
 
 std::string temp_dir() {
     static std::atomic<int> counter{0};
     std::mt19937_64 rng{std::random_device{}()};
     auto p = std::filesystem::temp_directory_path() /
-             ("agentd-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" + std::to_string(rng() % 1000000));
+             ("agentd-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +
+              std::to_string(rng() % 1000000));
     std::filesystem::create_directories(p);
     return p.string();
 }
@@ -131,11 +141,13 @@ namespace {
 std::string random_secret() {
     std::mt19937_64 rng{std::random_device{}()};
     std::string s;
-    for (int i = 0; i < 48; ++i) s += static_cast<char>('a' + rng() % 26);
+    for (int i = 0; i < 48; ++i)
+        s += static_cast<char>('a' + rng() % 26);
     return s;
 }
 
-int spawn(const std::vector<std::string>& args, const std::string& out_file, const std::vector<std::string>& env) {
+int spawn(const std::vector<std::string>& args, const std::string& out_file,
+          const std::vector<std::string>& env) {
     pid_t pid = ::fork();
     if (pid == 0) {
         if (!out_file.empty()) {
@@ -145,10 +157,12 @@ int spawn(const std::vector<std::string>& args, const std::string& out_file, con
                 ::dup2(fileno(f), 2);
             }
         }
-        for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
+        for (const auto& e : env)
+            ::putenv(const_cast<char*>(e.c_str()));
         std::vector<char*> argv;
         argv.push_back(const_cast<char*>(AGENTD_PATH));
-        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        for (const auto& a : args)
+            argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
         ::execv(AGENTD_PATH, argv.data());
         ::_exit(127);
@@ -166,12 +180,13 @@ int wait_exit(int pid, std::chrono::milliseconds wait) {
     }
     ::kill(pid, SIGKILL);
     ::waitpid(pid, &status, 0);
-    return -1000;  // did not exit in time
+    return -1000; // did not exit in time
 }
 
 } // namespace
 
-std::pair<int, std::string> run_agentd(const std::vector<std::string>& args, const std::vector<std::string>& env) {
+std::pair<int, std::string> run_agentd(const std::vector<std::string>& args,
+                                       const std::vector<std::string>& env) {
     auto dir = temp_dir();
     auto out = dir + "/out.txt";
     int pid = spawn(args, out, env);
@@ -189,8 +204,9 @@ agentd_process::agentd_process(std::vector<std::string> extra_args, std::string 
     data_dir_ = own_data_dir_ ? dir_ + "/data" : std::move(data_dir);
     secret_ = random_secret();
     std::ofstream(dir_ + "/secret") << secret_ << "\n";
-    std::vector<std::string> args = {"--port", "0", "--port-file", dir_ + "/port", "--data-dir", data_dir_,
-                                     "--jwt-secret-file", dir_ + "/secret", "--threads", "2"};
+    std::vector<std::string> args = {"--port",     "0",       "--port-file",       dir_ + "/port",
+                                     "--data-dir", data_dir_, "--jwt-secret-file", dir_ + "/secret",
+                                     "--threads",  "2"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     pid_ = spawn(args, dir_ + "/log.txt", {});
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
@@ -214,14 +230,18 @@ agentd_process::agentd_process(std::vector<std::string> extra_args, std::string 
 agentd_process::~agentd_process() {
     if (pid_ > 0) terminate();
     std::error_code ec;
-    if (own_data_dir_) std::filesystem::remove_all(dir_, ec);
+    if (own_data_dir_)
+        std::filesystem::remove_all(dir_, ec);
     else {
         std::filesystem::remove(dir_ + "/port", ec);
     }
 }
 
-std::string agentd_process::token(const std::string& sub, const std::vector<std::string>& roles) const {
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+std::string agentd_process::token(const std::string& sub,
+                                  const std::vector<std::string>& roles) const {
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
     return mint({{"sub", sub}, {"roles", roles}, {"iat", now}, {"exp", now + 3600}}, secret_);
 }
 
@@ -265,7 +285,8 @@ nlohmann::json agentd_suite::create(const std::string& token, nlohmann::json bod
     if (!body.contains("name")) body["name"] = unique_name();
     if (!body.contains("version")) body["version"] = "1.0.0";
     conn c(process_->port());
-    auto r = c.send("POST", "/agents", body.dump(), {{"Authorization", bearer(token)}, {"Content-Type", "application/json"}});
+    auto r = c.send("POST", "/agents", body.dump(),
+                    {{"Authorization", bearer(token)}, {"Content-Type", "application/json"}});
     EXPECT_EQ(r.status, 201) << r.body;
     return r.status == 201 ? r.json() : nlohmann::json();
 }

@@ -16,10 +16,12 @@ namespace agentd_test {
 /// A response as received.
 struct reply {
     int status = 0;
-    std::multimap<std::string, std::string> headers;   ///< names lowercased
+    std::multimap<std::string, std::string> headers; ///< names lowercased
     std::string body;
     [[nodiscard]] std::string header(const std::string& lower_name) const;
-    [[nodiscard]] bool has(const std::string& lower_name) const { return headers.count(lower_name) > 0; }
+    [[nodiscard]] bool has(const std::string& lower_name) const {
+        return headers.count(lower_name) > 0;
+    }
     [[nodiscard]] nlohmann::json json() const { return nlohmann::json::parse(body); }
 };
 
@@ -46,7 +48,8 @@ private:
 };
 
 /// HS256 JWT for claims.
-std::string mint(const nlohmann::json& claims, const std::string& secret, const std::string& alg = "HS256");
+std::string mint(const nlohmann::json& claims, const std::string& secret,
+                 const std::string& alg = "HS256");
 
 /// A running agentd. Stops it with SIGTERM in the destructor (so coverage data is written).
 class agentd_process {
@@ -62,7 +65,8 @@ public:
     [[nodiscard]] const std::string& data_dir() const { return data_dir_; }
     [[nodiscard]] int pid() const { return pid_; }
     /// A token for sub with roles, valid for an hour.
-    [[nodiscard]] std::string token(const std::string& sub, const std::vector<std::string>& roles) const;
+    [[nodiscard]] std::string token(const std::string& sub,
+                                    const std::vector<std::string>& roles) const;
     /// Sends SIGTERM and waits; returns the exit status (or -signal).
     int terminate(std::chrono::milliseconds wait = std::chrono::seconds(15));
     /// Sends SIGKILL and waits.

@@ -10,7 +10,8 @@ namespace {
 class shape : public agentd_suite {
 protected:
     static void SetUpTestSuite() {
-        extra_args_ = {"--header-timeout-ms", "300", "--max-body-bytes", "4096", "--max-header-bytes", "2048"};
+        extra_args_ = {"--header-timeout-ms", "300", "--max-body-bytes", "4096",
+                       "--max-header-bytes",  "2048"};
         agentd_suite::SetUpTestSuite();
     }
     reply post_agents(const std::string& body, const std::string& ct = "application/json") {
@@ -61,7 +62,7 @@ TEST_F(shape, head_has_headers_and_no_body) {
     EXPECT_EQ(r.status, 200);
     EXPECT_NE(r.header("content-length"), "0");
     EXPECT_TRUE(r.body.empty());
-    EXPECT_EQ(c.send("GET", "/livez").status, 200);  // connection still in step
+    EXPECT_EQ(c.send("GET", "/livez").status, 200); // connection still in step
 }
 
 TEST_F(shape, invalid_json_is_400) {
@@ -84,7 +85,9 @@ TEST_F(shape, wrong_or_missing_content_type_is_415) {
     expect_problem(post_agents("{}", "text/plain"), 415);
     expect_problem(post_agents("{}", ""), 415);
     EXPECT_EQ(post_agents(nlohmann::json{{"name", unique_name()}, {"version", "1.0.0"}}.dump(),
-                          "application/json; charset=utf-8").status, 201);
+                          "application/json; charset=utf-8")
+                  .status,
+              201);
 }
 
 TEST_F(shape, schema_violation_is_422_with_pointers) {
@@ -92,21 +95,24 @@ TEST_F(shape, schema_violation_is_422_with_pointers) {
     expect_problem(r, 422);
     std::set<std::string> pointers;
     const auto body = r.json();
-    for (const auto& e : body["errors"]) pointers.insert(e["pointer"].get<std::string>());
+    for (const auto& e : body["errors"])
+        pointers.insert(e["pointer"].get<std::string>());
     EXPECT_EQ(pointers, (std::set<std::string>{"/name", "/version", "/extra"}));
 }
 
 TEST_F(shape, body_over_limit_is_413_and_closes) {
     conn c(agentd().port());
     std::string body(5000, ' ');
-    auto r = c.send("POST", "/agents", body, {{"Authorization", bearer(op())}, {"Content-Type", "application/json"}});
+    auto r = c.send("POST", "/agents", body,
+                    {{"Authorization", bearer(op())}, {"Content-Type", "application/json"}});
     expect_problem(r, 413);
     EXPECT_EQ(r.header("connection"), "close");
 }
 
 TEST_F(shape, oversized_body_without_token_is_401_first) {
     conn c(agentd().port());
-    auto r = c.send("POST", "/agents", std::string(5000, ' '), {{"Content-Type", "application/json"}});
+    auto r =
+        c.send("POST", "/agents", std::string(5000, ' '), {{"Content-Type", "application/json"}});
     expect_problem(r, 401);
     conn c2(agentd().port());
     expect_problem(c2.send("POST", "/nowhere", std::string(5000, ' ')), 404);
@@ -118,8 +124,8 @@ TEST_F(shape, chunked_body_over_limit_is_413) {
     char size[16];
     std::snprintf(size, sizeof size, "%zx", chunk.size());
     c.write_raw("POST /agents HTTP/1.1\r\nHost: x\r\nAuthorization: " + bearer(op()) +
-                "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + size + "\r\n" + chunk +
-                "\r\n" + size + "\r\n" + chunk + "\r\n0\r\n\r\n");
+                "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + size +
+                "\r\n" + chunk + "\r\n" + size + "\r\n" + chunk + "\r\n0\r\n\r\n");
     expect_problem(c.read(), 413);
 }
 
@@ -139,14 +145,15 @@ TEST_F(shape, slow_head_gets_408_or_close) {
 
 TEST_F(shape, idle_connection_without_bytes_is_kept_until_idle_timeout) {
     conn c(agentd().port());
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // > header timeout, < idle timeout
+    std::this_thread::sleep_for(std::chrono::milliseconds(500)); // > header timeout, < idle timeout
     EXPECT_EQ(c.send("GET", "/livez").status, 200);
 }
 
 TEST_F(shape, head_just_over_limit_of_many_small_fields_is_431) {
     conn c(agentd().port());
     std::string head = "GET /livez HTTP/1.1\r\nHost: x\r\n";
-    for (int i = 0; head.size() <= 2048; ++i) head += "X-Pad-" + std::to_string(i) + ": bbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\n";
+    for (int i = 0; head.size() <= 2048; ++i)
+        head += "X-Pad-" + std::to_string(i) + ": bbbbbbbbbbbbbbbbbbbbbbbbbbbb\r\n";
     c.write_raw(head + "\r\n");
     expect_problem(c.read(), 431);
 }
@@ -177,13 +184,15 @@ TEST_F(shape, request_id_echoed_when_valid) {
     conn c(agentd().port());
     std::string id(128, 'a');
     EXPECT_EQ(c.send("GET", "/health", {}, {{"X-Request-ID", id}}).header("x-request-id"), id);
-    EXPECT_EQ(c.send("GET", "/health", {}, {{"X-Request-ID", "a.b_c-9"}}).header("x-request-id"), "a.b_c-9");
+    EXPECT_EQ(c.send("GET", "/health", {}, {{"X-Request-ID", "a.b_c-9"}}).header("x-request-id"),
+              "a.b_c-9");
 }
 
 TEST_F(shape, request_id_replaced_when_invalid_or_absent) {
     conn c(agentd().port());
     std::regex generated("^[A-Za-z0-9._-]{1,128}$");
-    for (const std::string& bad : {std::string(129, 'a'), std::string("<script>"), std::string("a b")}) {
+    for (const std::string& bad :
+         {std::string(129, 'a'), std::string("<script>"), std::string("a b")}) {
         auto got = c.send("GET", "/nope", {}, {{"X-Request-ID", bad}});
         EXPECT_NE(got.header("x-request-id"), bad);
         EXPECT_TRUE(std::regex_match(got.header("x-request-id"), generated));
@@ -197,13 +206,16 @@ TEST_F(shape, request_id_replaced_when_invalid_or_absent) {
 
 TEST_F(shape, common_headers_on_every_response) {
     conn c(agentd().port());
-    for (const auto& r : {c.send("GET", "/health"), c.send("GET", "/agents"), c.send("GET", "/nope"),
-                          c.send("GET", "/agents", {}, {{"Authorization", bearer(viewer())}})}) {
+    for (const auto& r :
+         {c.send("GET", "/health"), c.send("GET", "/agents"), c.send("GET", "/nope"),
+          c.send("GET", "/agents", {}, {{"Authorization", bearer(viewer())}})}) {
         EXPECT_EQ(r.header("x-content-type-options"), "nosniff");
         EXPECT_FALSE(r.header("x-request-id").empty());
         EXPECT_FALSE(r.header("date").empty());
     }
-    EXPECT_EQ(c.send("GET", "/agents", {}, {{"Authorization", bearer(viewer())}}).header("cache-control"), "no-store");
+    EXPECT_EQ(
+        c.send("GET", "/agents", {}, {{"Authorization", bearer(viewer())}}).header("cache-control"),
+        "no-store");
 }
 
 TEST_F(shape, pipelined_requests_answer_in_order) {
@@ -248,8 +260,9 @@ TEST_F(shape, expect_100_continue_gets_continue) {
 
 TEST_F(shape, times_and_ids_have_the_protocol_format) {
     auto a = create(op());
-    EXPECT_TRUE(std::regex_match(a["id"].get<std::string>(),
-                                 std::regex("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")));
+    EXPECT_TRUE(std::regex_match(
+        a["id"].get<std::string>(),
+        std::regex("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")));
     EXPECT_TRUE(std::regex_match(a["created_at"].get<std::string>(),
                                  std::regex(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)")));
 }

@@ -7,7 +7,8 @@ namespace {
 class discovery : public agentd_suite {
 protected:
     static void SetUpTestSuite() {
-        extra_args_ = {"--jwt-issuer", "https://issuer.test", "--jwt-audience", "agents", "--max-body-bytes", "65536"};
+        extra_args_ = {"--jwt-issuer", "https://issuer.test", "--jwt-audience",
+                       "agents",       "--max-body-bytes",    "65536"};
         agentd_suite::SetUpTestSuite();
     }
 };
@@ -30,7 +31,8 @@ TEST_F(discovery, document_declares_protocol_auth_and_limits) {
     EXPECT_EQ(d["limits"]["max_body_bytes"], 65536);
     EXPECT_EQ(d["limits"]["max_header_bytes"], 16384);
     EXPECT_EQ(d["limits"]["header_timeout_ms"], 10000);
-    for (const char* k : {"resilience", "tasks", "rate_limit"}) EXPECT_TRUE(d[k].is_object()) << k;
+    for (const char* k : {"resilience", "tasks", "rate_limit"})
+        EXPECT_TRUE(d[k].is_object()) << k;
 }
 
 TEST_F(discovery, health_reports_storage) {
@@ -50,13 +52,18 @@ TEST_F(discovery, livez_and_readyz_answer_without_auth) {
 }
 
 TEST_F(discovery, issuer_and_audience_are_enforced) {
-    auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
     nlohmann::json base = {{"sub", "x"}, {"roles", {"viewer"}}, {"exp", now + 60}};
     conn c(agentd().port());
     auto get = [&](const nlohmann::json& claims) {
-        return c.send("GET", "/agents", {}, {{"Authorization", bearer(mint(claims, agentd().secret()))}}).status;
+        return c
+            .send("GET", "/agents", {},
+                  {{"Authorization", bearer(mint(claims, agentd().secret()))}})
+            .status;
     };
-    EXPECT_EQ(get(base), 401);  // no iss/aud
+    EXPECT_EQ(get(base), 401); // no iss/aud
     auto good = base;
     good["iss"] = "https://issuer.test";
     good["aud"] = nlohmann::json::array({"other", "agents"});

@@ -27,12 +27,17 @@ protected:
         return c.send("POST", "/agents", body.dump(), h);
     }
     static nlohmann::json valid(nlohmann::json over = nlohmann::json::object()) {
-        nlohmann::json b = {{"name", unique_name()}, {"version", "1.2.3-rc.1+build.5"},
-                            {"capabilities", {{{"name", "summarize"}, {"version", "2"}, {"description", "d"}}}},
-                            {"endpoint", "http://127.0.0.1:9/x"}, {"metadata", {{"team", "core"}}}};
+        nlohmann::json b = {
+            {"name", unique_name()},
+            {"version", "1.2.3-rc.1+build.5"},
+            {"capabilities", {{{"name", "summarize"}, {"version", "2"}, {"description", "d"}}}},
+            {"endpoint", "http://127.0.0.1:9/x"},
+            {"metadata", {{"team", "core"}}}};
         for (auto& [k, v] : over.items()) {
-            if (v.is_null()) b.erase(k);
-            else b[k] = v;
+            if (v.is_null())
+                b.erase(k);
+            else
+                b[k] = v;
         }
         return b;
     }
@@ -57,25 +62,32 @@ TEST_F(registry_api, boundaries_are_exact) {
     EXPECT_EQ(post(valid({{"name", n64}})).status, 201);
     EXPECT_EQ(post(valid({{"name", n64 + "c"}})).status, 422);
     nlohmann::json caps = nlohmann::json::array();
-    for (int i = 0; i < 64; ++i) caps.push_back({{"name", "c" + std::to_string(i)}});
+    for (int i = 0; i < 64; ++i)
+        caps.push_back({{"name", "c" + std::to_string(i)}});
     EXPECT_EQ(post(valid({{"capabilities", caps}})).status, 201);
     caps.push_back({{"name", "c64"}});
     EXPECT_EQ(post(valid({{"capabilities", caps}})).status, 422);
     std::string d256;
-    for (int i = 0; i < 256; ++i) d256 += "\xC3\xA9";  // 256 characters, 512 bytes
-    EXPECT_EQ(post(valid({{"capabilities", {{{"name", "x"}, {"description", d256}}}}})).status, 201);
-    EXPECT_EQ(post(valid({{"capabilities", {{{"name", "x"}, {"description", d256 + "e"}}}}})).status, 422);
+    for (int i = 0; i < 256; ++i)
+        d256 += "\xC3\xA9"; // 256 characters, 512 bytes
+    EXPECT_EQ(post(valid({{"capabilities", {{{"name", "x"}, {"description", d256}}}}})).status,
+              201);
+    EXPECT_EQ(
+        post(valid({{"capabilities", {{{"name", "x"}, {"description", d256 + "e"}}}}})).status,
+        422);
     std::string url = "http://h/" + std::string(2048 - 9, 'p');
     EXPECT_EQ(post(valid({{"endpoint", url}})).status, 201);
     EXPECT_EQ(post(valid({{"endpoint", url + "p"}})).status, 422);
     nlohmann::json md = nlohmann::json::object();
-    for (int i = 0; i < 32; ++i) md["k" + std::to_string(i)] = std::string(256, 'v');
+    for (int i = 0; i < 32; ++i)
+        md["k" + std::to_string(i)] = std::string(256, 'v');
     EXPECT_EQ(post(valid({{"metadata", md}})).status, 201);
     md["k32"] = "v";
     EXPECT_EQ(post(valid({{"metadata", md}})).status, 422);
     EXPECT_EQ(post(valid({{"metadata", {{std::string(64, 'K'), "v"}}}})).status, 201);
     EXPECT_EQ(post(valid({{"metadata", {{std::string(65, 'K'), "v"}}}})).status, 422);
-    EXPECT_EQ(post(valid({{"version", "1." + std::string(60, '1') + ".0"}})).status, 201);  // 64 chars
+    EXPECT_EQ(post(valid({{"version", "1." + std::string(60, '1') + ".0"}})).status,
+              201); // 64 chars
     EXPECT_EQ(post(valid({{"version", "1." + std::string(61, '1') + ".0"}})).status, 422);
 }
 
@@ -89,14 +101,17 @@ TEST_F(registry_api, every_rule_reports_its_pointer) {
     EXPECT_EQ(pointer_of(valid({{"name", "9abc"}})), "/name");
     EXPECT_EQ(pointer_of(valid({{"version", "01.0.0"}})), "/version");
     EXPECT_EQ(pointer_of(valid({{"capabilities", {{{"name", "Bad"}}}}})), "/capabilities/0/name");
-    EXPECT_EQ(pointer_of(valid({{"capabilities", {{{"name", "a"}}, {{"name", "a"}}}}})), "/capabilities/1/name");
-    EXPECT_EQ(pointer_of(valid({{"capabilities", {{{"name", "a"}, {"colour", "red"}}}}})), "/capabilities/0/colour");
+    EXPECT_EQ(pointer_of(valid({{"capabilities", {{{"name", "a"}}, {{"name", "a"}}}}})),
+              "/capabilities/1/name");
+    EXPECT_EQ(pointer_of(valid({{"capabilities", {{{"name", "a"}, {"colour", "red"}}}}})),
+              "/capabilities/0/colour");
     EXPECT_EQ(pointer_of(valid({{"endpoint", "ftp://x"}})), "/endpoint");
     EXPECT_EQ(pointer_of(valid({{"endpoint", "/relative"}})), "/endpoint");
     EXPECT_EQ(pointer_of(valid({{"metadata", {{"bad key", "v"}}}})), "/metadata/bad key");
     EXPECT_EQ(pointer_of(valid({{"metadata", {{"n", 1}}}})), "/metadata/n");
     EXPECT_EQ(pointer_of(valid({{"name", nullptr}})), "/name");
-    for (const char* ro : {"id", "status", "owner", "created_at", "updated_at", "revision", "circuit"})
+    for (const char* ro :
+         {"id", "status", "owner", "created_at", "updated_at", "revision", "circuit"})
         EXPECT_EQ(pointer_of(valid({{ro, "x"}})), std::string("/") + ro);
     EXPECT_EQ(pointer_of(nlohmann::json::array()), "");
 }
@@ -117,11 +132,26 @@ TEST_F(registry_api, read_with_etag_and_304) {
     EXPECT_EQ(r.status, 200);
     EXPECT_EQ(r.header("etag"), "\"1\"");
     EXPECT_EQ(r.json(), a);
-    EXPECT_EQ(c.send("GET", path, {}, {{"Authorization", bearer(viewer())}, {"If-None-Match", "\"1\""}}).status, 304);
-    EXPECT_EQ(c.send("GET", path, {}, {{"Authorization", bearer(viewer())}, {"If-None-Match", "W/\"1\""}}).status, 304);
-    EXPECT_EQ(c.send("GET", path, {}, {{"Authorization", bearer(viewer())}, {"If-None-Match", "\"7\", \"1\""}}).status, 304);
-    EXPECT_EQ(c.send("GET", path, {}, {{"Authorization", bearer(viewer())}, {"If-None-Match", "\"2\""}}).status, 200);
-    EXPECT_EQ(c.send("GET", "/agents/00000000-0000-4000-8000-000000000000", {}, auth(viewer(), false)).status, 404);
+    EXPECT_EQ(
+        c.send("GET", path, {}, {{"Authorization", bearer(viewer())}, {"If-None-Match", "\"1\""}})
+            .status,
+        304);
+    EXPECT_EQ(
+        c.send("GET", path, {}, {{"Authorization", bearer(viewer())}, {"If-None-Match", "W/\"1\""}})
+            .status,
+        304);
+    EXPECT_EQ(c.send("GET", path, {},
+                     {{"Authorization", bearer(viewer())}, {"If-None-Match", "\"7\", \"1\""}})
+                  .status,
+              304);
+    EXPECT_EQ(
+        c.send("GET", path, {}, {{"Authorization", bearer(viewer())}, {"If-None-Match", "\"2\""}})
+            .status,
+        200);
+    EXPECT_EQ(
+        c.send("GET", "/agents/00000000-0000-4000-8000-000000000000", {}, auth(viewer(), false))
+            .status,
+        404);
 }
 
 TEST_F(registry_api, put_needs_if_match) {
@@ -134,14 +164,14 @@ TEST_F(registry_api, put_needs_if_match) {
     h.emplace_back("If-Match", "\"9\"");
     EXPECT_EQ(c.send("PUT", path, body, h).status, 412);
     h.back().second = "W/\"1\"";
-    EXPECT_EQ(c.send("PUT", path, body, h).status, 412);  // weak tags never match If-Match
+    EXPECT_EQ(c.send("PUT", path, body, h).status, 412); // weak tags never match If-Match
     h.back().second = "\"1\"";
     auto r = c.send("PUT", path, body, h);
     ASSERT_EQ(r.status, 200) << r.body;
     EXPECT_EQ(r.json()["revision"], 2);
     EXPECT_EQ(r.json()["version"], "2.0.0");
     EXPECT_EQ(r.header("etag"), "\"2\"");
-    EXPECT_EQ(c.send("PUT", path, body, h).status, 412);  // "1" is stale now
+    EXPECT_EQ(c.send("PUT", path, body, h).status, 412); // "1" is stale now
     h.back().second = "*";
     EXPECT_EQ(c.send("PUT", path, body, h).status, 200);
 }
@@ -171,32 +201,38 @@ TEST_F(registry_api, delete_then_404) {
 TEST_F(registry_api, list_pages_in_creation_order_with_filters) {
     const std::string cap = "cap-" + unique_name("x").substr(2, 8);
     std::vector<std::string> mine;
-    for (int i = 0; i < 7; ++i) mine.push_back(create(op(), {{"capabilities", {{{"name", cap}}}}})["id"]);
+    for (int i = 0; i < 7; ++i)
+        mine.push_back(create(op(), {{"capabilities", {{{"name", cap}}}}})["id"]);
     conn c(agentd().port());
     std::vector<std::string> seen;
     std::string cursor;
     int pages = 0;
     do {
-        auto target = "/agents?limit=3&capability=" + cap + (cursor.empty() ? "" : "&cursor=" + cursor);
+        auto target =
+            "/agents?limit=3&capability=" + cap + (cursor.empty() ? "" : "&cursor=" + cursor);
         auto r = c.send("GET", target, {}, auth(viewer(), false));
         ASSERT_EQ(r.status, 200) << r.body;
         auto j = r.json();
-        for (const auto& it : j["items"]) seen.push_back(it["id"]);
+        for (const auto& it : j["items"])
+            seen.push_back(it["id"]);
         cursor = j["next_cursor"].is_null() ? "" : j["next_cursor"].get<std::string>();
         ++pages;
     } while (!cursor.empty() && pages < 10);
     EXPECT_EQ(seen, mine);
     EXPECT_EQ(pages, 3);
-    auto none = c.send("GET", "/agents?status=draining&capability=" + cap, {}, auth(viewer(), false)).json();
+    auto none =
+        c.send("GET", "/agents?status=draining&capability=" + cap, {}, auth(viewer(), false))
+            .json();
     EXPECT_TRUE(none["items"].empty());
     EXPECT_TRUE(none["next_cursor"].is_null());
 }
 
 TEST_F(registry_api, bad_list_parameters_are_400) {
     conn c(agentd().port());
-    for (const char* q : {"limit=0", "limit=501", "limit=-1", "limit=abc", "limit=", "cursor=zzz", "cursor=!!",
-                          "status=sleepy", "capability=Bad%20Cap", "limit=%ZZ"})
-        EXPECT_EQ(c.send("GET", std::string("/agents?") + q, {}, auth(viewer(), false)).status, 400) << q;
+    for (const char* q : {"limit=0", "limit=501", "limit=-1", "limit=abc", "limit=", "cursor=zzz",
+                          "cursor=!!", "status=sleepy", "capability=Bad%20Cap", "limit=%ZZ"})
+        EXPECT_EQ(c.send("GET", std::string("/agents?") + q, {}, auth(viewer(), false)).status, 400)
+            << q;
     EXPECT_EQ(c.send("GET", "/agents?limit=500", {}, auth(viewer(), false)).status, 200);
     EXPECT_EQ(c.send("GET", "/agents?limit=1&unknown=1", {}, auth(viewer(), false)).status, 200);
 }
@@ -204,30 +240,37 @@ TEST_F(registry_api, bad_list_parameters_are_400) {
 TEST_F(registry_api, walk_never_skips_or_repeats_under_concurrent_writes) {
     const std::string cap = "walk-" + unique_name("x").substr(2, 8);
     std::set<std::string> stable;
-    for (int i = 0; i < 40; ++i) stable.insert(create(op(), {{"capabilities", {{{"name", cap}}}}})["id"].get<std::string>());
+    for (int i = 0; i < 40; ++i)
+        stable.insert(create(op(), {{"capabilities", {{{"name", cap}}}}})["id"].get<std::string>());
     std::atomic<bool> stop{false};
     std::thread churn([&] {
         conn w(agentd().port());
         while (!stop) {
             auto body = valid({{"capabilities", {{{"name", cap}}}}}).dump();
             auto r = w.send("POST", "/agents", body, auth(op()));
-            if (r.status == 201) w.send("DELETE", "/agents/" + r.json()["id"].get<std::string>(), {}, auth(op(), false));
+            if (r.status == 201)
+                w.send("DELETE", "/agents/" + r.json()["id"].get<std::string>(), {},
+                       auth(op(), false));
         }
     });
     conn c(agentd().port());
     std::multiset<std::string> seen;
     std::string cursor;
     do {
-        auto r = c.send("GET", "/agents?limit=4&capability=" + cap + (cursor.empty() ? "" : "&cursor=" + cursor), {},
-                        auth(viewer(), false));
+        auto r = c.send("GET",
+                        "/agents?limit=4&capability=" + cap +
+                            (cursor.empty() ? "" : "&cursor=" + cursor),
+                        {}, auth(viewer(), false));
         ASSERT_EQ(r.status, 200);
         auto j = r.json();
-        for (const auto& it : j["items"]) seen.insert(it["id"].get<std::string>());
+        for (const auto& it : j["items"])
+            seen.insert(it["id"].get<std::string>());
         cursor = j["next_cursor"].is_null() ? "" : j["next_cursor"].get<std::string>();
     } while (!cursor.empty());
     stop = true;
     churn.join();
-    for (const auto& id : stable) EXPECT_EQ(seen.count(id), 1U) << id;
+    for (const auto& id : stable)
+        EXPECT_EQ(seen.count(id), 1U) << id;
 }
 
 TEST_F(registry_api, capabilities_are_cacheable) {
@@ -241,10 +284,14 @@ TEST_F(registry_api, capabilities_are_cacheable) {
     EXPECT_EQ(r.json()["capabilities"], a["capabilities"]);
     auto etag = r.header("etag");
     ASSERT_FALSE(etag.empty());
-    auto nm = c.send("GET", path, {}, {{"Authorization", bearer(viewer())}, {"If-None-Match", etag}});
+    auto nm =
+        c.send("GET", path, {}, {{"Authorization", bearer(viewer())}, {"If-None-Match", etag}});
     EXPECT_EQ(nm.status, 304);
     EXPECT_EQ(nm.header("cache-control"), "private, max-age=300");
-    EXPECT_EQ(c.send("GET", "/agents/00000000-0000-4000-8000-000000000000/capabilities", {}, auth(viewer(), false)).status, 404);
+    EXPECT_EQ(c.send("GET", "/agents/00000000-0000-4000-8000-000000000000/capabilities", {},
+                     auth(viewer(), false))
+                  .status,
+              404);
 }
 
 TEST_F(registry_api, status_machine_allows_exactly_the_listed_moves) {
@@ -256,16 +303,21 @@ TEST_F(registry_api, status_machine_allows_exactly_the_listed_moves) {
         {"draining", {"inactive"}}};
     // A path that reaches each status from registered.
     const std::map<std::string, std::vector<std::string>> reach = {
-        {"registered", {}}, {"active", {"active"}}, {"inactive", {"inactive"}},
-        {"degraded", {"active", "degraded"}}, {"draining", {"active", "draining"}}};
+        {"registered", {}},
+        {"active", {"active"}},
+        {"inactive", {"inactive"}},
+        {"degraded", {"active", "degraded"}},
+        {"draining", {"active", "draining"}}};
     conn c(agentd().port());
     auto set = [&](const std::string& id, const std::string& st) {
-        return c.send("PUT", "/agents/" + id + "/status", nlohmann::json{{"status", st}, {"reason", "test"}}.dump(), auth(op()));
+        return c.send("PUT", "/agents/" + id + "/status",
+                      nlohmann::json{{"status", st}, {"reason", "test"}}.dump(), auth(op()));
     };
     for (const auto& [from, path] : reach) {
         for (const auto& [to, unused] : allowed) {
             auto id = create(op())["id"].get<std::string>();
-            for (const auto& step : path) ASSERT_EQ(set(id, step).status, 200);
+            for (const auto& step : path)
+                ASSERT_EQ(set(id, step).status, 200);
             auto r = set(id, to);
             int want = (from == to || allowed.at(from).count(to)) ? 200 : 409;
             EXPECT_EQ(r.status, want) << from << " -> " << to << ": " << r.body;
@@ -278,7 +330,9 @@ TEST_F(registry_api, status_machine_allows_exactly_the_listed_moves) {
         }
     }
     auto id = create(op())["id"].get<std::string>();
-    EXPECT_EQ(c.send("PUT", "/agents/" + id + "/status", R"({"status":"sleeping"})", auth(op())).status, 422);
+    EXPECT_EQ(
+        c.send("PUT", "/agents/" + id + "/status", R"({"status":"sleeping"})", auth(op())).status,
+        422);
     EXPECT_EQ(c.send("PUT", "/agents/" + id + "/status", R"({})", auth(op())).status, 422);
 }
 
@@ -312,7 +366,8 @@ TEST_F(registry_api, idempotency_key_in_flight_is_409) {
             statuses[i] = r.status;
             if (r.status == 201) ids[i] = r.json()["id"];
         });
-    for (auto& t : ts) t.join();
+    for (auto& t : ts)
+        t.join();
     std::set<std::string> distinct;
     for (int i = 0; i < 8; ++i) {
         EXPECT_TRUE(statuses[i] == 201 || statuses[i] == 409) << statuses[i];
@@ -326,7 +381,9 @@ TEST_F(registry_api, full_lifecycle_workflow) {
     const std::string id = a["id"];
     conn c(agentd().port());
     auto h = auth(op());
-    EXPECT_EQ(c.send("PUT", "/agents/" + id + "/status", R"({"status":"active"})", h).json()["revision"], 2);
+    EXPECT_EQ(
+        c.send("PUT", "/agents/" + id + "/status", R"({"status":"active"})", h).json()["revision"],
+        2);
     h.emplace_back("If-Match", "\"2\"");
     auto upd = valid({{"name", a["name"]}, {"capabilities", {{{"name", "translate"}}}}});
     auto r = c.send("PUT", "/agents/" + id, upd.dump(), h);

@@ -13,9 +13,13 @@ protected:
         agentd_suite::SetUpTestSuite();
     }
     static long long now() {
-        return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+        return std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+            .count();
     }
-    static nlohmann::json claims() { return {{"sub", "someone"}, {"roles", {"admin"}}, {"exp", now() + 600}, {"iat", now()}}; }
+    static nlohmann::json claims() {
+        return {{"sub", "someone"}, {"roles", {"admin"}}, {"exp", now() + 600}, {"iat", now()}};
+    }
     reply get_with(const std::string& authorization) {
         conn c(agentd().port());
         std::vector<std::pair<std::string, std::string>> h;
@@ -42,7 +46,9 @@ TEST_F(auth_api, every_bad_token_is_401_invalid_token) {
     auto c = claims();
     for (const char* alg : {"none", "None", "NONE"}) {
         nlohmann::json h = {{"alg", alg}, {"typ", "JWT"}};
-        expect_invalid(agent::util::base64url_encode(h.dump()) + "." + agent::util::base64url_encode(c.dump()) + ".", alg);
+        expect_invalid(agent::util::base64url_encode(h.dump()) + "." +
+                           agent::util::base64url_encode(c.dump()) + ".",
+                       alg);
     }
     expect_invalid(mint(c, "another-secret-that-is-long-enough-123"), "bad signature");
     auto good = mint(c, secret);
@@ -69,7 +75,7 @@ TEST_F(auth_api, every_bad_token_is_401_invalid_token) {
 
 TEST_F(auth_api, expiry_within_leeway_is_accepted) {
     auto c = claims();
-    c["exp"] = now() - 10;  // leeway 30 s
+    c["exp"] = now() - 10; // leeway 30 s
     EXPECT_EQ(get_with("Bearer " + mint(c, agentd().secret())).status, 200);
 }
 
@@ -102,10 +108,12 @@ TEST_F(auth_api, role_matrix) {
     };
     conn c(agentd().port());
     for (const auto& r : rows) {
-        for (auto [token, want] : {std::pair{viewer(), r.viewer}, std::pair{op(), r.op_owner}, std::pair{admin(), r.admin}}) {
+        for (auto [token, want] : {std::pair{viewer(), r.viewer}, std::pair{op(), r.op_owner},
+                                   std::pair{admin(), r.admin}}) {
             std::vector<std::pair<std::string, std::string>> h = {{"Authorization", bearer(token)}};
             if (!r.body.empty()) h.emplace_back("Content-Type", "application/json");
-            EXPECT_EQ(c.send(r.method, r.path, r.body, h).status, want) << r.method << " " << r.path;
+            EXPECT_EQ(c.send(r.method, r.path, r.body, h).status, want)
+                << r.method << " " << r.path;
         }
     }
 }
@@ -114,7 +122,9 @@ TEST_F(auth_api, operators_cannot_touch_other_owners_agents) {
     auto a = create(op());
     const std::string path = "/agents/" + a["id"].get<std::string>();
     conn c(agentd().port());
-    auto h = std::vector<std::pair<std::string, std::string>>{{"Authorization", bearer(op2())}, {"Content-Type", "application/json"}, {"If-Match", "\"1\""}};
+    auto h = std::vector<std::pair<std::string, std::string>>{{"Authorization", bearer(op2())},
+                                                              {"Content-Type", "application/json"},
+                                                              {"If-Match", "\"1\""}};
     auto body = nlohmann::json{{"name", a["name"]}, {"version", "9.9.9"}}.dump();
     EXPECT_EQ(c.send("PUT", path, body, h).status, 403);
     EXPECT_EQ(c.send("PUT", path + "/status", R"({"status":"active"})", h).status, 403);
@@ -127,16 +137,32 @@ TEST_F(auth_api, operators_cannot_touch_other_owners_agents) {
 
 TEST_F(auth_api, order_of_refusals) {
     conn c(agentd().port());
-    EXPECT_EQ(c.send("GET", "/nope").status, 404);                       // 404 before 401
-    EXPECT_EQ(c.send("PATCH", "/agents").status, 405);                   // 405 before 401
-    EXPECT_EQ(c.send("POST", "/agents", "{bad", {{"Content-Type", "application/json"}}).status, 401);
-    EXPECT_EQ(c.send("POST", "/agents", "{bad", {{"Authorization", bearer(viewer())}, {"Content-Type", "application/json"}}).status, 403);
-    EXPECT_EQ(c.send("POST", "/agents", "{bad", {{"Authorization", bearer(op())}, {"Content-Type", "text/plain"}}).status, 415);
-    EXPECT_EQ(c.send("POST", "/agents", "{bad", {{"Authorization", bearer(op())}, {"Content-Type", "application/json"}}).status, 400);
-    EXPECT_EQ(c.send("PUT", "/agents/00000000-0000-4000-8000-000000000000", "{}", {{"Authorization", bearer(op())}, {"Content-Type", "application/json"}}).status, 404);
+    EXPECT_EQ(c.send("GET", "/nope").status, 404);     // 404 before 401
+    EXPECT_EQ(c.send("PATCH", "/agents").status, 405); // 405 before 401
+    EXPECT_EQ(c.send("POST", "/agents", "{bad", {{"Content-Type", "application/json"}}).status,
+              401);
+    EXPECT_EQ(c.send("POST", "/agents", "{bad",
+                     {{"Authorization", bearer(viewer())}, {"Content-Type", "application/json"}})
+                  .status,
+              403);
+    EXPECT_EQ(c.send("POST", "/agents", "{bad",
+                     {{"Authorization", bearer(op())}, {"Content-Type", "text/plain"}})
+                  .status,
+              415);
+    EXPECT_EQ(c.send("POST", "/agents", "{bad",
+                     {{"Authorization", bearer(op())}, {"Content-Type", "application/json"}})
+                  .status,
+              400);
+    EXPECT_EQ(c.send("PUT", "/agents/00000000-0000-4000-8000-000000000000", "{}",
+                     {{"Authorization", bearer(op())}, {"Content-Type", "application/json"}})
+                  .status,
+              404);
     auto a = create(op());
     const std::string path = "/agents/" + a["id"].get<std::string>();
-    EXPECT_EQ(c.send("PUT", path, "{}", {{"Authorization", bearer(op2())}, {"Content-Type", "application/json"}}).status, 403);
+    EXPECT_EQ(c.send("PUT", path, "{}",
+                     {{"Authorization", bearer(op2())}, {"Content-Type", "application/json"}})
+                  .status,
+              403);
 }
 
 } // namespace

@@ -16,7 +16,7 @@ std::string bearer_for(const agentd_process& p, const std::string& sub, const st
 
 TEST(lifecycle, sigterm_drains_then_exits_zero) {
     agentd_process p({"--drain-timeout-ms", "5000"});
-    conn idle(p.port());          // an idle keep-alive connection: closed by the drain
+    conn idle(p.port()); // an idle keep-alive connection: closed by the drain
     conn busy(p.port());
     EXPECT_EQ(busy.send("GET", "/readyz").status, 200);
     ::kill(p.pid(), SIGTERM);
@@ -54,9 +54,13 @@ TEST(lifecycle, acknowledged_writes_survive_sigkill) {
             writers.emplace_back([&, w] {
                 conn c(p.port());
                 for (int i = 0; i < 25; ++i) {
-                    auto body = nlohmann::json{{"name", "w" + std::to_string(w) + "-n" + std::to_string(i)},
-                                               {"version", "1.0.0"}}.dump();
-                    auto r = c.send("POST", "/agents", body, {{"Authorization", auth}, {"Content-Type", "application/json"}});
+                    auto body = nlohmann::json{
+                        {"name", "w" + std::to_string(w) + "-n" + std::to_string(i)},
+                        {"version",
+                         "1.0.0"}}.dump();
+                    auto r =
+                        c.send("POST", "/agents", body,
+                               {{"Authorization", auth}, {"Content-Type", "application/json"}});
                     if (r.status == 201) {
                         std::lock_guard lock(m);
                         ids.push_back(r.json()["id"]);
@@ -64,14 +68,16 @@ TEST(lifecycle, acknowledged_writes_survive_sigkill) {
                 }
             });
         }
-        for (auto& t : writers) t.join();
+        for (auto& t : writers)
+            t.join();
         p.kill_hard();
     }
     ASSERT_EQ(ids.size(), 100U);
     agentd_process again({}, dir + "/data");
     conn c(again.port());
     const auto auth = bearer_for(again, "v", "viewer");
-    for (const auto& id : ids) EXPECT_EQ(c.send("GET", "/agents/" + id, {}, {{"Authorization", auth}}).status, 200) << id;
+    for (const auto& id : ids)
+        EXPECT_EQ(c.send("GET", "/agents/" + id, {}, {{"Authorization", auth}}).status, 200) << id;
     auto list = c.send("GET", "/agents?limit=500", {}, {{"Authorization", auth}}).json();
     EXPECT_EQ(list["items"].size(), 100U);
     again.terminate();
@@ -87,7 +93,10 @@ TEST(lifecycle, state_survives_restart_with_revisions_and_idempotency) {
         agentd_process p({}, dir + "/data");
         conn c(p.port());
         auto auth = bearer_for(p, "owner", "operator");
-        auto r = c.send("POST", "/agents", body, {{"Authorization", auth}, {"Content-Type", "application/json"}, {"Idempotency-Key", "k1"}});
+        auto r = c.send("POST", "/agents", body,
+                        {{"Authorization", auth},
+                         {"Content-Type", "application/json"},
+                         {"Idempotency-Key", "k1"}});
         ASSERT_EQ(r.status, 201);
         id = r.json()["id"];
         r = c.send("PUT", "/agents/" + id + "/status", R"({"status":"active"})",
@@ -102,7 +111,9 @@ TEST(lifecycle, state_survives_restart_with_revisions_and_idempotency) {
     ASSERT_EQ(r.status, 200);
     EXPECT_EQ(r.json()["status"], "active");
     EXPECT_EQ(r.json()["revision"], 2);
-    r = c.send("POST", "/agents", body, {{"Authorization", auth}, {"Content-Type", "application/json"}, {"Idempotency-Key", "k1"}});
+    r = c.send(
+        "POST", "/agents", body,
+        {{"Authorization", auth}, {"Content-Type", "application/json"}, {"Idempotency-Key", "k1"}});
     EXPECT_EQ(r.status, 201);
     EXPECT_EQ(r.header("idempotent-replayed"), "true");
     EXPECT_EQ(r.json()["id"], id);
@@ -130,8 +141,9 @@ TEST(lifecycle, secret_from_environment_and_help) {
     EXPECT_EQ(code, 0);
     EXPECT_NE(out.find("--max-header-bytes"), std::string::npos);
     auto dir = temp_dir();
-    auto [c2, o2] = run_agentd({"--port", "0", "--data-dir", dir, "--drain-timeout-ms", "50", "--version"},
-                               {"AGENT_JWT_SECRET=0123456789abcdef0123456789abcdef"});
+    auto [c2, o2] =
+        run_agentd({"--port", "0", "--data-dir", dir, "--drain-timeout-ms", "50", "--version"},
+                   {"AGENT_JWT_SECRET=0123456789abcdef0123456789abcdef"});
     EXPECT_EQ(c2, 0) << o2;
     EXPECT_NE(o2.find("0.1.0"), std::string::npos);
     std::filesystem::remove_all(dir);

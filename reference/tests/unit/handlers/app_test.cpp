@@ -17,11 +17,12 @@ namespace {
 const std::string secret = "0123456789abcdef0123456789abcdef-unit";
 
 std::string mint(const nlohmann::json& claims) {
-    std::string input = util::base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." + util::base64url_encode(claims.dump());
+    std::string input = util::base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." +
+                        util::base64url_encode(claims.dump());
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()), reinterpret_cast<const unsigned char*>(input.data()),
-         input.size(), mac, &len);
+    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
+         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
     return input + "." + util::base64url_encode(std::string(reinterpret_cast<char*>(mac), len));
 }
 
@@ -30,12 +31,14 @@ class app_test : public ::testing::Test {
 protected:
     app_test()
         : clk_(std::chrono::system_clock::now()),
-          dir_(std::filesystem::temp_directory_path() / ("app-test-" + std::to_string(std::random_device{}()))),
-          store_((std::filesystem::create_directories(dir_), sqlite_settings{(dir_ / "db").string()}), clk_),
+          dir_(std::filesystem::temp_directory_path() /
+               ("app-test-" + std::to_string(std::random_device{}()))),
+          store_(
+              (std::filesystem::create_directories(dir_), sqlite_settings{(dir_ / "db").string()}),
+              clk_),
           registry_(store_, clk_),
           verifier_(auth_settings{secret, {}, {}, {}, {}, std::chrono::seconds(30), 8192}, clk_),
-          log_(2, false),
-          app_({cfg_, clk_, registry_, store_, verifier_, life_, log_}) {
+          log_(2, false), app_({cfg_, clk_, registry_, store_, verifier_, life_, log_}) {
         life_.ready = true;
     }
     ~app_test() override {
@@ -44,7 +47,8 @@ protected:
     }
 
     std::string token(const std::string& sub, const std::string& role) {
-        auto now = std::chrono::duration_cast<std::chrono::seconds>(clk_.now().time_since_epoch()).count();
+        auto now =
+            std::chrono::duration_cast<std::chrono::seconds>(clk_.now().time_since_epoch()).count();
         return "Bearer " + mint({{"sub", sub}, {"roles", {role}}, {"exp", now + 60}});
     }
 
@@ -52,7 +56,8 @@ protected:
                   const std::vector<std::pair<std::string, std::string>>& headers = {}) {
         request req{method, target, 11};
         req.set(http::field::host, "agentd.test");
-        for (const auto& [n, v] : headers) req.set(n, v);
+        for (const auto& [n, v] : headers)
+            req.set(n, v);
         req.body() = body;
         req.prepare_payload();
         std::promise<response> p;
@@ -60,15 +65,18 @@ protected:
         app_.handle(std::move(req), "127.0.0.1", [&p](response r) { p.set_value(std::move(r)); });
         return f.get();
     }
-    response as(const std::string& role, http::verb m, const std::string& target, const std::string& body = {},
+    response as(const std::string& role, http::verb m, const std::string& target,
+                const std::string& body = {},
                 std::vector<std::pair<std::string, std::string>> headers = {}) {
         headers.emplace_back("Authorization", token(role + "-user", role));
-        bool has_ct = std::any_of(headers.begin(), headers.end(), [](const auto& h) { return h.first == "Content-Type"; });
+        bool has_ct = std::any_of(headers.begin(), headers.end(),
+                                  [](const auto& h) { return h.first == "Content-Type"; });
         if (!body.empty() && !has_ct) headers.emplace_back("Content-Type", "application/json");
         return call(m, target, body, headers);
     }
     nlohmann::json create(const std::string& name, const std::string& role = "operator") {
-        auto r = as(role, http::verb::post, "/agents", nlohmann::json{{"name", name}, {"version", "1.0.0"}}.dump());
+        auto r = as(role, http::verb::post, "/agents",
+                    nlohmann::json{{"name", name}, {"version", "1.0.0"}}.dump());
         EXPECT_EQ(r.result_int(), 201) << r.body();
         return nlohmann::json::parse(r.body());
     }
@@ -137,20 +145,32 @@ TEST_F(app_test, crud_flow) {
     auto g = as("viewer", http::verb::get, path);
     EXPECT_EQ(g.result_int(), 200);
     EXPECT_EQ(g[http::field::etag], "\"1\"");
-    EXPECT_EQ(as("viewer", http::verb::get, path, {}, {{"If-None-Match", "\"1\""}}).result_int(), 304);
-    EXPECT_EQ(as("operator", http::verb::put, path, R"({"name":"first","version":"2.0.0"})").result_int(), 428);
-    EXPECT_EQ(as("operator", http::verb::put, path, R"({"name":"first","version":"2.0.0"})", {{"If-Match", "\"5\""}}).result_int(), 412);
-    auto u = as("operator", http::verb::put, path, R"({"name":"first","version":"2.0.0"})", {{"If-Match", "\"1\""}});
+    EXPECT_EQ(as("viewer", http::verb::get, path, {}, {{"If-None-Match", "\"1\""}}).result_int(),
+              304);
+    EXPECT_EQ(
+        as("operator", http::verb::put, path, R"({"name":"first","version":"2.0.0"})").result_int(),
+        428);
+    EXPECT_EQ(as("operator", http::verb::put, path, R"({"name":"first","version":"2.0.0"})",
+                 {{"If-Match", "\"5\""}})
+                  .result_int(),
+              412);
+    auto u = as("operator", http::verb::put, path, R"({"name":"first","version":"2.0.0"})",
+                {{"If-Match", "\"1\""}});
     EXPECT_EQ(u.result_int(), 200);
     EXPECT_EQ(u[http::field::etag], "\"2\"");
     auto s = as("operator", http::verb::put, path + "/status", R"({"status":"active"})");
     EXPECT_EQ(nlohmann::json::parse(s.body())["revision"], 3);
-    EXPECT_EQ(as("operator", http::verb::put, path + "/status", R"({"status":"registered"})").result_int(), 409);
+    EXPECT_EQ(as("operator", http::verb::put, path + "/status", R"({"status":"registered"})")
+                  .result_int(),
+              409);
     auto same = as("operator", http::verb::put, path + "/status", R"({"status":"active"})");
     EXPECT_EQ(nlohmann::json::parse(same.body())["revision"], 3);
     auto caps = as("viewer", http::verb::get, path + "/capabilities");
     EXPECT_EQ(caps[http::field::cache_control], "private, max-age=300");
-    EXPECT_EQ(as("viewer", http::verb::get, path + "/capabilities", {}, {{"If-None-Match", std::string(caps[http::field::etag])}}).result_int(), 304);
+    EXPECT_EQ(as("viewer", http::verb::get, path + "/capabilities", {},
+                 {{"If-None-Match", std::string(caps[http::field::etag])}})
+                  .result_int(),
+              304);
     EXPECT_EQ(as("operator", http::verb::delete_, path).result_int(), 204);
     EXPECT_EQ(as("operator", http::verb::delete_, path).result_int(), 404);
     EXPECT_EQ(as("viewer", http::verb::get, path + "/capabilities").result_int(), 404);
@@ -158,49 +178,71 @@ TEST_F(app_test, crud_flow) {
 
 TEST_F(app_test, conflicts_and_ownership) {
     create("dup");
-    EXPECT_EQ(as("operator", http::verb::post, "/agents", R"({"name":"dup","version":"1.0.0"})").result_int(), 409);
+    EXPECT_EQ(as("operator", http::verb::post, "/agents", R"({"name":"dup","version":"1.0.0"})")
+                  .result_int(),
+              409);
     auto a = create("mine");
     const std::string path = "/agents/" + a["id"].get<std::string>();
     auto other = [&](http::verb m, const std::string& p, const std::string& body) {
-        std::vector<std::pair<std::string, std::string>> h = {{"Authorization", token("someone-else", "operator")}, {"If-Match", "\"1\""}};
+        std::vector<std::pair<std::string, std::string>> h = {
+            {"Authorization", token("someone-else", "operator")}, {"If-Match", "\"1\""}};
         if (!body.empty()) h.emplace_back("Content-Type", "application/json");
         return call(m, p, body, h).result_int();
     };
     EXPECT_EQ(other(http::verb::put, path, R"({"name":"mine","version":"1.0.1"})"), 403);
     EXPECT_EQ(other(http::verb::put, path + "/status", R"({"status":"active"})"), 403);
     EXPECT_EQ(other(http::verb::delete_, path, ""), 403);
-    EXPECT_EQ(as("admin", http::verb::put, path, R"({"name":"dup","version":"1.0.1"})", {{"If-Match", "*"}}).result_int(), 409);
+    EXPECT_EQ(as("admin", http::verb::put, path, R"({"name":"dup","version":"1.0.1"})",
+                 {{"If-Match", "*"}})
+                  .result_int(),
+              409);
     EXPECT_EQ(as("admin", http::verb::delete_, path).result_int(), 204);
 }
 
 TEST_F(app_test, list_and_cursor) {
-    for (int i = 0; i < 5; ++i) create("l" + std::to_string(i));
+    for (int i = 0; i < 5; ++i)
+        create("l" + std::to_string(i));
     auto page = nlohmann::json::parse(as("viewer", http::verb::get, "/agents?limit=2").body());
     ASSERT_EQ(page["items"].size(), 2U);
     EXPECT_EQ(page["items"][0]["name"], "l0");
-    auto next = nlohmann::json::parse(as("viewer", http::verb::get, "/agents?limit=2&cursor=" + page["next_cursor"].get<std::string>()).body());
+    auto next =
+        nlohmann::json::parse(as("viewer", http::verb::get,
+                                 "/agents?limit=2&cursor=" + page["next_cursor"].get<std::string>())
+                                  .body());
     EXPECT_EQ(next["items"][0]["name"], "l2");
     auto last = nlohmann::json::parse(as("viewer", http::verb::get, "/agents?limit=5").body());
     EXPECT_TRUE(last["next_cursor"].is_null());
     EXPECT_EQ(as("viewer", http::verb::get, "/agents?status=active").result_int(), 200);
-    EXPECT_EQ(as("viewer", http::verb::get, "/agents?cursor=" + util::base64url_encode("a1:-5")).result_int(), 400);
-    EXPECT_EQ(as("viewer", http::verb::get, "/agents?cursor=" + util::base64url_encode("zz:5")).result_int(), 400);
+    EXPECT_EQ(as("viewer", http::verb::get, "/agents?cursor=" + util::base64url_encode("a1:-5"))
+                  .result_int(),
+              400);
+    EXPECT_EQ(as("viewer", http::verb::get, "/agents?cursor=" + util::base64url_encode("zz:5"))
+                  .result_int(),
+              400);
     EXPECT_EQ(as("viewer", http::verb::get, "/agents?&&limit=1").result_int(), 200);
     EXPECT_EQ(as("viewer", http::verb::get, "/agents?limit=1%").result_int(), 400);
 }
 
 TEST_F(app_test, idempotency) {
     std::vector<std::pair<std::string, std::string>> key = {{"Idempotency-Key", "k"}};
-    auto a = as("operator", http::verb::post, "/agents", R"({"name":"idem","version":"1.0.0"})", key);
+    auto a =
+        as("operator", http::verb::post, "/agents", R"({"name":"idem","version":"1.0.0"})", key);
     EXPECT_EQ(a.result_int(), 201);
     // Same body, different spacing and key order: the same request.
-    auto b = as("operator", http::verb::post, "/agents", R"({ "version":"1.0.0", "name":"idem" })", key);
+    auto b =
+        as("operator", http::verb::post, "/agents", R"({ "version":"1.0.0", "name":"idem" })", key);
     EXPECT_EQ(b.result_int(), 201);
     EXPECT_EQ(b["Idempotent-Replayed"], "true");
     EXPECT_EQ(b.body(), a.body());
     EXPECT_EQ(b[http::field::location], a[http::field::location]);
-    EXPECT_EQ(as("operator", http::verb::post, "/agents", R"({"name":"idem2","version":"1.0.0"})", key).result_int(), 422);
-    EXPECT_EQ(as("operator", http::verb::post, "/agents", R"({"name":"x","version":"1.0.0"})", {{"Idempotency-Key", "bad key"}}).result_int(), 400);
+    EXPECT_EQ(
+        as("operator", http::verb::post, "/agents", R"({"name":"idem2","version":"1.0.0"})", key)
+            .result_int(),
+        422);
+    EXPECT_EQ(as("operator", http::verb::post, "/agents", R"({"name":"x","version":"1.0.0"})",
+                 {{"Idempotency-Key", "bad key"}})
+                  .result_int(),
+              400);
 }
 
 TEST_F(app_test, http11_without_host_is_400) {
@@ -218,15 +260,21 @@ TEST_F(app_test, refusals_in_protocol_order) {
     EXPECT_EQ(call(http::verb::get, "/nope").result_int(), 404);
     EXPECT_EQ(call(http::verb::patch, "/agents").result_int(), 405);
     EXPECT_EQ(call(http::verb::get, "/agents").result_int(), 401);
-    EXPECT_EQ(call(http::verb::get, "/agents", {}, {{"Authorization", "Bearer x.y.z"}}).result_int(), 401);
+    EXPECT_EQ(
+        call(http::verb::get, "/agents", {}, {{"Authorization", "Bearer x.y.z"}}).result_int(),
+        401);
     EXPECT_EQ(as("viewer", http::verb::post, "/agents", "{").result_int(), 403);
-    EXPECT_EQ(as("operator", http::verb::post, "/agents", "{", {{"Content-Type", "text/plain"}}).result_int(), 415);
+    EXPECT_EQ(as("operator", http::verb::post, "/agents", "{", {{"Content-Type", "text/plain"}})
+                  .result_int(),
+              415);
     EXPECT_EQ(as("operator", http::verb::post, "/agents", "{").result_int(), 400);
     EXPECT_EQ(as("operator", http::verb::post, "/agents", "\"\xff\"").result_int(), 400);
     EXPECT_EQ(as("operator", http::verb::post, "/agents", std::string(100, '[')).result_int(), 400);
     EXPECT_EQ(as("operator", http::verb::post, "/agents", "[]").result_int(), 422);
     EXPECT_EQ(as("operator", http::verb::put, "/agents/none", "{}").result_int(), 404);
-    EXPECT_EQ(as("operator", http::verb::put, "/agents/none/status", R"({"status":"active"})").result_int(), 404);
+    EXPECT_EQ(as("operator", http::verb::put, "/agents/none/status", R"({"status":"active"})")
+                  .result_int(),
+              404);
 }
 
 TEST_F(app_test, reject_runs_routing_and_auth_before_the_limit) {

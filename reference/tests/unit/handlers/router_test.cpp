@@ -26,7 +26,8 @@ TEST(router, matches_every_route_and_ignores_the_query) {
 }
 
 TEST(router, unknown_paths_do_not_match) {
-    for (const char* p : {"/", "/agents/", "/agents//status", "/agents/a/b", "/agents/a/status/x", "/healthz", "/Agents"})
+    for (const char* p : {"/", "/agents/", "/agents//status", "/agents/a/b", "/agents/a/status/x",
+                          "/healthz", "/Agents"})
         EXPECT_EQ(match_route(p).id, route_id::none) << p;
 }
 
@@ -44,16 +45,20 @@ TEST(router, methods_roles_and_allow) {
 }
 
 TEST(problem, maps_every_error_kind) {
-    struct row { errc code; int status; };
-    for (auto [code, status] : {row{errc::bad_request, 400}, row{errc::unsupported_media_type, 415},
-                                row{errc::payload_too_large, 413}, row{errc::header_too_large, 431},
-                                row{errc::request_timeout, 408}, row{errc::validation_failed, 422},
-                                row{errc::not_found, 404}, row{errc::method_not_allowed, 405},
-                                row{errc::unauthenticated, 401}, row{errc::invalid_token, 401},
-                                row{errc::insufficient_scope, 403}, row{errc::forbidden, 403},
-                                row{errc::conflict, 409}, row{errc::precondition_required, 428},
-                                row{errc::precondition_failed, 412}, row{errc::idempotency_mismatch, 422},
-                                row{errc::unavailable, 503}, row{errc::storage_failure, 500}, row{errc::internal, 500}}) {
+    struct row {
+        errc code;
+        int status;
+    };
+    for (auto [code, status] :
+         {row{errc::bad_request, 400}, row{errc::unsupported_media_type, 415},
+          row{errc::payload_too_large, 413}, row{errc::header_too_large, 431},
+          row{errc::request_timeout, 408}, row{errc::validation_failed, 422},
+          row{errc::not_found, 404}, row{errc::method_not_allowed, 405},
+          row{errc::unauthenticated, 401}, row{errc::invalid_token, 401},
+          row{errc::insufficient_scope, 403}, row{errc::forbidden, 403}, row{errc::conflict, 409},
+          row{errc::precondition_required, 428}, row{errc::precondition_failed, 412},
+          row{errc::idempotency_mismatch, 422}, row{errc::unavailable, 503},
+          row{errc::storage_failure, 500}, row{errc::internal, 500}}) {
         auto res = make_problem({code, "why", {}}, 11, "/p", "rid", "GET");
         EXPECT_EQ(res.result_int(), status);
         auto body = nlohmann::json::parse(res.body());
@@ -67,16 +72,28 @@ TEST(problem, maps_every_error_kind) {
 }
 
 TEST(problem, carries_the_headers_of_its_kind) {
-    EXPECT_EQ(make_problem({errc::unauthenticated, "", {}}, 11, "/", "r")[http::field::www_authenticate], "Bearer realm=\"agent\"");
-    EXPECT_EQ(make_problem({errc::invalid_token, "", {}}, 11, "/", "r")[http::field::www_authenticate], "Bearer error=\"invalid_token\"");
-    EXPECT_EQ(make_problem({errc::insufficient_scope, "", {}}, 11, "/", "r")[http::field::www_authenticate], "Bearer error=\"insufficient_scope\"");
-    EXPECT_EQ(make_problem({errc::method_not_allowed, "", {}}, 11, "/", "r", "GET, OPTIONS")[http::field::allow], "GET, OPTIONS");
-    EXPECT_EQ(make_problem({errc::unavailable, "", {}}, 11, "/", "r")[http::field::retry_after], "1");
-    auto with_fields = make_problem({errc::validation_failed, "bad", {{"/a", "x"}, {"/b", "y"}}}, 11, "/", "r");
+    EXPECT_EQ(
+        make_problem({errc::unauthenticated, "", {}}, 11, "/", "r")[http::field::www_authenticate],
+        "Bearer realm=\"agent\"");
+    EXPECT_EQ(
+        make_problem({errc::invalid_token, "", {}}, 11, "/", "r")[http::field::www_authenticate],
+        "Bearer error=\"invalid_token\"");
+    EXPECT_EQ(make_problem({errc::insufficient_scope, "", {}}, 11, "/",
+                           "r")[http::field::www_authenticate],
+              "Bearer error=\"insufficient_scope\"");
+    EXPECT_EQ(make_problem({errc::method_not_allowed, "", {}}, 11, "/", "r",
+                           "GET, OPTIONS")[http::field::allow],
+              "GET, OPTIONS");
+    EXPECT_EQ(make_problem({errc::unavailable, "", {}}, 11, "/", "r")[http::field::retry_after],
+              "1");
+    auto with_fields =
+        make_problem({errc::validation_failed, "bad", {{"/a", "x"}, {"/b", "y"}}}, 11, "/", "r");
     auto body = nlohmann::json::parse(with_fields.body());
     EXPECT_EQ(body["errors"].size(), 2U);
     EXPECT_EQ(body["errors"][1]["pointer"], "/b");
-    EXPECT_EQ(nlohmann::json::parse(make_problem({errc::conflict, "", {}}, 11, "/", "r").body())["detail"], "Conflict");
+    EXPECT_EQ(nlohmann::json::parse(
+                  make_problem({errc::conflict, "", {}}, 11, "/", "r").body())["detail"],
+              "Conflict");
 }
 
 } // namespace

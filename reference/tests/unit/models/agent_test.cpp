@@ -5,14 +5,17 @@
 namespace agent::models {
 namespace {
 
-nlohmann::json valid() { return {{"name", "agent-1"}, {"version", "1.0.0"}}; }
+nlohmann::json valid() {
+    return {{"name", "agent-1"}, {"version", "1.0.0"}};
+}
 
 std::vector<std::string> pointers(const nlohmann::json& body) {
     auto r = parse_agent_input(body);
     std::vector<std::string> out;
     if (r) return out;
     EXPECT_EQ(r.error().code, errc::validation_failed);
-    for (const auto& f : r.error().fields) out.push_back(f.pointer);
+    for (const auto& f : r.error().fields)
+        out.push_back(f.pointer);
     return out;
 }
 
@@ -44,31 +47,35 @@ TEST(agent_model, names) {
 }
 
 TEST(agent_model, semver_follows_the_2_0_0_grammar) {
-    for (const char* ok : {"0.0.0", "1.2.3", "10.20.30", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-0.3.7",
-                           "1.0.0-x.7.z.92", "1.0.0-alpha+001", "1.0.0+20130313144700", "1.0.0-beta+exp.sha.5114f85",
-                           "1.0.0-x-y-z.--", "1.0.0--"})
+    for (const char* ok :
+         {"0.0.0", "1.2.3", "10.20.30", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-0.3.7",
+          "1.0.0-x.7.z.92", "1.0.0-alpha+001", "1.0.0+20130313144700", "1.0.0-beta+exp.sha.5114f85",
+          "1.0.0-x-y-z.--", "1.0.0--"})
         EXPECT_TRUE(is_valid_semver(ok)) << ok;
-    for (const char* bad : {"", "1", "1.2", "1.2.3.4", "01.2.3", "1.02.3", "1.2.03", "1.2.3-01", "1.2.3-",
-                            "1.2.3+", "1.2.3-a..b", "1.2.3+a..b", "v1.2.3", "1.2.3-a b", "-1.2.3", "1.2.3-é"})
+    for (const char* bad :
+         {"", "1", "1.2", "1.2.3.4", "01.2.3", "1.02.3", "1.2.03", "1.2.3-01", "1.2.3-", "1.2.3+",
+          "1.2.3-a..b", "1.2.3+a..b", "v1.2.3", "1.2.3-a b", "-1.2.3", "1.2.3-é"})
         EXPECT_FALSE(is_valid_semver(bad)) << bad;
-    EXPECT_FALSE(is_valid_semver("1.0.0-" + std::string(59, 'a')));  // 65 chars
-    EXPECT_TRUE(is_valid_semver("1.0.0-" + std::string(58, 'a')));   // 64 chars
+    EXPECT_FALSE(is_valid_semver("1.0.0-" + std::string(59, 'a'))); // 65 chars
+    EXPECT_TRUE(is_valid_semver("1.0.0-" + std::string(58, 'a')));  // 64 chars
 }
 
 TEST(agent_model, endpoints) {
     for (const char* ok : {"http://a", "https://a.b:8080/x?y=1#z", "HTTP://A", "http://127.0.0.1:1",
                            "http://[::1]:8080/", "http://user:pw@host/p", "http://h/%20"})
         EXPECT_TRUE(is_valid_endpoint(ok)) << ok;
-    for (const char* bad : {"", "ftp://a", "http://", "http:///x", "//a", "/rel", "http://a:0", "http://a:65536",
-                            "http://a:x", "http://a b", "http://h/%2", "http://h/%zz", "http://[::1", "http://a:",
-                            "http://h/\x01", "mailto:a@b"})
+    for (const char* bad :
+         {"", "ftp://a", "http://", "http:///x", "//a", "/rel", "http://a:0", "http://a:65536",
+          "http://a:x", "http://a b", "http://h/%2", "http://h/%zz", "http://[::1",
+          "http://a:", "http://h/\x01", "mailto:a@b"})
         EXPECT_FALSE(is_valid_endpoint(bad)) << bad;
     EXPECT_TRUE(is_valid_endpoint("http://h/" + std::string(2039, 'p')));
     EXPECT_FALSE(is_valid_endpoint("http://h/" + std::string(2040, 'p')));
 }
 
 TEST(agent_model, every_problem_is_reported_with_its_pointer) {
-    EXPECT_EQ(pointers({{"name", 5}, {"version", "x"}}), (std::vector<std::string>{"/name", "/version"}));
+    EXPECT_EQ(pointers({{"name", 5}, {"version", "x"}}),
+              (std::vector<std::string>{"/name", "/version"}));
     EXPECT_EQ(pointers(nlohmann::json::object()), (std::vector<std::string>{"/name", "/version"}));
     EXPECT_EQ(pointers("string"), (std::vector<std::string>{""}));
     auto b = valid();
@@ -78,15 +85,16 @@ TEST(agent_model, every_problem_is_reported_with_its_pointer) {
     b["capabilities"] = "x";
     EXPECT_EQ(pointers(b), (std::vector<std::string>{"/capabilities"}));
     b["capabilities"] = {1, {{"version", ""}}, {{"name", "ok"}, {"description", 5}}};
-    EXPECT_EQ(pointers(b), (std::vector<std::string>{"/capabilities/0", "/capabilities/1/version",
-                                                     "/capabilities/1/name", "/capabilities/2/description"}));
+    EXPECT_EQ(pointers(b),
+              (std::vector<std::string>{"/capabilities/0", "/capabilities/1/version",
+                                        "/capabilities/1/name", "/capabilities/2/description"}));
     b = valid();
     b["metadata"] = {1};
     EXPECT_EQ(pointers(b), (std::vector<std::string>{"/metadata"}));
     b["metadata"] = {{"k", std::string(257, 'v')}};
     EXPECT_EQ(pointers(b), (std::vector<std::string>{"/metadata/k"}));
     b = valid();
-    b["endpoint"] = nullptr;  // explicit null: no endpoint
+    b["endpoint"] = nullptr; // explicit null: no endpoint
     EXPECT_TRUE(parse_agent_input(b));
     b["endpoint"] = 3;
     EXPECT_EQ(pointers(b), (std::vector<std::string>{"/endpoint"}));
@@ -127,9 +135,12 @@ TEST(agent_model, status_change_body) {
 TEST(agent_model, json_round_trip) {
     agent a;
     a.id = "00000000-0000-4000-8000-000000000001";
-    a.fields = *parse_agent_input({{"name", "n"}, {"version", "1.0.0"}, {"endpoint", "http://h"},
-                                   {"capabilities", {{{"name", "c"}, {"version", "1"}, {"description", "d"}}}},
-                                   {"metadata", {{"k", "v"}}}});
+    a.fields = *parse_agent_input(
+        {{"name", "n"},
+         {"version", "1.0.0"},
+         {"endpoint", "http://h"},
+         {"capabilities", {{{"name", "c"}, {"version", "1"}, {"description", "d"}}}},
+         {"metadata", {{"k", "v"}}}});
     a.status = agent_status::degraded;
     a.owner = "o";
     a.created_at = "2026-01-01T00:00:00.000Z";

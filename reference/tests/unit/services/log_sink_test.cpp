@@ -32,16 +32,19 @@ TEST(log_sink, lines_from_many_threads_arrive_whole_and_once) {
         std::vector<std::thread> ts;
         for (int t = 0; t < 4; ++t)
             ts.emplace_back([&sink, t] {
-                for (int i = 0; i < 500; ++i) sink.write("t" + std::to_string(t) + "-" + std::to_string(i));
+                for (int i = 0; i < 500; ++i)
+                    sink.write("t" + std::to_string(t) + "-" + std::to_string(i));
             });
-        for (auto& t : ts) t.join();
+        for (auto& t : ts)
+            t.join();
         sink.flush();
     }
     ::close(fds[1]);
     reader.join();
     ::close(fds[0]);
     std::size_t lines = 0;
-    for (char c : out) lines += c == '\n';
+    for (char c : out)
+        lines += c == '\n';
     EXPECT_EQ(lines, 2000U);
     EXPECT_NE(out.find("t3-499\n"), std::string::npos);
 }

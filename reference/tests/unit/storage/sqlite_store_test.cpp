@@ -10,7 +10,8 @@ namespace agent {
 namespace {
 
 std::string temp_db() {
-    auto dir = std::filesystem::temp_directory_path() / ("store-test-" + std::to_string(std::random_device{}()));
+    auto dir = std::filesystem::temp_directory_path() /
+               ("store-test-" + std::to_string(std::random_device{}()));
     std::filesystem::create_directories(dir);
     return (dir / "t.db").string();
 }
@@ -47,7 +48,8 @@ TEST(sqlite_store, writes_are_durable_and_reloaded_in_order) {
     sqlite_store s({path}, clk);
     auto all = s.load_agents();
     ASSERT_EQ(all.size(), 5U);
-    for (std::size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i].fields.name, "n" + std::to_string(i));
+    for (std::size_t i = 0; i < all.size(); ++i)
+        EXPECT_EQ(all[i].fields.name, "n" + std::to_string(i));
     EXPECT_LT(all[0].seq, all[4].seq);
 }
 
@@ -61,11 +63,13 @@ TEST(sqlite_store, constraint_and_missing_rows_are_errors) {
     ASSERT_TRUE(e);
     EXPECT_EQ(e->code, errc::conflict);
     EXPECT_EQ(run(s, [](store_txn& t) { return t.delete_agent("nope"); })->code, errc::not_found);
-    EXPECT_EQ(run(s, [](store_txn& t) { return t.update_agent(sample("nope", "x")); })->code, errc::not_found);
+    EXPECT_EQ(run(s, [](store_txn& t) { return t.update_agent(sample("nope", "x")); })->code,
+              errc::not_found);
     auto c = sample("c", "other");
     EXPECT_FALSE(run(s, [c](store_txn& t) mutable { return t.insert_agent(c); }));
     auto rename = sample("c", "same");
-    EXPECT_EQ(run(s, [rename](store_txn& t) { return t.update_agent(rename); })->code, errc::conflict);
+    EXPECT_EQ(run(s, [rename](store_txn& t) { return t.update_agent(rename); })->code,
+              errc::conflict);
 }
 
 TEST(sqlite_store, a_failed_op_rolls_back_only_itself) {
@@ -75,9 +79,10 @@ TEST(sqlite_store, a_failed_op_rolls_back_only_itself) {
     std::vector<std::promise<std::optional<error>>> done(3);
     auto a = sample("a", "a");
     auto b = sample("b", "b");
-    s.submit({[a](store_txn& t) mutable { return t.insert_agent(a); }, [&](const std::optional<error>& e) { done[0].set_value(e); }});
+    s.submit({[a](store_txn& t) mutable { return t.insert_agent(a); },
+              [&](const std::optional<error>& e) { done[0].set_value(e); }});
     s.submit({[b](store_txn& t) mutable -> std::optional<error> {
-                  t.insert_agent(b);  // written, then undone by the error below
+                  t.insert_agent(b); // written, then undone by the error below
                   return error{errc::conflict, "no", {}};
               },
               [&](const std::optional<error>& e) { done[1].set_value(e); }});
@@ -93,18 +98,25 @@ TEST(sqlite_store, a_failed_op_rolls_back_only_itself) {
 
 TEST(sqlite_store, idempotency_records_expire) {
     manual_clock clk{std::chrono::system_clock::now()};
-    sqlite_store s({temp_db(), "NORMAL", 16, std::chrono::seconds(60), std::chrono::milliseconds(10)}, clk);
+    sqlite_store s(
+        {temp_db(), "NORMAL", 16, std::chrono::seconds(60), std::chrono::milliseconds(10)}, clk);
     idempotency_record r{"p", "k", "fp", 201, "/agents/x", "\"1\"", "{}", 0};
     EXPECT_FALSE(run(s, [r](store_txn& t) { return t.put_idempotency(r); }));
     std::optional<idempotency_record> found;
-    run(s, [&](store_txn& t) { found = t.find_idempotency("p", "k"); return std::nullopt; });
+    run(s, [&](store_txn& t) {
+        found = t.find_idempotency("p", "k");
+        return std::nullopt;
+    });
     ASSERT_TRUE(found);
     EXPECT_EQ(found->fingerprint, "fp");
     EXPECT_EQ(found->location, "/agents/x");
     clk.advance(std::chrono::seconds(61));
-    run(s, [&](store_txn& t) { found = t.find_idempotency("p", "k"); return std::nullopt; });
+    run(s, [&](store_txn& t) {
+        found = t.find_idempotency("p", "k");
+        return std::nullopt;
+    });
     EXPECT_FALSE(found);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // maintenance purges
+    std::this_thread::sleep_for(std::chrono::milliseconds(50)); // maintenance purges
     EXPECT_TRUE(s.healthy());
 }
 
@@ -118,11 +130,13 @@ TEST(sqlite_store, many_queued_writes_share_commits) {
         s.submit({[a](store_txn& t) mutable { return t.insert_agent(a); },
                   [&done, i](const std::optional<error>& e) { done[i].set_value(e); }});
     }
-    for (auto& d : done) EXPECT_FALSE(d.get_future().get());
+    for (auto& d : done)
+        EXPECT_FALSE(d.get_future().get());
     EXPECT_EQ(s.committed_ops(), static_cast<std::uint64_t>(n));
-    EXPECT_LT(s.commits(), static_cast<std::uint64_t>(n));  // grouped
+    EXPECT_LT(s.commits(), static_cast<std::uint64_t>(n)); // grouped
     s.stop();
-    EXPECT_EQ(s.submit({[](store_txn&) { return std::optional<error>(); }, nullptr})->code, errc::unavailable);
+    EXPECT_EQ(s.submit({[](store_txn&) { return std::optional<error>(); }, nullptr})->code,
+              errc::unavailable);
 }
 
 TEST(sqlite_store, unopenable_path_throws) {
