@@ -160,6 +160,10 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
         print_listing(select_checks(registry, cat, sel), cat, io.out);
         return exit_ok;
     }
+    if (select_checks(registry, cat, sel).empty()) {
+        throw usage_error("--only/--exclude/--layer/--level: the selection matches no check "
+                          "(see `agentcheck list`)");
+    }
     if (!(o.timeout_scale > 0.0)) throw usage_error("--timeout-scale: must be greater than 0");
     if (o.jobs == 0) throw usage_error("--jobs: must be at least 1");
     if (o.target.empty()) throw usage_error("--target: required");

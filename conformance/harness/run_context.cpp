@@ -255,7 +255,7 @@ void run_context::fail(std::string message, std::string expected, std::string ac
 }
 
 void run_context::skip(std::string reason) {
-    throw check_skipped(std::move(reason));
+    throw check_skipped(reason);
 }
 
 } // namespace agentcheck
