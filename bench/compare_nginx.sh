@@ -11,7 +11,7 @@ set -euo pipefail
 build=${1:-build/release}
 rounds=${ROUNDS:-3}; duration=${DURATION:-5}; conns=${CONNECTIONS:-64}
 SUDO=$([ "$(id -u)" = 0 ] || echo sudo)
-need=(); command -v wrk >/dev/null || need+=(wrk); command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light)
+need=(); command -v wrk >/dev/null || need+=(wrk); command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx-light); command -v bc >/dev/null || need+=(bc)
 if [ ${#need[@]} -gt 0 ]; then $SUDO apt-get install -y -qq "${need[@]}" >/dev/null; fi
 work=$(mktemp -d -t agentd-bench.XXXXXX)
 pids=()
