@@ -29,7 +29,7 @@ std::string mint(const nlohmann::json& claims) {
     return input + "." + util::base64url_encode(std::string(reinterpret_cast<char*>(mac), len));
 }
 
-std::string bearer(const clock& clk, const std::string& role) {
+std::string bearer(const agent::clock& clk, const std::string& role) {
     auto now =
         std::chrono::duration_cast<std::chrono::seconds>(clk.now().time_since_epoch()).count();
     return "Bearer " + mint({{"sub", "bench"}, {"roles", {role}}, {"exp", now + 3600}});
