@@ -3,8 +3,11 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
+#include <unordered_map>
 #include <unordered_set>
 
 #include <nlohmann/json.hpp>
@@ -226,10 +229,61 @@ std::optional<jws_parts> split_jws(std::string_view token) {
 
 } // namespace
 
+/// Tokens that verified, so that a client reusing its token (the common case) costs one
+/// hash lookup instead of a signature and two JSON parses. Only what cannot change for
+/// the same bytes is cached (signature, structure, claims); the time claims are checked
+/// again on every hit. Bounded: a shard that fills up is emptied.
+class verified_cache {
+public:
+    struct entry {
+        principal who;
+        double exp = 0;
+        std::optional<double> nbf;
+        std::optional<double> iat;
+    };
+    std::optional<entry> find(std::string_view token) {
+        auto& s = shard_for(token);
+        std::lock_guard lock(s.mutex);
+        auto it = s.map.find(std::string(token));
+        if (it == s.map.end()) return std::nullopt;
+        return it->second;
+    }
+    void insert(std::string_view token, entry e) {
+        auto& s = shard_for(token);
+        std::lock_guard lock(s.mutex);
+        if (s.map.size() >= per_shard) s.map.clear();
+        s.map.insert_or_assign(std::string(token), std::move(e));
+    }
+
+private:
+    static constexpr std::size_t shards = 16;
+    static constexpr std::size_t per_shard = 1024;
+    struct shard {
+        std::mutex mutex;
+        std::unordered_map<std::string, entry> map;
+    };
+    shard& shard_for(std::string_view token) {
+        return shards_[std::hash<std::string_view>{}(token) % shards];
+    }
+    std::array<shard, shards> shards_;
+};
+
 struct jwt_verifier::keys {
     pkey_ptr rsa;
     pkey_ptr ec;
+    verified_cache cache;
 };
+
+namespace {
+/// RFC 7519 §4.1.4-4.1.6 with leeway: expired / not yet valid, or nullopt when valid now.
+std::optional<token_error> time_refusal(double now, double leeway, double exp,
+                                        std::optional<double> nbf, std::optional<double> iat) {
+    if (now >= exp + leeway) return token_error::expired;
+    if (nbf && now < *nbf - leeway) return token_error::not_yet_valid;
+    if (iat && now < *iat - leeway) return token_error::not_yet_valid;
+    return std::nullopt;
+}
+} // namespace
 
 const char* to_string(role r) noexcept {
     switch (r) {
@@ -310,6 +364,14 @@ verify_result jwt_verifier::verify(std::string_view authorization) const {
     if (token.empty() || token.find_first_of(" \t") != std::string_view::npos)
         return unexpected{token_error::malformed};
 
+    const double now = std::chrono::duration<double>(clock_.now().time_since_epoch()).count();
+    const double leeway = std::chrono::duration<double>(settings_.leeway).count();
+    if (auto hit = keys_->cache.find(token)) {
+        if (auto late = time_refusal(now, leeway, hit->exp, hit->nbf, hit->iat))
+            return unexpected{*late};
+        return std::move(hit->who);
+    }
+
     // --- structure and header
     const auto parts = split_jws(token);
     if (!parts) return unexpected{token_error::malformed};
@@ -364,11 +426,7 @@ verify_result jwt_verifier::verify(std::string_view authorization) const {
 
     // --- time (RFC 7519 §4.1.4-4.1.6), with leeway. NumericDates may be fractional, so
     // compare in (double) seconds: exact for whole seconds, sub-microsecond otherwise.
-    const double now = std::chrono::duration<double>(clock_.now().time_since_epoch()).count();
-    const double leeway = std::chrono::duration<double>(settings_.leeway).count();
-    if (now >= *exp + leeway) return unexpected{token_error::expired};
-    if (nbf && now < *nbf - leeway) return unexpected{token_error::not_yet_valid};
-    if (iat && now < *iat - leeway) return unexpected{token_error::not_yet_valid};
+    if (auto late = time_refusal(now, leeway, *exp, nbf, iat)) return unexpected{*late};
     if (sub == c.end()) return unexpected{token_error::missing_claim};
 
     // --- issuer and audience
@@ -397,6 +455,7 @@ verify_result jwt_verifier::verify(std::string_view authorization) const {
             if (static_cast<int>(known) > static_cast<int>(p.highest)) p.highest = known;
         }
     }
+    keys_->cache.insert(token, {p, *exp, nbf, iat});
     return p;
 }
 

@@ -927,3 +927,58 @@ TEST_F(auth_test, verify_is_thread_safe) {
 }
 
 } // namespace
+
+// ---- the cache of verified tokens must never change a verdict ---------------------------
+
+namespace {
+
+TEST_F(auth_test, cached_token_still_expires_and_honours_nbf) {
+    const auto v = hs_verifier();
+    json c = claims_ok();
+    c["nbf"] = t0_s + 100;
+    const auto token = bearer(hs(c));
+    EXPECT_EQ(error_of(v, token), token_error::not_yet_valid);   // not cached: refused
+    clk.advance(seconds(100));
+    ASSERT_TRUE(v.verify(token).has_value());                     // verified, now cached
+    ASSERT_TRUE(v.verify(token).has_value());                     // served from the cache
+    clk.advance(seconds(3600 - 100 + 29));                        // within the leeway
+    EXPECT_TRUE(v.verify(token).has_value());
+    clk.advance(seconds(1));                                      // exp + leeway reached
+    EXPECT_EQ(error_of(v, token), token_error::expired);
+    clk.set(t0);                                                  // the clock moved back
+    EXPECT_EQ(error_of(v, token), token_error::not_yet_valid);
+}
+
+TEST_F(auth_test, cached_token_does_not_vouch_for_a_tampered_copy) {
+    const auto v = hs_verifier();
+    const auto token = hs(claims_ok());
+    ASSERT_TRUE(v.verify(bearer(token)).has_value());
+    const auto dot = token.rfind('.');
+    const auto tampered = token.substr(0, dot + 1) + flip_first_bit(token.substr(dot + 1));
+    EXPECT_EQ(error_of(v, bearer(tampered)), token_error::bad_signature);
+    json other = claims_ok();
+    other["roles"] = {"admin"};
+    const auto forged = make_token(hs_header, other.dump(), hs256_signer("another-secret-0123456789abcdef0123"));
+    EXPECT_EQ(error_of(v, bearer(forged)), token_error::bad_signature);
+    const auto again = v.verify(bearer(token));
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(again->highest, role::operator_);
+}
+
+TEST_F(auth_test, many_distinct_tokens_overflowing_the_cache_still_verify) {
+    const auto v = hs_verifier();
+    std::vector<std::string> tokens;
+    for (int i = 0; i < 20000; ++i) {
+        json c = claims_ok();
+        c["sub"] = "user-" + std::to_string(i);
+        tokens.push_back(bearer(hs(c)));
+    }
+    for (int round = 0; round < 2; ++round)
+        for (std::size_t i = 0; i < tokens.size(); i += 97) {
+            auto r = v.verify(tokens[i]);
+            ASSERT_TRUE(r.has_value());
+            EXPECT_EQ(r->sub, "user-" + std::to_string(i));
+        }
+}
+
+} // namespace
