@@ -443,6 +443,11 @@ http_client::http_client(target_url target, std::chrono::milliseconds timeout)
 
 http_client::~http_client() = default;
 
+void http_client::set_timeout(std::chrono::milliseconds timeout) {
+    timeout_ = timeout;
+    if (conn_) conn_->set_timeout(timeout);
+}
+
 response http_client::send(const request& req) {
     const bool reused = conn_ != nullptr;
     if (!conn_) conn_ = std::make_unique<connection>(target_, timeout_);

@@ -130,6 +130,8 @@ public:
     /// Sends; retries once on a fresh connection if a kept-alive one turned out closed
     /// before any response byte. Throws transport_exception.
     response send(const request& req);
+    /// Changes the per-operation timeout (also of the open connection).
+    void set_timeout(std::chrono::milliseconds timeout);
     [[nodiscard]] const target_url& target() const noexcept { return target_; }
 
 private:

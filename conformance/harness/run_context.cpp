@@ -90,11 +90,14 @@ long long run_context::limit(std::string_view name, long long fallback) const {
     return it->get<long long>();
 }
 
-void run_context::check_deadline() const {
-    if (std::chrono::steady_clock::now() >= deadline_) {
+std::chrono::milliseconds run_context::operation_timeout() const {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline_ - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
         throw client::transport_exception(client::transport_error::timeout,
                                           "check " + check_.id + " ran past its time limit");
     }
+    return std::min(env_.request_timeout, left);
 }
 
 void run_context::keep(exchange ex, const client::request& original) {
@@ -117,7 +120,7 @@ void run_context::keep(exchange ex, const client::request& original) {
 }
 
 client::response run_context::send(const client::request& req) {
-    check_deadline();
+    http_.set_timeout(operation_timeout());
     try {
         auto resp = http_.send(req);
         keep(make_exchange(env_.target, req, &resp, {}), req);
@@ -132,8 +135,7 @@ client::response run_context::send(const client::request& req) {
 }
 
 client::connection run_context::open_connection() {
-    check_deadline();
-    return client::connection(env_.target, env_.request_timeout);
+    return client::connection(env_.target, operation_timeout());
 }
 
 void run_context::record(const client::request& req, const client::response* resp,

@@ -43,7 +43,8 @@ exchange make_exchange(const client::target_url& target, const client::request& 
 /// The context implementation used by the runner. One per check attempt; not thread-safe.
 class run_context final : public context {
 public:
-    /// `deadline`: after it, send() and open_connection() throw transport_exception(timeout).
+    /// `deadline`: send() and open_connection() never wait past it, and throw
+    /// transport_exception(timeout) once it has passed.
     run_context(const run_environment& env, const check& c,
                 std::chrono::steady_clock::time_point deadline);
     ~run_context() override;
@@ -88,7 +89,9 @@ public:
     [[nodiscard]] std::string last_curl() const;
 
 private:
-    void check_deadline() const;
+    /// The per-operation timeout: the run's, cut to what is left before the deadline.
+    /// Throws transport_exception(timeout) once the deadline has passed.
+    [[nodiscard]] std::chrono::milliseconds operation_timeout() const;
     void keep(exchange ex, const client::request& original);
 
     const run_environment& env_;

@@ -32,7 +32,7 @@ struct context_fixture {
         env.secret = "s3cret";
         env.seed = 7;
         env.timeout_scale = 2.5;
-        env.request_timeout = std::chrono::milliseconds(2000);
+        env.request_timeout = std::chrono::milliseconds(10000);
         env.identities = identity_set(env.secret, "rid", env.discovery, 1000);
         ctx = std::make_unique<run_context>(
             env, the_check, std::chrono::steady_clock::now() + std::chrono::seconds(30));

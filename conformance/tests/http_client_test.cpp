@@ -13,9 +13,10 @@ using testing::beast_request;
 using testing::fake_server;
 using testing::reply;
 
-constexpr std::chrono::milliseconds quick{2000};
+/// Generous: only reached when something is wrong (CI machines can be heavily loaded).
+constexpr std::chrono::milliseconds quick{10000};
 constexpr std::chrono::milliseconds short_timeout{150};
-constexpr std::chrono::milliseconds slow_reply{600};
+constexpr std::chrono::milliseconds slow_reply{3000};
 
 /// Echoes method, target and body as JSON; "/close" closes after replying, "/drop" closes
 /// without replying, "/slow" replies late.

@@ -26,12 +26,12 @@ run_settings settings_for(const fake_agent& agent) {
     s.jobs = 2;
     s.run_id = "run1";
     s.today = "2026-01-01";
-    s.request_timeout = std::chrono::milliseconds(2000);
+    s.request_timeout = std::chrono::milliseconds(10000); // generous: CI machines can be loaded
     return s;
 }
 
 nlohmann::json discovery_of(const fake_agent& agent) {
-    auto d = fetch_discovery(agent.url(), std::chrono::milliseconds(2000));
+    auto d = fetch_discovery(agent.url(), std::chrono::milliseconds(10000));
     EXPECT_TRUE(d.document) << d.error;
     return d.document.value_or(nlohmann::json::object());
 }
@@ -184,16 +184,26 @@ TEST(runner, retries_turn_fail_then_pass_into_flaky) {
     EXPECT_EQ(report.counts.flaky, 1U);
 }
 
-TEST(runner, transport_errors_and_check_timeouts_are_errors) {
+TEST(runner, transport_errors_are_errors_with_their_kind) {
     fake_agent agent;
     check_registry reg;
-    reg.add({"HTTP-001.refused", {"HTTP-001"}, layer::unit, "connects nowhere", [](context& ctx) {
+    reg.add({"HTTP-001.refused", {"HTTP-001"}, layer::unit, "sends garbage", [](context& ctx) {
                  auto conn = ctx.open_connection();
                  conn.write_raw("GARBAGE\r\n\r\n");
                  // The fake server cannot parse this and closes: reading is a transport error.
                  const auto r = conn.read_response();
                  ctx.record(client::request("GARBAGE", "/"), &r, "raw");
              }});
+    const auto report = run_checks(testing::small_catalogue(), reg, settings_for(agent), discovery_of(agent));
+    const auto& refused = result_of(report, "HTTP-001.refused");
+    EXPECT_EQ(refused.outcome, verdict::error);
+    EXPECT_EQ(refused.error_kind, "closed");
+    EXPECT_NE(refused.message.find("transport error (closed)"), std::string::npos);
+}
+
+TEST(runner, check_timeouts_are_errors) {
+    fake_agent agent;
+    check_registry reg;
     reg.add({"REG-001.slow", {"REG-001"}, layer::unit, "outlives its limit", [](context& ctx) {
                  std::this_thread::sleep_for(std::chrono::milliseconds(150));
                  ctx.send(client::request("GET", "/echo-status/200"));
@@ -204,9 +214,6 @@ TEST(runner, transport_errors_and_check_timeouts_are_errors) {
     auto s = settings_for(agent);
     s.check_timeout = std::chrono::milliseconds(100);
     const auto report = run_checks(testing::small_catalogue(), reg, s, discovery_of(agent));
-    const auto& refused = result_of(report, "HTTP-001.refused");
-    EXPECT_EQ(refused.outcome, verdict::error);
-    EXPECT_EQ(refused.error_kind, "closed");
     const auto& slow = result_of(report, "REG-001.slow");
     EXPECT_EQ(slow.outcome, verdict::error);
     EXPECT_EQ(slow.error_kind, "timeout");
@@ -214,6 +221,31 @@ TEST(runner, transport_errors_and_check_timeouts_are_errors) {
     EXPECT_EQ(late.outcome, verdict::error);
     EXPECT_EQ(late.error_kind, "timeout");
     EXPECT_NE(late.message.find("over its limit"), std::string::npos);
+}
+
+TEST(runner, a_slow_reply_is_cut_at_the_check_deadline) {
+    testing::fake_server server([](const testing::beast_request&) {
+        testing::reply r;
+        r.delay = std::chrono::milliseconds(2500);
+        return r;
+    });
+    check_registry reg;
+    reg.add({"REG-001.slow", {"REG-001"}, layer::unit, "waits for a slow reply",
+             [](context& ctx) { ctx.send(client::request("GET", "/slow")); }});
+    run_settings s;
+    s.target = server.url();
+    s.secret = "k";
+    s.run_id = "r";
+    s.today = "2026-01-01";
+    s.check_timeout = std::chrono::milliseconds(200);
+    s.request_timeout = std::chrono::milliseconds(5000);
+    const auto started = std::chrono::steady_clock::now();
+    const auto report = run_checks(testing::small_catalogue(), reg, s, {{"protocol", "agent-service/1"}});
+    // Cut at the check's deadline (200 ms), long before the reply (2.5 s) or the request
+    // timeout (5 s); the bound leaves room for a loaded machine.
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2000));
+    EXPECT_EQ(report.checks[0].outcome, verdict::error);
+    EXPECT_EQ(report.checks[0].error_kind, "timeout");
 }
 
 TEST(runner, created_agents_are_deleted_as_admin_after_the_check) {
@@ -288,7 +320,7 @@ TEST(fetch_discovery, explains_why_a_target_is_not_an_agent) {
                 200, {{"protocol", "agent-service/1"}, {"features", {"events"}}});
         }
     });
-    const auto timeout = std::chrono::milliseconds(2000);
+    const auto timeout = std::chrono::milliseconds(10000);
     EXPECT_NE(fetch_discovery(server.url(), timeout).error.find("answered 404"), std::string::npos);
     mode = 1;
     EXPECT_NE(fetch_discovery(server.url(), timeout).error.find("not return a JSON object"),
