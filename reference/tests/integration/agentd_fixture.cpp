@@ -18,9 +18,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
-#include <openssl/hmac.h>
 
-#include "reference/util/base64url.hpp"
+#include "reference/tests/support/mint.hpp"
 
 namespace agentd_test {
 
@@ -115,15 +114,7 @@ bool conn::closed_within(std::chrono::milliseconds wait) {
 }
 
 std::string mint(const nlohmann::json& claims, const std::string& secret, const std::string& alg) {
-    nlohmann::json header = {{"alg", alg}, {"typ", "JWT"}};
-    std::string input = agent::util::base64url_encode(header.dump()) + "." +
-                        agent::util::base64url_encode(claims.dump());
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
-    return input + "." +
-           agent::util::base64url_encode(std::string(reinterpret_cast<char*>(mac), len));
+    return agent::test_support::mint_hs256(claims, secret, alg);
 }
 
 std::string temp_dir() {

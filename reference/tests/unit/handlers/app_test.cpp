@@ -6,9 +6,8 @@
 #include <future>
 #include <random>
 
-#include <openssl/hmac.h>
-
 #include "reference/storage/sqlite_store.hpp"
+#include "reference/tests/support/mint.hpp"
 #include "reference/util/base64url.hpp"
 
 namespace agent::handlers {
@@ -16,15 +15,7 @@ namespace {
 
 const std::string secret = "0123456789abcdef0123456789abcdef-unit";
 
-std::string mint(const nlohmann::json& claims) {
-    std::string input = util::base64url_encode(R"({"alg":"HS256","typ":"JWT"})") + "." +
-                        util::base64url_encode(claims.dump());
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-         reinterpret_cast<const unsigned char*>(input.data()), input.size(), mac, &len);
-    return input + "." + util::base64url_encode(std::string(reinterpret_cast<char*>(mac), len));
-}
+std::string mint(const nlohmann::json& claims) { return test_support::mint_hs256(claims, secret); }
 
 // The whole application in-process: SQLite in a temp dir, a manual clock, no sockets.
 class app_test : public ::testing::Test {
