@@ -100,8 +100,11 @@ std::string valid_utf8(std::string_view s) {
     return escape_with(s, [](std::string& out, char c) { out.push_back(c); });
 }
 
-std::string xml_escape(std::string_view s) {
-    return escape_with(s, [](std::string& out, char c) {
+namespace {
+// Escapes the five markup characters (the apostrophe as `apostrophe`) and replaces control
+// characters other than tab, newline and carriage return (and DEL when replace_del).
+std::string markup_escape(std::string_view s, const char* apostrophe, bool replace_del) {
+    return escape_with(s, [apostrophe, replace_del](std::string& out, char c) {
         switch (c) {
         case '&':
             out.append("&amp;");
@@ -116,7 +119,7 @@ std::string xml_escape(std::string_view s) {
             out.append("&quot;");
             break;
         case '\'':
-            out.append("&apos;");
+            out.append(apostrophe);
             break;
         case '\t':
         case '\n':
@@ -124,7 +127,7 @@ std::string xml_escape(std::string_view s) {
             out.push_back(c);
             break;
         default:
-            if (static_cast<unsigned char>(c) < space_char) {
+            if (static_cast<unsigned char>(c) < space_char || (replace_del && c == '\x7f')) {
                 out.append(replacement_char);
             } else {
                 out.push_back(c);
@@ -132,39 +135,11 @@ std::string xml_escape(std::string_view s) {
         }
     });
 }
+} // namespace
 
-std::string html_escape(std::string_view s) {
-    return escape_with(s, [](std::string& out, char c) {
-        switch (c) {
-        case '&':
-            out.append("&amp;");
-            break;
-        case '<':
-            out.append("&lt;");
-            break;
-        case '>':
-            out.append("&gt;");
-            break;
-        case '"':
-            out.append("&quot;");
-            break;
-        case '\'':
-            out.append("&#39;");
-            break;
-        case '\t':
-        case '\n':
-        case '\r':
-            out.push_back(c);
-            break;
-        default:
-            if (static_cast<unsigned char>(c) < space_char || c == '\x7f') {
-                out.append(replacement_char);
-            } else {
-                out.push_back(c);
-            }
-        }
-    });
-}
+std::string xml_escape(std::string_view s) { return markup_escape(s, "&apos;", false); }
+
+std::string html_escape(std::string_view s) { return markup_escape(s, "&#39;", true); }
 
 std::string md_cell(std::string_view s) {
     return escape_with(s, [](std::string& out, char c) {
