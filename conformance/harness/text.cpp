@@ -21,7 +21,8 @@ constexpr std::uint64_t fnv_prime = 1099511628211ULL;
 constexpr int millis_per_second = 1000;
 constexpr int micros_per_milli = 1000;
 constexpr int epoch_year = 1900;
-constexpr std::size_t date_buffer = 64;  // room for any int the format could print (-Wformat-truncation)
+constexpr std::size_t date_buffer =
+    64; // room for any int the format could print (-Wformat-truncation)
 
 /// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is invalid.
 std::size_t utf8_sequence(std::string_view s, std::size_t i) {
@@ -137,9 +138,13 @@ std::string markup_escape(std::string_view s, const char* apostrophe, bool repla
 }
 } // namespace
 
-std::string xml_escape(std::string_view s) { return markup_escape(s, "&apos;", false); }
+std::string xml_escape(std::string_view s) {
+    return markup_escape(s, "&apos;", false);
+}
 
-std::string html_escape(std::string_view s) { return markup_escape(s, "&#39;", true); }
+std::string html_escape(std::string_view s) {
+    return markup_escape(s, "&#39;", true);
+}
 
 std::string md_cell(std::string_view s) {
     return escape_with(s, [](std::string& out, char c) {
