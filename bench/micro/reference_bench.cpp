@@ -18,7 +18,9 @@ namespace http = handlers::http;
 
 const std::string secret = "benchmark-secret-0123456789abcdef0123";
 
-std::string mint(const nlohmann::json& claims) { return test_support::mint_hs256(claims, secret); }
+std::string mint(const nlohmann::json& claims) {
+    return test_support::mint_hs256(claims, secret);
+}
 
 std::string bearer(const agent::clock& clk, const std::string& role) {
     auto now =

@@ -33,12 +33,12 @@ std::optional<layer> parse_layer(std::string_view s) noexcept;
 
 /// One rule of the spec, as in conformance/catalogue.json.
 struct requirement {
-    std::string id;        ///< "REG-012": PREFIX-NNN, stable forever
-    std::string section;   ///< protocol section, "0".."9"
-    std::string title;     ///< short name ("Duplicate name is 409")
+    std::string id;      ///< "REG-012": PREFIX-NNN, stable forever
+    std::string section; ///< protocol section, "0".."9"
+    std::string title;   ///< short name ("Duplicate name is 409")
     level lvl = level::must;
-    std::string feature;   ///< "" for core; else the discovery feature ("events", ...)
-    std::string text;      ///< the normative sentence, quoted in failures
+    std::string feature; ///< "" for core; else the discovery feature ("events", ...)
+    std::string text;    ///< the normative sentence, quoted in failures
 };
 
 /// Thrown by context::fail and the expect helpers: the check failed.
@@ -113,11 +113,13 @@ public:
     virtual std::string unique_name(std::string_view hint = "agent") = 0;
     /// A valid agent body with a unique name; `overrides` are merged over it (null values
     /// remove a field).
-    virtual nlohmann::json agent_body(const nlohmann::json& overrides = nlohmann::json::object()) = 0;
+    virtual nlohmann::json
+    agent_body(const nlohmann::json& overrides = nlohmann::json::object()) = 0;
     /// POSTs agent_body(overrides) as `identity`; fails the check unless 201 with a JSON
     /// body; returns the created agent. The runner deletes it (as admin) after the check.
-    virtual nlohmann::json create_agent(std::string_view identity = "operator",
-                                        const nlohmann::json& overrides = nlohmann::json::object()) = 0;
+    virtual nlohmann::json
+    create_agent(std::string_view identity = "operator",
+                 const nlohmann::json& overrides = nlohmann::json::object()) = 0;
 
     // --- randomness and time -------------------------------------------------------------
     /// Seeded from --seed and the check id: the same seed replays the same choices.
@@ -151,10 +153,10 @@ public:
 
 /// A check: one executable test of one or more requirements.
 struct check {
-    std::string id;                          ///< stable, unique: "REG-012.duplicate-name"
-    std::vector<std::string> requirements;   ///< catalogue IDs it checks (at least one)
+    std::string id;                        ///< stable, unique: "REG-012.duplicate-name"
+    std::vector<std::string> requirements; ///< catalogue IDs it checks (at least one)
     layer lyr = layer::unit;
-    std::string title;                       ///< what it does, one line
+    std::string title; ///< what it does, one line
     std::function<void(context&)> run;
 };
 

@@ -76,8 +76,9 @@ response send_with_token(context& ctx, const std::string& token, std::string pat
 void require_valid_control(context& ctx) {
     auto r = send_with_token(ctx, ctx.token("admin"));
     if (r.status != 200)
-        throw std::runtime_error("precondition failed: a valid admin token is refused on GET /agents (" + describe(r) +
-                                 "); check --jwt-secret-file and AUTH-001 — refusing a bad token proves nothing then");
+        throw std::runtime_error(
+            "precondition failed: a valid admin token is refused on GET /agents (" + describe(r) +
+            "); check --jwt-secret-file and AUTH-001 — refusing a bad token proves nothing then");
 }
 
 /// Fails unless `token` is refused with 401 and a Bearer error="invalid_token" challenge
@@ -92,7 +93,9 @@ void expect_bad_token(context& ctx, const std::string& token, std::string_view w
 /// Fails unless `token` is accepted (GET /agents 200).
 void expect_good_token(context& ctx, const std::string& token, std::string_view what) {
     auto r = send_with_token(ctx, token);
-    if (r.status != 200) ctx.fail(std::string("a valid token with ") + std::string(what) + " was refused", "200", describe(r));
+    if (r.status != 200)
+        ctx.fail(std::string("a valid token with ") + std::string(what) + " was refused", "200",
+                 describe(r));
 }
 
 const json& auth_doc(context& ctx) {
@@ -103,7 +106,8 @@ const json& auth_doc(context& ctx) {
 
 long long leeway(context& ctx) {
     const auto& a = auth_doc(ctx);
-    return a.contains("leeway_s") && a["leeway_s"].is_number() ? a["leeway_s"].get<long long>() : 30;
+    return a.contains("leeway_s") && a["leeway_s"].is_number() ? a["leeway_s"].get<long long>()
+                                                               : 30;
 }
 
 bool declares_alg(context& ctx, std::string_view alg) {
@@ -119,7 +123,8 @@ std::vector<std::string> split_token(const std::string& t) {
     std::size_t start = 0;
     for (;;) {
         auto dot = t.find('.', start);
-        parts.push_back(t.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
+        parts.push_back(
+            t.substr(start, dot == std::string::npos ? std::string::npos : dot - start));
         if (dot == std::string::npos) break;
         start = dot + 1;
     }
@@ -127,8 +132,7 @@ std::vector<std::string> split_token(const std::string& t) {
 }
 
 /// admin's claims (so the role is never the reason for a refusal), adjusted by `edit`.
-template <typename Edit>
-json admin_claims(context& ctx, Edit edit) {
+template <typename Edit> json admin_claims(context& ctx, Edit edit) {
     auto c = ctx.claims("admin");
     edit(c);
     return c;
@@ -155,269 +159,430 @@ std::string token_near(context& ctx, std::size_t max, bool over) {
 }
 
 void add_token_checks(check_registry& reg) {
-    reg.add({"AUTH-001.hs256-identities", {"AUTH-001"}, layer::unit,
-             "HS256 tokens for viewer, operator and admin signed with the configured secret read GET /agents (200)",
+    reg.add({"AUTH-001.hs256-identities",
+             {"AUTH-001"},
+             layer::unit,
+             "HS256 tokens for viewer, operator and admin signed with the configured secret read "
+             "GET /agents (200)",
              [](context& ctx) {
-                 for (const char* who : {"viewer", "operator", "admin"}) expect_good_token(ctx, ctx.token(who), std::string("role ") + who);
+                 for (const char* who : {"viewer", "operator", "admin"})
+                     expect_good_token(ctx, ctx.token(who), std::string("role ") + who);
              }});
-    reg.add({"AUTH-001.minimal-claims", {"AUTH-001"}, layer::unit,
-             "A token with only sub, exp and roles (plus iss/aud when declared, no iat) is accepted",
-             [](context& ctx) {
-                 auto full = ctx.claims("viewer");
-                 json c{{"sub", full["sub"]}, {"exp", ctx.now_s() + 600}, {"roles", json::array({"viewer"})}};
-                 for (const char* k : {"iss", "aud"})
-                     if (full.contains(k)) c[k] = full[k];
-                 expect_good_token(ctx, ctx.mint(c), "only sub, exp and roles");
-             }});
-    reg.add({"AUTH-002.missing-token", {"AUTH-002"}, layer::unit,
-             "GET /agents without Authorization is 401 with WWW-Authenticate: Bearer realm=\"agent\"",
-             [](context& ctx) {
-                 auto r = ctx.send(make("GET", "/agents"));
-                 expect_refused(ctx, r, 401, "no token");
-                 ctx.expect_header(r, "WWW-Authenticate", "Bearer realm=\"agent\"");
-             }});
-    reg.add({"AUTH-002.missing-token-every-route", {"AUTH-002"}, layer::unit,
-             "Every protected agent route (list, create, read, update, status, capabilities, delete) without a token is 401 Bearer realm=\"agent\"",
+    reg.add(
+        {"AUTH-001.minimal-claims",
+         {"AUTH-001"},
+         layer::unit,
+         "A token with only sub, exp and roles (plus iss/aud when declared, no iat) is accepted",
+         [](context& ctx) {
+             auto full = ctx.claims("viewer");
+             json c{{"sub", full["sub"]},
+                    {"exp", ctx.now_s() + 600},
+                    {"roles", json::array({"viewer"})}};
+             for (const char* k : {"iss", "aud"})
+                 if (full.contains(k)) c[k] = full[k];
+             expect_good_token(ctx, ctx.mint(c), "only sub, exp and roles");
+         }});
+    reg.add(
+        {"AUTH-002.missing-token",
+         {"AUTH-002"},
+         layer::unit,
+         "GET /agents without Authorization is 401 with WWW-Authenticate: Bearer realm=\"agent\"",
+         [](context& ctx) {
+             auto r = ctx.send(make("GET", "/agents"));
+             expect_refused(ctx, r, 401, "no token");
+             ctx.expect_header(r, "WWW-Authenticate", "Bearer realm=\"agent\"");
+         }});
+    reg.add({"AUTH-002.missing-token-every-route",
+             {"AUTH-002"},
+             layer::unit,
+             "Every protected agent route (list, create, read, update, status, capabilities, "
+             "delete) without a token is 401 Bearer realm=\"agent\"",
              [](context& ctx) {
                  auto a = ctx.create_agent();
                  auto id = id_of(ctx, a);
-                 std::vector<request> reqs{make("GET", "/agents"), make("POST", "/agents").json(base_body(ctx)),
-                                           make("GET", "/agents/" + id),
-                                           make("PUT", "/agents/" + id).json(mutable_fields(a)).with("If-Match", quoted(a.value("revision", 1))),
-                                           make("PUT", "/agents/" + id + "/status").json(json{{"status", "active"}}),
-                                           make("GET", "/agents/" + id + "/capabilities"), make("DELETE", "/agents/" + id)};
+                 std::vector<request> reqs{
+                     make("GET", "/agents"),
+                     make("POST", "/agents").json(base_body(ctx)),
+                     make("GET", "/agents/" + id),
+                     make("PUT", "/agents/" + id)
+                         .json(mutable_fields(a))
+                         .with("If-Match", quoted(a.value("revision", 1))),
+                     make("PUT", "/agents/" + id + "/status").json(json{{"status", "active"}}),
+                     make("GET", "/agents/" + id + "/capabilities"),
+                     make("DELETE", "/agents/" + id)};
                  for (auto& q : reqs) {
                      auto r = ctx.send(q);
                      expect_refused(ctx, r, 401, q.method + " " + q.target + " without a token");
                      auto v = r.header("WWW-Authenticate");
                      if (v != "Bearer realm=\"agent\"")
-                         ctx.fail("wrong challenge on " + q.method + " " + q.target, "Bearer realm=\"agent\"", v.value_or("absent"));
+                         ctx.fail("wrong challenge on " + q.method + " " + q.target,
+                                  "Bearer realm=\"agent\"", v.value_or("absent"));
                  }
              }});
-    reg.add({"AUTH-003.basic-scheme", {"AUTH-003"}, layer::unit,
+    reg.add({"AUTH-003.basic-scheme",
+             {"AUTH-003"},
+             layer::unit,
              "GET /agents with Authorization: Basic is 401 with a Bearer challenge",
              [](context& ctx) {
-                 auto r = ctx.send(make("GET", "/agents").with("Authorization", "Basic YWRtaW46YWRtaW4="));
+                 auto r = ctx.send(
+                     make("GET", "/agents").with("Authorization", "Basic YWRtaW46YWRtaW4="));
                  expect_refused(ctx, r, 401, "a Basic credential");
                  expect_bearer_challenge(ctx, r, "");
              }});
-    reg.add({"AUTH-003.empty-bearer", {"AUTH-003", "AUTH-014"}, layer::unit,
-             "GET /agents with \"Authorization: Bearer\" and no token is 401 with a Bearer challenge",
+    reg.add(
+        {"AUTH-003.empty-bearer",
+         {"AUTH-003", "AUTH-014"},
+         layer::unit,
+         "GET /agents with \"Authorization: Bearer\" and no token is 401 with a Bearer challenge",
+         [](context& ctx) {
+             auto r = ctx.send(make("GET", "/agents").with("Authorization", "Bearer"));
+             expect_refused(ctx, r, 401, "an empty bearer token");
+             expect_bearer_challenge(ctx, r, "");
+         }});
+    reg.add({"AUTH-003.token-without-scheme",
+             {"AUTH-003"},
+             layer::unit,
+             "GET /agents with a valid token but no scheme in Authorization is 401 with a Bearer "
+             "challenge",
              [](context& ctx) {
-                 auto r = ctx.send(make("GET", "/agents").with("Authorization", "Bearer"));
-                 expect_refused(ctx, r, 401, "an empty bearer token");
-                 expect_bearer_challenge(ctx, r, "");
-             }});
-    reg.add({"AUTH-003.token-without-scheme", {"AUTH-003"}, layer::unit,
-             "GET /agents with a valid token but no scheme in Authorization is 401 with a Bearer challenge",
-             [](context& ctx) {
-                 auto r = ctx.send(make("GET", "/agents").with("Authorization", ctx.token("admin")));
+                 auto r =
+                     ctx.send(make("GET", "/agents").with("Authorization", ctx.token("admin")));
                  expect_refused(ctx, r, 401, "a token without the Bearer scheme");
                  expect_bearer_challenge(ctx, r, "");
              }});
-    reg.add({"AUTH-030.lowercase-scheme", {"AUTH-030"}, layer::unit,
+    reg.add({"AUTH-030.lowercase-scheme",
+             {"AUTH-030"},
+             layer::unit,
              "GET /agents with \"Authorization: bearer <token>\" is 200",
              [](context& ctx) {
-                 auto r = ctx.send(make("GET", "/agents?limit=1").with("Authorization", "bearer " + ctx.token("viewer")));
+                 auto r = ctx.send(make("GET", "/agents?limit=1")
+                                       .with("Authorization", "bearer " + ctx.token("viewer")));
                  ctx.expect_status(r, 200);
              }});
     for (const char* alg : {"none", "None", "NONE"}) {
-        reg.add({std::string("AUTH-004.alg-") + alg, {"AUTH-004", "AUTH-017"}, layer::unit,
-                 std::string("An unsigned admin token with alg \"") + alg + "\" is 401 invalid_token",
-                 [alg](context& ctx) {
-                     auto t = ctx.mint(ctx.claims("admin"), json{{"alg", alg}, {"typ", "JWT"}});
-                     expect_bad_token(ctx, t, std::string("alg ") + alg);
-                 }});
-    }
-    reg.add({"AUTH-004.alg-none-with-signature", {"AUTH-004", "AUTH-017"}, layer::unit,
-             "An admin token whose header says alg none but which carries a valid HS256 signature is 401 invalid_token",
-             [](context& ctx) {
-                 auto claims = ctx.claims("admin");
-                 auto none = split_token(ctx.mint(claims, json{{"alg", "none"}, {"typ", "JWT"}}));
-                 // the HS256 signature over the none header: sign it with the run's secret
-                 auto sig = client::b64url(client::hmac_sha256(ctx.hs256_secret(), none[0] + "." + none[1]));
-                 expect_bad_token(ctx, none[0] + "." + none[1] + "." + sig, "alg none and a signature");
+        reg.add(
+            {std::string("AUTH-004.alg-") + alg,
+             {"AUTH-004", "AUTH-017"},
+             layer::unit,
+             std::string("An unsigned admin token with alg \"") + alg + "\" is 401 invalid_token",
+             [alg](context& ctx) {
+                 auto t = ctx.mint(ctx.claims("admin"), json{{"alg", alg}, {"typ", "JWT"}});
+                 expect_bad_token(ctx, t, std::string("alg ") + alg);
              }});
-    reg.add({"AUTH-005.alg-hs512-unsigned", {"AUTH-005", "AUTH-017"}, layer::unit,
+    }
+    reg.add(
+        {"AUTH-004.alg-none-with-signature",
+         {"AUTH-004", "AUTH-017"},
+         layer::unit,
+         "An admin token whose header says alg none but which carries a valid HS256 signature is "
+         "401 invalid_token",
+         [](context& ctx) {
+             auto claims = ctx.claims("admin");
+             auto none = split_token(ctx.mint(claims, json{{"alg", "none"}, {"typ", "JWT"}}));
+             // the HS256 signature over the none header: sign it with the run's secret
+             auto sig =
+                 client::b64url(client::hmac_sha256(ctx.hs256_secret(), none[0] + "." + none[1]));
+             expect_bad_token(ctx, none[0] + "." + none[1] + "." + sig, "alg none and a signature");
+         }});
+    reg.add({"AUTH-005.alg-hs512-unsigned",
+             {"AUTH-005", "AUTH-017"},
+             layer::unit,
              "An admin token claiming alg HS512 (not declared) is 401 invalid_token",
              [](context& ctx) {
                  if (declares_alg(ctx, "HS512")) ctx.skip("HS512 is declared");
                  auto claims = ctx.claims("admin");
                  auto parts = split_token(ctx.mint(claims, json{{"alg", "HS512"}, {"typ", "JWT"}}));
-                 auto sig = client::b64url(client::hmac_sha256(ctx.hs256_secret(), parts[0] + "." + parts[1]));
+                 auto sig = client::b64url(
+                     client::hmac_sha256(ctx.hs256_secret(), parts[0] + "." + parts[1]));
                  expect_bad_token(ctx, parts[0] + "." + parts[1] + "." + sig, "alg HS512");
              }});
-    reg.add({"AUTH-005.rs256-foreign-key", {"AUTH-005", "AUTH-006", "AUTH-017"}, layer::unit,
-             "An admin token signed RS256 with a key the agent cannot know is 401 invalid_token (undeclared alg or bad signature)",
+    reg.add({"AUTH-005.rs256-foreign-key",
+             {"AUTH-005", "AUTH-006", "AUTH-017"},
+             layer::unit,
+             "An admin token signed RS256 with a key the agent cannot know is 401 invalid_token "
+             "(undeclared alg or bad signature)",
              [](context& ctx) {
-                 auto t = client::mint(json{{"alg", "RS256"}, {"typ", "JWT"}}, ctx.claims("admin"), foreign_rsa_key);
-                 expect_bad_token(ctx, t, declares_alg(ctx, "RS256") ? "an RS256 signature by a foreign key" : "the undeclared alg RS256");
+                 auto t = client::mint(json{{"alg", "RS256"}, {"typ", "JWT"}}, ctx.claims("admin"),
+                                       foreign_rsa_key);
+                 expect_bad_token(ctx, t,
+                                  declares_alg(ctx, "RS256") ? "an RS256 signature by a foreign key"
+                                                             : "the undeclared alg RS256");
              }});
-    reg.add({"AUTH-005.es256-foreign-key", {"AUTH-005", "AUTH-006", "AUTH-017"}, layer::unit,
-             "An admin token signed ES256 with a key the agent cannot know is 401 invalid_token (undeclared alg or bad signature)",
+    reg.add({"AUTH-005.es256-foreign-key",
+             {"AUTH-005", "AUTH-006", "AUTH-017"},
+             layer::unit,
+             "An admin token signed ES256 with a key the agent cannot know is 401 invalid_token "
+             "(undeclared alg or bad signature)",
              [](context& ctx) {
-                 auto t = client::mint(json{{"alg", "ES256"}, {"typ", "JWT"}}, ctx.claims("admin"), foreign_ec_key);
-                 expect_bad_token(ctx, t, declares_alg(ctx, "ES256") ? "an ES256 signature by a foreign key" : "the undeclared alg ES256");
+                 auto t = client::mint(json{{"alg", "ES256"}, {"typ", "JWT"}}, ctx.claims("admin"),
+                                       foreign_ec_key);
+                 expect_bad_token(ctx, t,
+                                  declares_alg(ctx, "ES256") ? "an ES256 signature by a foreign key"
+                                                             : "the undeclared alg ES256");
              }});
-    reg.add({"AUTH-006.wrong-secret", {"AUTH-006", "AUTH-017"}, layer::unit,
+    reg.add({"AUTH-006.wrong-secret",
+             {"AUTH-006", "AUTH-017"},
+             layer::unit,
              "An admin token signed HS256 with another secret is 401 invalid_token",
              [](context& ctx) {
-                 auto t = client::mint_hs256(ctx.claims("admin"), "agentcheck-wrong-secret-" + random_hex(ctx, 32));
+                 auto t = client::mint_hs256(ctx.claims("admin"),
+                                             "agentcheck-wrong-secret-" + random_hex(ctx, 32));
                  expect_bad_token(ctx, t, "a signature by another secret");
              }});
-    reg.add({"AUTH-006.altered-payload", {"AUTH-006", "AUTH-017"}, layer::unit,
-             "A viewer token whose payload was altered to claim admin (signature kept) is 401 invalid_token",
+    reg.add({"AUTH-006.altered-payload",
+             {"AUTH-006", "AUTH-017"},
+             layer::unit,
+             "A viewer token whose payload was altered to claim admin (signature kept) is 401 "
+             "invalid_token",
              [](context& ctx) {
                  auto parts = split_token(ctx.token("viewer"));
                  auto c = ctx.claims("viewer");
                  c["roles"] = json::array({"admin"});
-                 expect_bad_token(ctx, parts[0] + "." + client::b64url(c.dump()) + "." + parts[2], "an altered payload");
+                 expect_bad_token(ctx, parts[0] + "." + client::b64url(c.dump()) + "." + parts[2],
+                                  "an altered payload");
              }});
-    reg.add({"AUTH-006.stripped-signature", {"AUTH-006", "AUTH-017"}, layer::unit,
+    reg.add({"AUTH-006.stripped-signature",
+             {"AUTH-006", "AUTH-017"},
+             layer::unit,
              "An admin token with its signature removed (\"header.payload.\") is 401 invalid_token",
              [](context& ctx) {
                  auto parts = split_token(ctx.token("admin"));
                  expect_bad_token(ctx, parts[0] + "." + parts[1] + ".", "no signature");
              }});
-    reg.add({"AUTH-006.truncated-signature", {"AUTH-006", "AUTH-017"}, layer::unit,
+    reg.add({"AUTH-006.truncated-signature",
+             {"AUTH-006", "AUTH-017"},
+             layer::unit,
              "An admin token with the last characters of its signature cut is 401 invalid_token",
              [](context& ctx) {
                  auto t = ctx.token("admin");
                  expect_bad_token(ctx, t.substr(0, t.size() - 3), "a truncated signature");
              }});
-    reg.add({"AUTH-006.hs-rs-confusion", {"AUTH-006", "AUTH-017"}, layer::unit,
-             "With RS256 declared, an HS256 token whose HMAC key is a public-key PEM is 401 invalid_token",
+    reg.add({"AUTH-006.hs-rs-confusion",
+             {"AUTH-006", "AUTH-017"},
+             layer::unit,
+             "With RS256 declared, an HS256 token whose HMAC key is a public-key PEM is 401 "
+             "invalid_token",
              [](context& ctx) {
                  if (!declares_alg(ctx, "RS256")) ctx.skip("RS256 is not declared");
                  auto t = client::mint_hs256(ctx.claims("admin"), foreign_rsa_public_key);
                  expect_bad_token(ctx, t, "HS256 keyed with a public key");
              }});
 
-    reg.add({"AUTH-007.expired", {"AUTH-007", "AUTH-017"}, layer::unit,
+    reg.add({"AUTH-007.expired",
+             {"AUTH-007", "AUTH-017"},
+             layer::unit,
              "An admin token whose exp is leeway_s + 60 s in the past is 401 invalid_token",
              [](context& ctx) {
-                 auto c = admin_claims(ctx, [&](json& x) { x["exp"] = ctx.now_s() - leeway(ctx) - 60; x["iat"] = ctx.now_s() - leeway(ctx) - 3600; });
+                 auto c = admin_claims(ctx, [&](json& x) {
+                     x["exp"] = ctx.now_s() - leeway(ctx) - 60;
+                     x["iat"] = ctx.now_s() - leeway(ctx) - 3600;
+                 });
                  expect_bad_token(ctx, ctx.mint(c), "exp beyond the leeway");
              }});
-    reg.add({"AUTH-008.expired-within-leeway", {"AUTH-008"}, layer::unit,
+    reg.add({"AUTH-008.expired-within-leeway",
+             {"AUTH-008"},
+             layer::unit,
              "An admin token that expired leeway_s / 2 ago is accepted",
              [](context& ctx) {
-                 if (leeway(ctx) < 10) ctx.skip("leeway_s is under 10 s: too tight to test without clock-skew flakiness");
-                 auto c = admin_claims(ctx, [&](json& x) { x["exp"] = ctx.now_s() - leeway(ctx) / 2; x["iat"] = ctx.now_s() - 600; });
+                 if (leeway(ctx) < 10)
+                     ctx.skip(
+                         "leeway_s is under 10 s: too tight to test without clock-skew flakiness");
+                 auto c = admin_claims(ctx, [&](json& x) {
+                     x["exp"] = ctx.now_s() - leeway(ctx) / 2;
+                     x["iat"] = ctx.now_s() - 600;
+                 });
                  expect_good_token(ctx, ctx.mint(c), "exp within the leeway");
              }});
-    reg.add({"AUTH-009.nbf-future", {"AUTH-009", "AUTH-017"}, layer::unit,
+    reg.add({"AUTH-009.nbf-future",
+             {"AUTH-009", "AUTH-017"},
+             layer::unit,
              "An admin token whose nbf is leeway_s + 60 s in the future is 401 invalid_token",
              [](context& ctx) {
-                 auto c = admin_claims(ctx, [&](json& x) { x["nbf"] = ctx.now_s() + leeway(ctx) + 60; });
+                 auto c =
+                     admin_claims(ctx, [&](json& x) { x["nbf"] = ctx.now_s() + leeway(ctx) + 60; });
                  expect_bad_token(ctx, ctx.mint(c), "nbf beyond the leeway");
              }});
-    reg.add({"AUTH-009.nbf-within-leeway", {"AUTH-009"}, layer::unit,
-             "An admin token whose nbf is leeway_s / 2 in the future is accepted",
-             [](context& ctx) {
-                 if (leeway(ctx) < 10) ctx.skip("leeway_s is under 10 s: too tight to test without clock-skew flakiness");
-                 auto c = admin_claims(ctx, [&](json& x) { x["nbf"] = ctx.now_s() + leeway(ctx) / 2; });
-                 expect_good_token(ctx, ctx.mint(c), "nbf within the leeway");
-             }});
-    reg.add({"AUTH-009.nbf-past", {"AUTH-009"}, layer::unit,
+    reg.add(
+        {"AUTH-009.nbf-within-leeway",
+         {"AUTH-009"},
+         layer::unit,
+         "An admin token whose nbf is leeway_s / 2 in the future is accepted",
+         [](context& ctx) {
+             if (leeway(ctx) < 10)
+                 ctx.skip("leeway_s is under 10 s: too tight to test without clock-skew flakiness");
+             auto c = admin_claims(ctx, [&](json& x) { x["nbf"] = ctx.now_s() + leeway(ctx) / 2; });
+             expect_good_token(ctx, ctx.mint(c), "nbf within the leeway");
+         }});
+    reg.add({"AUTH-009.nbf-past",
+             {"AUTH-009"},
+             layer::unit,
              "An admin token whose nbf is 60 s in the past is accepted",
              [](context& ctx) {
                  auto c = admin_claims(ctx, [&](json& x) { x["nbf"] = ctx.now_s() - 60; });
                  expect_good_token(ctx, ctx.mint(c), "nbf in the past");
              }});
-    reg.add({"AUTH-010.iat-future", {"AUTH-010"}, layer::unit,
+    reg.add({"AUTH-010.iat-future",
+             {"AUTH-010"},
+             layer::unit,
              "An admin token issued (iat) leeway_s + 300 s in the future is 401 invalid_token",
              [](context& ctx) {
-                 auto c = admin_claims(ctx, [&](json& x) { x["iat"] = ctx.now_s() + leeway(ctx) + 300; x["exp"] = ctx.now_s() + leeway(ctx) + 3600; });
+                 auto c = admin_claims(ctx, [&](json& x) {
+                     x["iat"] = ctx.now_s() + leeway(ctx) + 300;
+                     x["exp"] = ctx.now_s() + leeway(ctx) + 3600;
+                 });
                  expect_bad_token(ctx, ctx.mint(c), "iat in the future");
              }});
-    reg.add({"AUTH-011.wrong-issuer", {"AUTH-011", "AUTH-017"}, layer::unit,
+    reg.add({"AUTH-011.wrong-issuer",
+             {"AUTH-011", "AUTH-017"},
+             layer::unit,
              "With auth.issuer declared, an admin token with another iss is 401 invalid_token",
              [](context& ctx) {
                  if (!auth_doc(ctx).contains("issuer")) ctx.skip("auth.issuer is not declared");
-                 auto c = admin_claims(ctx, [&](json& x) { x["iss"] = "agentcheck-not-" + auth_doc(ctx)["issuer"].get<std::string>(); });
+                 auto c = admin_claims(ctx, [&](json& x) {
+                     x["iss"] = "agentcheck-not-" + auth_doc(ctx)["issuer"].get<std::string>();
+                 });
                  expect_bad_token(ctx, ctx.mint(c), "a wrong iss");
              }});
-    reg.add({"AUTH-011.missing-issuer", {"AUTH-011", "AUTH-017"}, layer::unit,
+    reg.add({"AUTH-011.missing-issuer",
+             {"AUTH-011", "AUTH-017"},
+             layer::unit,
              "With auth.issuer declared, an admin token without iss is 401 invalid_token",
              [](context& ctx) {
                  if (!auth_doc(ctx).contains("issuer")) ctx.skip("auth.issuer is not declared");
                  auto c = admin_claims(ctx, [&](json& x) { x.erase("iss"); });
                  expect_bad_token(ctx, ctx.mint(c), "no iss");
              }});
-    reg.add({"AUTH-012.wrong-audience", {"AUTH-012", "AUTH-017"}, layer::unit,
+    reg.add({"AUTH-012.wrong-audience",
+             {"AUTH-012", "AUTH-017"},
+             layer::unit,
              "With auth.audience declared, an admin token with another aud is 401 invalid_token",
              [](context& ctx) {
                  if (!auth_doc(ctx).contains("audience")) ctx.skip("auth.audience is not declared");
-                 auto c = admin_claims(ctx, [&](json& x) { x["aud"] = "agentcheck-not-" + auth_doc(ctx)["audience"].get<std::string>(); });
+                 auto c = admin_claims(ctx, [&](json& x) {
+                     x["aud"] = "agentcheck-not-" + auth_doc(ctx)["audience"].get<std::string>();
+                 });
                  expect_bad_token(ctx, ctx.mint(c), "a wrong aud");
              }});
-    reg.add({"AUTH-012.missing-audience", {"AUTH-012", "AUTH-017"}, layer::unit,
+    reg.add({"AUTH-012.missing-audience",
+             {"AUTH-012", "AUTH-017"},
+             layer::unit,
              "With auth.audience declared, an admin token without aud is 401 invalid_token",
              [](context& ctx) {
                  if (!auth_doc(ctx).contains("audience")) ctx.skip("auth.audience is not declared");
                  auto c = admin_claims(ctx, [&](json& x) { x.erase("aud"); });
                  expect_bad_token(ctx, ctx.mint(c), "no aud");
              }});
-    reg.add({"AUTH-029.audience-array", {"AUTH-029"}, layer::unit,
+    reg.add({"AUTH-029.audience-array",
+             {"AUTH-029"},
+             layer::unit,
              "With auth.audience declared, a token whose aud is an array containing it is accepted",
              [](context& ctx) {
                  if (!auth_doc(ctx).contains("audience")) ctx.skip("auth.audience is not declared");
-                 auto c = admin_claims(ctx, [&](json& x) { x["aud"] = json::array({"agentcheck-other", auth_doc(ctx)["audience"]}); });
+                 auto c = admin_claims(ctx, [&](json& x) {
+                     x["aud"] = json::array({"agentcheck-other", auth_doc(ctx)["audience"]});
+                 });
                  expect_good_token(ctx, ctx.mint(c), "aud as an array");
              }});
-    reg.add({"AUTH-013.missing-sub", {"AUTH-013", "AUTH-017"}, layer::unit,
+    reg.add({"AUTH-013.missing-sub",
+             {"AUTH-013", "AUTH-017"},
+             layer::unit,
              "An admin token without sub is 401 invalid_token",
-             [](context& ctx) { expect_bad_token(ctx, ctx.mint(admin_claims(ctx, [](json& x) { x.erase("sub"); })), "no sub"); }});
-    reg.add({"AUTH-013.missing-exp", {"AUTH-013", "AUTH-017"}, layer::unit,
+             [](context& ctx) {
+                 expect_bad_token(ctx, ctx.mint(admin_claims(ctx, [](json& x) { x.erase("sub"); })),
+                                  "no sub");
+             }});
+    reg.add({"AUTH-013.missing-exp",
+             {"AUTH-013", "AUTH-017"},
+             layer::unit,
              "An admin token without exp is 401 invalid_token",
-             [](context& ctx) { expect_bad_token(ctx, ctx.mint(admin_claims(ctx, [](json& x) { x.erase("exp"); })), "no exp"); }});
-    reg.add({"AUTH-013.sub-not-string", {"AUTH-013", "AUTH-014", "AUTH-017"}, layer::unit,
+             [](context& ctx) {
+                 expect_bad_token(ctx, ctx.mint(admin_claims(ctx, [](json& x) { x.erase("exp"); })),
+                                  "no exp");
+             }});
+    reg.add({"AUTH-013.sub-not-string",
+             {"AUTH-013", "AUTH-014", "AUTH-017"},
+             layer::unit,
              "An admin token whose sub is a number is 401 invalid_token",
-             [](context& ctx) { expect_bad_token(ctx, ctx.mint(admin_claims(ctx, [](json& x) { x["sub"] = 42; })), "a numeric sub"); }});
-    reg.add({"AUTH-013.exp-not-number", {"AUTH-013", "AUTH-014", "AUTH-017"}, layer::unit,
+             [](context& ctx) {
+                 expect_bad_token(ctx, ctx.mint(admin_claims(ctx, [](json& x) { x["sub"] = 42; })),
+                                  "a numeric sub");
+             }});
+    reg.add({"AUTH-013.exp-not-number",
+             {"AUTH-013", "AUTH-014", "AUTH-017"},
+             layer::unit,
              "An admin token whose exp is a string is 401 invalid_token",
-             [](context& ctx) { expect_bad_token(ctx, ctx.mint(admin_claims(ctx, [](json& x) { x["exp"] = "tomorrow"; })), "a string exp"); }});
+             [](context& ctx) {
+                 expect_bad_token(
+                     ctx, ctx.mint(admin_claims(ctx, [](json& x) { x["exp"] = "tomorrow"; })),
+                     "a string exp");
+             }});
 
-    struct malformed { const char* slug; const char* title; std::function<std::string(context&)> token; };
+    struct malformed {
+        const char* slug;
+        const char* title;
+        std::function<std::string(context&)> token;
+    };
     for (const auto& m : std::vector<malformed>{
              {"one-part", "a single segment", [](context&) { return std::string("agentcheck"); }},
-             {"two-parts", "two segments", [](context& ctx) { auto p = split_token(ctx.token("admin")); return p[0] + "." + p[1]; }},
-             {"four-parts", "four segments", [](context& ctx) { return ctx.token("admin") + ".e30"; }},
+             {"two-parts", "two segments",
+              [](context& ctx) {
+                  auto p = split_token(ctx.token("admin"));
+                  return p[0] + "." + p[1];
+              }},
+             {"four-parts", "four segments",
+              [](context& ctx) { return ctx.token("admin") + ".e30"; }},
              {"empty-parts", "three empty segments", [](context&) { return std::string(".."); }},
-             {"bad-base64", "characters outside base64url", [](context& ctx) { auto p = split_token(ctx.token("admin")); return p[0] + ".*" + p[1].substr(1) + "." + p[2]; }},
-             {"header-not-json", "a header that is not JSON", [](context& ctx) {
+             {"bad-base64", "characters outside base64url",
+              [](context& ctx) {
+                  auto p = split_token(ctx.token("admin"));
+                  return p[0] + ".*" + p[1].substr(1) + "." + p[2];
+              }},
+             {"header-not-json", "a header that is not JSON",
+              [](context& ctx) {
                   auto p = split_token(ctx.token("admin"));
                   auto h = client::b64url("not json");
-                  return h + "." + p[1] + "." + client::b64url(client::hmac_sha256(ctx.hs256_secret(), h + "." + p[1]));
+                  return h + "." + p[1] + "." +
+                         client::b64url(client::hmac_sha256(ctx.hs256_secret(), h + "." + p[1]));
               }},
-             {"payload-not-json", "a payload that is not JSON", [](context& ctx) {
+             {"payload-not-json", "a payload that is not JSON",
+              [](context& ctx) {
                   auto p = split_token(ctx.token("admin"));
                   auto b = client::b64url("{\"sub\": ");
-                  return p[0] + "." + b + "." + client::b64url(client::hmac_sha256(ctx.hs256_secret(), p[0] + "." + b));
+                  return p[0] + "." + b + "." +
+                         client::b64url(client::hmac_sha256(ctx.hs256_secret(), p[0] + "." + b));
               }},
-             {"payload-array", "a payload that is a JSON array", [](context& ctx) {
+             {"payload-array", "a payload that is a JSON array",
+              [](context& ctx) {
                   auto p = split_token(ctx.token("admin"));
                   auto b = client::b64url("[1, 2]");
-                  return p[0] + "." + b + "." + client::b64url(client::hmac_sha256(ctx.hs256_secret(), p[0] + "." + b));
+                  return p[0] + "." + b + "." +
+                         client::b64url(client::hmac_sha256(ctx.hs256_secret(), p[0] + "." + b));
               }},
          }) {
-        reg.add({std::string("AUTH-014.") + m.slug, {"AUTH-014", "AUTH-017"}, layer::unit,
+        reg.add({std::string("AUTH-014.") + m.slug,
+                 {"AUTH-014", "AUTH-017"},
+                 layer::unit,
                  std::string("A token made of ") + m.title + " is 401 invalid_token",
                  [m](context& ctx) { expect_bad_token(ctx, m.token(ctx), m.title); }});
     }
-    reg.add({"AUTH-015.over-8k", {"AUTH-015", "AUTH-017"}, layer::unit,
+    reg.add({"AUTH-015.over-8k",
+             {"AUTH-015", "AUTH-017"},
+             layer::unit,
              "A validly signed admin token just over 8192 bytes is 401 invalid_token",
              [](context& ctx) {
-                 if (ctx.limit("max_header_bytes", 16384) < 12000) ctx.skip("max_header_bytes is under 12000: the head limit would answer first");
+                 if (ctx.limit("max_header_bytes", 16384) < 12000)
+                     ctx.skip("max_header_bytes is under 12000: the head limit would answer first");
                  auto t = token_near(ctx, 8192, true);
                  ctx.note("token length " + std::to_string(t.size()));
                  expect_bad_token(ctx, t, "a length of " + std::to_string(t.size()) + " bytes");
              }});
-    reg.add({"AUTH-016.at-8k", {"AUTH-016"}, layer::unit,
+    reg.add({"AUTH-016.at-8k",
+             {"AUTH-016"},
+             layer::unit,
              "A validly signed admin token of (nearly) 8192 bytes is accepted",
              [](context& ctx) {
-                 if (ctx.limit("max_header_bytes", 16384) < 12000) ctx.skip("max_header_bytes is under 12000: the head limit would answer first");
+                 if (ctx.limit("max_header_bytes", 16384) < 12000)
+                     ctx.skip("max_header_bytes is under 12000: the head limit would answer first");
                  auto t = token_near(ctx, 8192, false);
                  ctx.note("token length " + std::to_string(t.size()));
                  expect_good_token(ctx, t, "a length of " + std::to_string(t.size()) + " bytes");
@@ -429,13 +594,20 @@ enum class op { list, read, capabilities, create, update, status, remove };
 
 const char* op_name(op o) {
     switch (o) {
-    case op::list: return "GET /agents";
-    case op::read: return "GET /agents/{id}";
-    case op::capabilities: return "GET /agents/{id}/capabilities";
-    case op::create: return "POST /agents";
-    case op::update: return "PUT /agents/{id}";
-    case op::status: return "PUT /agents/{id}/status";
-    case op::remove: return "DELETE /agents/{id}";
+    case op::list:
+        return "GET /agents";
+    case op::read:
+        return "GET /agents/{id}";
+    case op::capabilities:
+        return "GET /agents/{id}/capabilities";
+    case op::create:
+        return "POST /agents";
+    case op::update:
+        return "PUT /agents/{id}";
+    case op::status:
+        return "PUT /agents/{id}/status";
+    case op::remove:
+        return "DELETE /agents/{id}";
     }
     return "?";
 }
@@ -444,34 +616,45 @@ const char* op_name(op o) {
 response perform(context& ctx, agent_guard& guard, std::string_view who, op o, const json& a) {
     auto id = id_of(ctx, a);
     switch (o) {
-    case op::list: return ctx.send(authed(ctx, who, "GET", "/agents?limit=1"));
-    case op::read: return ctx.send(authed(ctx, who, "GET", "/agents/" + id));
-    case op::capabilities: return ctx.send(authed(ctx, who, "GET", "/agents/" + id + "/capabilities"));
-    case op::create: return post_agent(ctx, guard, base_body(ctx, "matrix"), who);
+    case op::list:
+        return ctx.send(authed(ctx, who, "GET", "/agents?limit=1"));
+    case op::read:
+        return ctx.send(authed(ctx, who, "GET", "/agents/" + id));
+    case op::capabilities:
+        return ctx.send(authed(ctx, who, "GET", "/agents/" + id + "/capabilities"));
+    case op::create:
+        return post_agent(ctx, guard, base_body(ctx, "matrix"), who);
     case op::update: {
         auto g = ctx.send(authed(ctx, "admin", "GET", "/agents/" + id));
         auto b = mutable_fields(a);
         b["version"] = "9.9.9";
-        return put_agent(ctx, id, b, g.header("ETag").value_or(quoted(a.value("revision", 1))), who);
+        return put_agent(ctx, id, b, g.header("ETag").value_or(quoted(a.value("revision", 1))),
+                         who);
     }
-    case op::status: return put_status(ctx, id, "active", who);
-    case op::remove: return ctx.send(authed(ctx, who, "DELETE", "/agents/" + id));
+    case op::status:
+        return put_status(ctx, id, "active", who);
+    case op::remove:
+        return ctx.send(authed(ctx, who, "DELETE", "/agents/" + id));
     }
     return {};
 }
 
-int success_status(op o) { return o == op::create ? 201 : o == op::remove ? 204 : 200; }
+int success_status(op o) {
+    return o == op::create ? 201 : o == op::remove ? 204 : 200;
+}
 
 /// Checks that every op in `ops`, done by `who` on a fresh operator-owned agent, gives
 /// success (allowed) or 403 (refused; with insufficient_scope when `scope`).
-void expect_ops(context& ctx, std::string_view who, const std::vector<op>& ops, bool allowed, bool scope) {
+void expect_ops(context& ctx, std::string_view who, const std::vector<op>& ops, bool allowed,
+                bool scope) {
     agent_guard guard(ctx);
     auto a = ctx.create_agent("operator");
     for (op o : ops) {
         auto r = perform(ctx, guard, who, o, a);
         std::string what = std::string(who) + " " + op_name(o);
         if (allowed) {
-            if (r.status != success_status(o)) ctx.fail(what + " was refused", std::to_string(success_status(o)), describe(r));
+            if (r.status != success_status(o))
+                ctx.fail(what + " was refused", std::to_string(success_status(o)), describe(r));
         } else {
             expect_refused(ctx, r, 403, what);
             if (scope) expect_bearer_challenge(ctx, r, "error=\"insufficient_scope\"");
@@ -481,7 +664,8 @@ void expect_ops(context& ctx, std::string_view who, const std::vector<op>& ops, 
         auto g = ctx.send(authed(ctx, "admin", "GET", "/agents/" + id_of(ctx, a)));
         ctx.expect_status(g, 200);
         auto j = ctx.expect_json(g);
-        ctx.expect(j.value("revision", -1) == a.value("revision", 1) && j.value("status", std::string()) == a.value("status", std::string()),
+        ctx.expect(j.value("revision", -1) == a.value("revision", 1) &&
+                       j.value("status", std::string()) == a.value("status", std::string()),
                    "a refused request changed the agent", a.dump(), j.dump());
     }
 }
@@ -489,16 +673,31 @@ void expect_ops(context& ctx, std::string_view who, const std::vector<op>& ops, 
 void add_role_checks(check_registry& reg) {
     const std::vector<op> reads{op::list, op::read, op::capabilities};
     const std::vector<op> writes_own{op::update, op::status, op::remove};
-    reg.add({"AUTH-022.operator-creates", {"AUTH-022"}, layer::unit,
+    reg.add({"AUTH-022.operator-creates",
+             {"AUTH-022"},
+             layer::unit,
              "operator POST /agents is 201",
              [](context& ctx) { expect_ops(ctx, "operator", {op::create}, true, false); }});
-    reg.add({"AUTH-018.viewer-create-403", {"AUTH-018"}, layer::unit,
-             "viewer POST /agents is 403 with WWW-Authenticate: Bearer error=\"insufficient_scope\"",
-             [](context& ctx) { expect_ops(ctx, "viewer", {op::create}, false, true); }});
-    reg.add({"AUTH-019.noroles-everywhere", {"AUTH-019", "AUTH-018"}, layer::integration,
-             "A valid token without roles is 403 insufficient_scope on every agent route, reads included",
-             [](context& ctx) { expect_ops(ctx, "noroles", {op::list, op::read, op::capabilities, op::create, op::update, op::status, op::remove}, false, true); }});
-    reg.add({"AUTH-019.unknown-role", {"AUTH-019", "AUTH-018"}, layer::unit,
+    reg.add(
+        {"AUTH-018.viewer-create-403",
+         {"AUTH-018"},
+         layer::unit,
+         "viewer POST /agents is 403 with WWW-Authenticate: Bearer error=\"insufficient_scope\"",
+         [](context& ctx) { expect_ops(ctx, "viewer", {op::create}, false, true); }});
+    reg.add({"AUTH-019.noroles-everywhere",
+             {"AUTH-019", "AUTH-018"},
+             layer::integration,
+             "A valid token without roles is 403 insufficient_scope on every agent route, reads "
+             "included",
+             [](context& ctx) {
+                 expect_ops(ctx, "noroles",
+                            {op::list, op::read, op::capabilities, op::create, op::update,
+                             op::status, op::remove},
+                            false, true);
+             }});
+    reg.add({"AUTH-019.unknown-role",
+             {"AUTH-019", "AUTH-018"},
+             layer::unit,
              "A valid token whose only role is unknown (\"superuser\") is 403 on GET /agents",
              [](context& ctx) {
                  auto c = ctx.claims("viewer");
@@ -507,7 +706,9 @@ void add_role_checks(check_registry& reg) {
                  expect_refused(ctx, r, 403, "an unknown role");
                  expect_bearer_challenge(ctx, r, "error=\"insufficient_scope\"");
              }});
-    reg.add({"AUTH-019.empty-roles", {"AUTH-019", "AUTH-018"}, layer::unit,
+    reg.add({"AUTH-019.empty-roles",
+             {"AUTH-019", "AUTH-018"},
+             layer::unit,
              "A valid token with \"roles\": [] is 403 on GET /agents",
              [](context& ctx) {
                  auto c = ctx.claims("viewer");
@@ -516,45 +717,69 @@ void add_role_checks(check_registry& reg) {
                  expect_refused(ctx, r, 403, "an empty roles claim");
                  expect_bearer_challenge(ctx, r, "error=\"insufficient_scope\"");
              }});
-    reg.add({"AUTH-020.viewer-reads", {"AUTH-020"}, layer::unit,
-             "viewer may GET /agents, /agents/{id} and /agents/{id}/capabilities of operator's agent",
-             [reads](context& ctx) { expect_ops(ctx, "viewer", reads, true, false); }});
-    reg.add({"AUTH-021.viewer-cannot-write", {"AUTH-021", "AUTH-018"}, layer::integration,
-             "viewer PUT, PUT status and DELETE on an agent are 403 insufficient_scope and change nothing",
+    reg.add(
+        {"AUTH-020.viewer-reads",
+         {"AUTH-020"},
+         layer::unit,
+         "viewer may GET /agents, /agents/{id} and /agents/{id}/capabilities of operator's agent",
+         [reads](context& ctx) { expect_ops(ctx, "viewer", reads, true, false); }});
+    reg.add({"AUTH-021.viewer-cannot-write",
+             {"AUTH-021", "AUTH-018"},
+             layer::integration,
+             "viewer PUT, PUT status and DELETE on an agent are 403 insufficient_scope and change "
+             "nothing",
              [writes_own](context& ctx) { expect_ops(ctx, "viewer", writes_own, false, true); }});
     for (op o : writes_own) {
         std::string slug = o == op::update ? "update" : o == op::status ? "status" : "delete";
-        reg.add({"AUTH-023.operator-own-" + slug, {"AUTH-023"}, layer::unit,
+        reg.add({"AUTH-023.operator-own-" + slug,
+                 {"AUTH-023"},
+                 layer::unit,
                  std::string("operator may ") + op_name(o) + " on the agent it owns",
                  [o](context& ctx) { expect_ops(ctx, "operator", {o}, true, false); }});
-        reg.add({"AUTH-024.operator-other-" + slug, {"AUTH-024"}, layer::unit,
-                 std::string("operator2 ") + op_name(o) + " on operator's agent is 403 and changes nothing",
+        reg.add({"AUTH-024.operator-other-" + slug,
+                 {"AUTH-024"},
+                 layer::unit,
+                 std::string("operator2 ") + op_name(o) +
+                     " on operator's agent is 403 and changes nothing",
                  [o](context& ctx) { expect_ops(ctx, "operator2", {o}, false, false); }});
-        reg.add({"AUTH-025.admin-any-" + slug, {"AUTH-025"}, layer::unit,
+        reg.add({"AUTH-025.admin-any-" + slug,
+                 {"AUTH-025"},
+                 layer::unit,
                  std::string("admin may ") + op_name(o) + " on operator's agent",
                  [o](context& ctx) { expect_ops(ctx, "admin", {o}, true, false); }});
     }
-    reg.add({"AUTH-026.operator-reads", {"AUTH-026"}, layer::unit,
+    reg.add({"AUTH-026.operator-reads",
+             {"AUTH-026"},
+             layer::unit,
              "operator2 may read operator's agent (list, read, capabilities)",
              [reads](context& ctx) { expect_ops(ctx, "operator2", reads, true, false); }});
-    reg.add({"AUTH-026.admin-reads-and-creates", {"AUTH-026"}, layer::unit,
+    reg.add({"AUTH-026.admin-reads-and-creates",
+             {"AUTH-026"},
+             layer::unit,
              "admin may read operator's agent and create agents",
              [reads](context& ctx) {
                  auto ops = reads;
                  ops.push_back(op::create);
                  expect_ops(ctx, "admin", ops, true, false);
              }});
-    reg.add({"AUTH-018.role-matrix", {"AUTH-018", "AUTH-019", "AUTH-020", "AUTH-021", "AUTH-022", "AUTH-023", "AUTH-024", "AUTH-025", "AUTH-026"},
+    reg.add({"AUTH-018.role-matrix",
+             {"AUTH-018", "AUTH-019", "AUTH-020", "AUTH-021", "AUTH-022", "AUTH-023", "AUTH-024",
+              "AUTH-025", "AUTH-026"},
              layer::integration,
-             "The whole identity x route matrix (noroles, viewer, operator, operator2, admin x 7 routes) on operator-owned agents",
+             "The whole identity x route matrix (noroles, viewer, operator, operator2, admin x 7 "
+             "routes) on operator-owned agents",
              [](context& ctx) {
                  agent_guard guard(ctx);
-                 const std::vector<op> all{op::list, op::read, op::capabilities, op::create, op::update, op::status, op::remove};
+                 const std::vector<op> all{op::list,   op::read,   op::capabilities, op::create,
+                                           op::update, op::status, op::remove};
                  auto allowed = [](std::string_view who, op o) {
                      if (who == "noroles") return false;
-                     if (who == "viewer") return o == op::list || o == op::read || o == op::capabilities;
-                     if (who == "operator2") return o == op::list || o == op::read || o == op::capabilities || o == op::create;
-                     return true;   // operator (owner) and admin
+                     if (who == "viewer")
+                         return o == op::list || o == op::read || o == op::capabilities;
+                     if (who == "operator2")
+                         return o == op::list || o == op::read || o == op::capabilities ||
+                                o == op::create;
+                     return true; // operator (owner) and admin
                  };
                  std::string table;
                  for (std::string who : {"noroles", "viewer", "operator", "operator2", "admin"}) {
@@ -563,26 +788,35 @@ void add_role_checks(check_registry& reg) {
                          auto r = perform(ctx, guard, who, o, a);
                          const int want = allowed(who, o) ? success_status(o) : 403;
                          if (r.status != want)
-                             table += who + " " + op_name(o) + ": " + std::to_string(r.status) + " (want " + std::to_string(want) + "); ";
+                             table += who + " " + op_name(o) + ": " + std::to_string(r.status) +
+                                      " (want " + std::to_string(want) + "); ";
                      }
                  }
-                 ctx.expect(table.empty(), "role matrix mismatches", "every cell as PROTOCOL.md §3 says", table);
+                 ctx.expect(table.empty(), "role matrix mismatches",
+                            "every cell as PROTOCOL.md §3 says", table);
              }});
-    reg.add({"AUTH-024.ownership-workflow", {"AUTH-024", "AUTH-025", "AUTH-023", "REG-030"}, layer::e2e,
-             "operator2 cannot touch operator's agent; admin updates it (owner kept); the owner keeps control; admin deletes it",
+    reg.add({"AUTH-024.ownership-workflow",
+             {"AUTH-024", "AUTH-025", "AUTH-023", "REG-030"},
+             layer::e2e,
+             "operator2 cannot touch operator's agent; admin updates it (owner kept); the owner "
+             "keeps control; admin deletes it",
              [](context& ctx) {
                  auto a = ctx.create_agent("operator");
                  auto id = id_of(ctx, a);
                  auto b = mutable_fields(a);
                  b["version"] = "2.0.0";
-                 expect_refused(ctx, put_agent(ctx, id, b, quoted(1), "operator2"), 403, "operator2 PUT");
-                 expect_refused(ctx, put_status(ctx, id, "active", "operator2"), 403, "operator2 status");
-                 expect_refused(ctx, ctx.send(authed(ctx, "operator2", "DELETE", "/agents/" + id)), 403, "operator2 DELETE");
+                 expect_refused(ctx, put_agent(ctx, id, b, quoted(1), "operator2"), 403,
+                                "operator2 PUT");
+                 expect_refused(ctx, put_status(ctx, id, "active", "operator2"), 403,
+                                "operator2 status");
+                 expect_refused(ctx, ctx.send(authed(ctx, "operator2", "DELETE", "/agents/" + id)),
+                                403, "operator2 DELETE");
                  auto r = put_agent(ctx, id, b, quoted(1), "admin");
                  ctx.expect_status(r, 200);
                  auto u = ctx.expect_json(r);
-                 ctx.expect(u.value("owner", std::string()) == ctx.subject("operator"), "admin's PUT changed the owner",
-                            ctx.subject("operator"), u.value("owner", std::string()));
+                 ctx.expect(u.value("owner", std::string()) == ctx.subject("operator"),
+                            "admin's PUT changed the owner", ctx.subject("operator"),
+                            u.value("owner", std::string()));
                  auto etag = ctx.expect_header_present(r, "ETag");
                  b["version"] = "2.1.0";
                  ctx.expect_status(put_agent(ctx, id, b, etag, "operator"), 200);
@@ -597,7 +831,9 @@ void add_role_checks(check_registry& reg) {
 std::string oversized_body(context& ctx, std::string prefix) {
     const long long max = ctx.limit("max_body_bytes", 1 << 20);
     if (max > (16LL << 20)) ctx.skip("max_body_bytes is over 16 MiB");
-    prefix.append(static_cast<std::size_t>(max) + 1 - std::min<std::size_t>(prefix.size(), static_cast<std::size_t>(max)), ' ');
+    prefix.append(static_cast<std::size_t>(max) + 1 -
+                      std::min<std::size_t>(prefix.size(), static_cast<std::size_t>(max)),
+                  ' ');
     return prefix;
 }
 
@@ -625,25 +861,47 @@ void add_order_checks(check_registry& reg) {
         return *out;
     };
     const std::vector<order_case> cases = {
-        {"AUTH-040", "unknown-path-no-token", "GET of an unknown path without a token is 404 (not 401)", 404,
+        {"AUTH-040", "unknown-path-no-token",
+         "GET of an unknown path without a token is 404 (not 401)", 404,
          [](context& ctx) { return ctx.send(make("GET", "/no-such-path-" + random_hex(ctx, 6))); }},
-        {"AUTH-040", "unknown-path-bad-token", "GET of an unknown path with a bad token is 404 (not 401)", 404,
-         [](context& ctx) { return ctx.send(make("GET", "/no-such-path-" + random_hex(ctx, 6)).with("Authorization", "Bearer x.y.z")); }},
-        {"AUTH-040", "wrong-method-no-token", "DELETE /agents without a token is 405 (not 401)", 405,
-         [](context& ctx) { return ctx.send(make("DELETE", "/agents")); }},
-        {"AUTH-040", "wrong-method-item-no-token", "PATCH /agents/{id} without a token is 405 (not 401)", 405,
-         [](context& ctx) { return ctx.send(make("PATCH", "/agents/" + random_uuid(ctx)).json(json::object())); }},
-        {"AUTH-040", "wrong-method-viewer", "POST /agents/{id}/capabilities as viewer is 405 (not 403)", 405,
-         [](context& ctx) { return ctx.send(authed(ctx, "viewer", "POST", "/agents/" + random_uuid(ctx) + "/capabilities").json(json::object())); }},
-        {"AUTH-041", "no-token-bad-json", "POST /agents without a token and with malformed JSON is 401", 401,
+        {"AUTH-040", "unknown-path-bad-token",
+         "GET of an unknown path with a bad token is 404 (not 401)", 404,
+         [](context& ctx) {
+             return ctx.send(make("GET", "/no-such-path-" + random_hex(ctx, 6))
+                                 .with("Authorization", "Bearer x.y.z"));
+         }},
+        {"AUTH-040", "wrong-method-no-token", "DELETE /agents without a token is 405 (not 401)",
+         405, [](context& ctx) { return ctx.send(make("DELETE", "/agents")); }},
+        {"AUTH-040", "wrong-method-item-no-token",
+         "PATCH /agents/{id} without a token is 405 (not 401)", 405,
+         [](context& ctx) {
+             return ctx.send(make("PATCH", "/agents/" + random_uuid(ctx)).json(json::object()));
+         }},
+        {"AUTH-040", "wrong-method-viewer",
+         "POST /agents/{id}/capabilities as viewer is 405 (not 403)", 405,
+         [](context& ctx) {
+             return ctx.send(
+                 authed(ctx, "viewer", "POST", "/agents/" + random_uuid(ctx) + "/capabilities")
+                     .json(json::object()));
+         }},
+        {"AUTH-041", "no-token-bad-json",
+         "POST /agents without a token and with malformed JSON is 401", 401,
          [raw](context& ctx) { return ctx.send(raw("POST", "/agents", "application/json", "{")); }},
-        {"AUTH-041", "no-token-wrong-type", "POST /agents without a token, sent as text/plain, is 401", 401,
-         [raw](context& ctx) { return ctx.send(raw("POST", "/agents", "text/plain", base_body(ctx).dump())); }},
-        {"AUTH-041", "no-token-schema", "POST /agents without a token and with a schema violation is 401", 401,
-         [](context& ctx) { return ctx.send(make("POST", "/agents").json(json{{"name", "Bad Name"}})); }},
-        {"AUTH-041", "no-token-unknown-agent", "GET /agents/{random uuid} without a token is 401 (not 404)", 401,
+        {"AUTH-041", "no-token-wrong-type",
+         "POST /agents without a token, sent as text/plain, is 401", 401,
+         [raw](context& ctx) {
+             return ctx.send(raw("POST", "/agents", "text/plain", base_body(ctx).dump()));
+         }},
+        {"AUTH-041", "no-token-schema",
+         "POST /agents without a token and with a schema violation is 401", 401,
+         [](context& ctx) {
+             return ctx.send(make("POST", "/agents").json(json{{"name", "Bad Name"}}));
+         }},
+        {"AUTH-041", "no-token-unknown-agent",
+         "GET /agents/{random uuid} without a token is 401 (not 404)", 401,
          [](context& ctx) { return ctx.send(make("GET", "/agents/" + random_uuid(ctx))); }},
-        {"AUTH-041", "bad-token-bad-json", "POST /agents with an expired token and malformed JSON is 401", 401,
+        {"AUTH-041", "bad-token-bad-json",
+         "POST /agents with an expired token and malformed JSON is 401", 401,
          [raw](context& ctx) {
              auto c = ctx.claims("admin");
              c["exp"] = ctx.now_s() - 100000;
@@ -651,77 +909,187 @@ void add_order_checks(check_registry& reg) {
              r.bearer(ctx.mint(c));
              return ctx.send(r);
          }},
-        {"AUTH-041", "no-token-oversized", "POST /agents without a token and with a body over max_body_bytes is 401", 401,
-         [raw, large](context& ctx) { return large(ctx, raw("POST", "/agents", "application/json", oversized_body(ctx, "{}"))); }},
+        {"AUTH-041", "no-token-oversized",
+         "POST /agents without a token and with a body over max_body_bytes is 401", 401,
+         [raw, large](context& ctx) {
+             return large(ctx,
+                          raw("POST", "/agents", "application/json", oversized_body(ctx, "{}")));
+         }},
         {"AUTH-042", "viewer-bad-json", "POST /agents as viewer with malformed JSON is 403", 403,
-         [raw, with_token](context& ctx) { return ctx.send(with_token(ctx, raw("POST", "/agents", "application/json", "{"), "viewer")); }},
+         [raw, with_token](context& ctx) {
+             return ctx.send(
+                 with_token(ctx, raw("POST", "/agents", "application/json", "{"), "viewer"));
+         }},
         {"AUTH-042", "viewer-wrong-type", "POST /agents as viewer sent as text/plain is 403", 403,
-         [raw, with_token](context& ctx) { return ctx.send(with_token(ctx, raw("POST", "/agents", "text/plain", "{}"), "viewer")); }},
+         [raw, with_token](context& ctx) {
+             return ctx.send(with_token(ctx, raw("POST", "/agents", "text/plain", "{}"), "viewer"));
+         }},
         {"AUTH-042", "viewer-schema", "POST /agents as viewer with a schema violation is 403", 403,
-         [](context& ctx) { return ctx.send(authed(ctx, "viewer", "POST", "/agents").json(json{{"name", "Bad Name"}})); }},
-        {"AUTH-042", "viewer-put-unknown", "PUT /agents/{random uuid} as viewer is 403 (not 404)", 403,
-         [](context& ctx) { return put_agent(ctx, random_uuid(ctx), mutable_fields(base_body(ctx)), std::string("\"1\""), "viewer"); }},
-        {"AUTH-042", "noroles-get-unknown", "GET /agents/{random uuid} with a role-less token is 403 (not 404)", 403,
-         [](context& ctx) { return ctx.send(authed(ctx, "noroles", "GET", "/agents/" + random_uuid(ctx))); }},
-        {"AUTH-042", "viewer-oversized", "POST /agents as viewer with a body over max_body_bytes is 403", 403,
-         [raw, with_token, large](context& ctx) { return large(ctx, with_token(ctx, raw("POST", "/agents", "application/json", oversized_body(ctx, "{}")), "viewer")); }},
-        {"AUTH-043", "415-before-400", "POST /agents as operator, text/plain with malformed JSON, is 415", 415,
-         [raw, with_token](context& ctx) { return ctx.send(with_token(ctx, raw("POST", "/agents", "text/plain", "{"), "operator")); }},
-        {"AUTH-043", "missing-type-before-400", "POST /agents as operator, no Content-Type with malformed JSON, is 415", 415,
-         [raw, with_token](context& ctx) { return ctx.send(with_token(ctx, raw("POST", "/agents", "", "{"), "operator")); }},
-        {"AUTH-043", "415-before-413", "POST /agents as operator, text/plain over max_body_bytes, is 415", 415,
-         [raw, with_token, large](context& ctx) { return large(ctx, with_token(ctx, raw("POST", "/agents", "text/plain", oversized_body(ctx, "{}")), "operator")); }},
-        {"AUTH-043", "413-before-400", "POST /agents as operator, malformed JSON over max_body_bytes, is 413", 413,
-         [raw, with_token, large](context& ctx) { return large(ctx, with_token(ctx, raw("POST", "/agents", "application/json", oversized_body(ctx, "{\"name\": ")), "operator")); }},
-        {"AUTH-044", "400-before-404", "PUT /agents/{random uuid} (If-Match) with malformed JSON is 400 (not 404)", 400,
+         [](context& ctx) {
+             return ctx.send(
+                 authed(ctx, "viewer", "POST", "/agents").json(json{{"name", "Bad Name"}}));
+         }},
+        {"AUTH-042", "viewer-put-unknown", "PUT /agents/{random uuid} as viewer is 403 (not 404)",
+         403,
+         [](context& ctx) {
+             return put_agent(ctx, random_uuid(ctx), mutable_fields(base_body(ctx)),
+                              std::string("\"1\""), "viewer");
+         }},
+        {"AUTH-042", "noroles-get-unknown",
+         "GET /agents/{random uuid} with a role-less token is 403 (not 404)", 403,
+         [](context& ctx) {
+             return ctx.send(authed(ctx, "noroles", "GET", "/agents/" + random_uuid(ctx)));
+         }},
+        {"AUTH-042", "viewer-oversized",
+         "POST /agents as viewer with a body over max_body_bytes is 403", 403,
+         [raw, with_token, large](context& ctx) {
+             return large(ctx, with_token(ctx,
+                                          raw("POST", "/agents", "application/json",
+                                              oversized_body(ctx, "{}")),
+                                          "viewer"));
+         }},
+        {"AUTH-043", "415-before-400",
+         "POST /agents as operator, text/plain with malformed JSON, is 415", 415,
          [raw, with_token](context& ctx) {
-             auto r = with_token(ctx, raw("PUT", "/agents/" + random_uuid(ctx), "application/json", "{"), "admin");
+             return ctx.send(
+                 with_token(ctx, raw("POST", "/agents", "text/plain", "{"), "operator"));
+         }},
+        {"AUTH-043", "missing-type-before-400",
+         "POST /agents as operator, no Content-Type with malformed JSON, is 415", 415,
+         [raw, with_token](context& ctx) {
+             return ctx.send(with_token(ctx, raw("POST", "/agents", "", "{"), "operator"));
+         }},
+        {"AUTH-043", "415-before-413",
+         "POST /agents as operator, text/plain over max_body_bytes, is 415", 415,
+         [raw, with_token, large](context& ctx) {
+             return large(
+                 ctx,
+                 with_token(ctx, raw("POST", "/agents", "text/plain", oversized_body(ctx, "{}")),
+                            "operator"));
+         }},
+        {"AUTH-043", "413-before-400",
+         "POST /agents as operator, malformed JSON over max_body_bytes, is 413", 413,
+         [raw, with_token, large](context& ctx) {
+             return large(ctx, with_token(ctx,
+                                          raw("POST", "/agents", "application/json",
+                                              oversized_body(ctx, "{\"name\": ")),
+                                          "operator"));
+         }},
+        {"AUTH-044", "400-before-404",
+         "PUT /agents/{random uuid} (If-Match) with malformed JSON is 400 (not 404)", 400,
+         [raw, with_token](context& ctx) {
+             auto r = with_token(
+                 ctx, raw("PUT", "/agents/" + random_uuid(ctx), "application/json", "{"), "admin");
              r.with("If-Match", "\"1\"");
              return ctx.send(r);
          }},
-        {"AUTH-044", "400-before-404-status", "PUT /agents/{random uuid}/status with malformed JSON is 400 (not 404)", 400,
-         [raw, with_token](context& ctx) { return ctx.send(with_token(ctx, raw("PUT", "/agents/" + random_uuid(ctx) + "/status", "application/json", "{"), "admin")); }},
-        {"AUTH-044", "415-before-404", "PUT /agents/{random uuid} sent as text/plain is 415 (not 404)", 415,
+        {"AUTH-044", "400-before-404-status",
+         "PUT /agents/{random uuid}/status with malformed JSON is 400 (not 404)", 400,
          [raw, with_token](context& ctx) {
-             auto r = with_token(ctx, raw("PUT", "/agents/" + random_uuid(ctx), "text/plain", "{}"), "admin");
+             return ctx.send(with_token(
+                 ctx,
+                 raw("PUT", "/agents/" + random_uuid(ctx) + "/status", "application/json", "{"),
+                 "admin"));
+         }},
+        {"AUTH-044", "415-before-404",
+         "PUT /agents/{random uuid} sent as text/plain is 415 (not 404)", 415,
+         [raw, with_token](context& ctx) {
+             auto r = with_token(ctx, raw("PUT", "/agents/" + random_uuid(ctx), "text/plain", "{}"),
+                                 "admin");
              r.with("If-Match", "\"1\"");
              return ctx.send(r);
          }},
-        {"AUTH-044", "400-before-422", "POST /agents with a schema violation and invalid UTF-8 in a metadata value is 400 (not 422)", 400,
+        {"AUTH-044", "400-before-422",
+         "POST /agents with a schema violation and invalid UTF-8 in a metadata value is 400 (not "
+         "422)",
+         400,
          [raw, with_token](context& ctx) {
-             std::string body = R"({"name": "Bad Name", "version": 7, "capabilities": [], "metadata": {"k": "\xC3\x28"}})";
+             std::string body =
+                 R"({"name": "Bad Name", "version": 7, "capabilities": [], "metadata": {"k": "\xC3\x28"}})";
              body.replace(body.find("\\xC3\\x28"), 8, "\xC3\x28");
-             return ctx.send(with_token(ctx, raw("POST", "/agents", "application/json", body), "operator"));
+             return ctx.send(
+                 with_token(ctx, raw("POST", "/agents", "application/json", body), "operator"));
          }},
-        {"AUTH-044", "400-before-409", "POST /agents with a taken name and malformed JSON after it is 400 (not 409)", 400,
+        {"AUTH-044", "400-before-409",
+         "POST /agents with a taken name and malformed JSON after it is 400 (not 409)", 400,
          [raw, with_token](context& ctx) {
              auto a = ctx.create_agent("operator");
-             std::string body = R"({"name": ")" + a["name"].get<std::string>() + R"(", "version": "1.0.0",)";
-             return ctx.send(with_token(ctx, raw("POST", "/agents", "application/json", body), "operator"));
+             std::string body =
+                 R"({"name": ")" + a["name"].get<std::string>() + R"(", "version": "1.0.0",)";
+             return ctx.send(
+                 with_token(ctx, raw("POST", "/agents", "application/json", body), "operator"));
          }},
-        {"AUTH-045", "404-before-428", "PUT /agents/{random uuid} without If-Match is 404 (not 428)", 404,
-         [](context& ctx) { return put_agent(ctx, random_uuid(ctx), mutable_fields(base_body(ctx)), std::nullopt, "admin"); }},
-        {"AUTH-045", "404-before-422", "PUT /agents/{random uuid} (If-Match) with a schema violation is 404 (not 422)", 404,
-         [](context& ctx) { return put_agent(ctx, random_uuid(ctx), json{{"name", "Bad Name"}}, std::string("\"1\""), "admin"); }},
-        {"AUTH-045", "404-before-422-status", "PUT /agents/{random uuid}/status with an unknown status is 404 (not 422)", 404,
+        {"AUTH-045", "404-before-428",
+         "PUT /agents/{random uuid} without If-Match is 404 (not 428)", 404,
+         [](context& ctx) {
+             return put_agent(ctx, random_uuid(ctx), mutable_fields(base_body(ctx)), std::nullopt,
+                              "admin");
+         }},
+        {"AUTH-045", "404-before-422",
+         "PUT /agents/{random uuid} (If-Match) with a schema violation is 404 (not 422)", 404,
+         [](context& ctx) {
+             return put_agent(ctx, random_uuid(ctx), json{{"name", "Bad Name"}},
+                              std::string("\"1\""), "admin");
+         }},
+        {"AUTH-045", "404-before-422-status",
+         "PUT /agents/{random uuid}/status with an unknown status is 404 (not 422)", 404,
          [](context& ctx) { return put_status(ctx, random_uuid(ctx), "flying", "admin"); }},
-        {"AUTH-045", "404-before-ownership", "operator PUT /agents/{random uuid} is 404 (not 403)", 404,
-         [](context& ctx) { return put_agent(ctx, random_uuid(ctx), mutable_fields(base_body(ctx)), std::string("\"1\""), "operator"); }},
-        {"AUTH-046", "ownership-before-428", "operator2 PUT on operator's agent without If-Match is 403 (not 428)", 403,
-         [](context& ctx) { auto a = ctx.create_agent("operator"); return put_agent(ctx, id_of(ctx, a), mutable_fields(a), std::nullopt, "operator2"); }},
-        {"AUTH-046", "ownership-before-412", "operator2 PUT on operator's agent with a stale If-Match is 403 (not 412)", 403,
-         [](context& ctx) { auto a = ctx.create_agent("operator"); return put_agent(ctx, id_of(ctx, a), mutable_fields(a), std::string("\"999999\""), "operator2"); }},
-        {"AUTH-046", "ownership-before-422", "operator2 PUT on operator's agent (right If-Match) with a schema violation is 403 (not 422)", 403,
-         [](context& ctx) { auto a = ctx.create_agent("operator"); return put_agent(ctx, id_of(ctx, a), json{{"name", "Bad Name"}}, quoted(a.value("revision", 1)), "operator2"); }},
-        {"AUTH-046", "ownership-before-422-status", "operator2 PUT status \"flying\" on operator's agent is 403 (not 422)", 403,
-         [](context& ctx) { auto a = ctx.create_agent("operator"); return put_status(ctx, id_of(ctx, a), "flying", "operator2"); }},
-        {"AUTH-046", "ownership-before-409-status", "operator2 PUT status draining (forbidden move) on operator's agent is 403 (not 409)", 403,
-         [](context& ctx) { auto a = ctx.create_agent("operator"); return put_status(ctx, id_of(ctx, a), "draining", "operator2"); }},
-        {"AUTH-047", "428-before-422", "owner PUT without If-Match and with a schema violation is 428 (not 422)", 428,
-         [](context& ctx) { auto a = ctx.create_agent("operator"); return put_agent(ctx, id_of(ctx, a), json{{"name", "Bad Name"}}, std::nullopt, "operator"); }},
-        {"AUTH-047", "412-before-422", "owner PUT with a stale If-Match and a schema violation is 412 (not 422)", 412,
-         [](context& ctx) { auto a = ctx.create_agent("operator"); return put_agent(ctx, id_of(ctx, a), json{{"name", "Bad Name"}}, std::string("\"999999\""), "operator"); }},
-        {"AUTH-048", "422-before-409-post", "POST /agents with a taken name and a bad version is 422 (not 409)", 422,
+        {"AUTH-045", "404-before-ownership", "operator PUT /agents/{random uuid} is 404 (not 403)",
+         404,
+         [](context& ctx) {
+             return put_agent(ctx, random_uuid(ctx), mutable_fields(base_body(ctx)),
+                              std::string("\"1\""), "operator");
+         }},
+        {"AUTH-046", "ownership-before-428",
+         "operator2 PUT on operator's agent without If-Match is 403 (not 428)", 403,
+         [](context& ctx) {
+             auto a = ctx.create_agent("operator");
+             return put_agent(ctx, id_of(ctx, a), mutable_fields(a), std::nullopt, "operator2");
+         }},
+        {"AUTH-046", "ownership-before-412",
+         "operator2 PUT on operator's agent with a stale If-Match is 403 (not 412)", 403,
+         [](context& ctx) {
+             auto a = ctx.create_agent("operator");
+             return put_agent(ctx, id_of(ctx, a), mutable_fields(a), std::string("\"999999\""),
+                              "operator2");
+         }},
+        {"AUTH-046", "ownership-before-422",
+         "operator2 PUT on operator's agent (right If-Match) with a schema violation is 403 (not "
+         "422)",
+         403,
+         [](context& ctx) {
+             auto a = ctx.create_agent("operator");
+             return put_agent(ctx, id_of(ctx, a), json{{"name", "Bad Name"}},
+                              quoted(a.value("revision", 1)), "operator2");
+         }},
+        {"AUTH-046", "ownership-before-422-status",
+         "operator2 PUT status \"flying\" on operator's agent is 403 (not 422)", 403,
+         [](context& ctx) {
+             auto a = ctx.create_agent("operator");
+             return put_status(ctx, id_of(ctx, a), "flying", "operator2");
+         }},
+        {"AUTH-046", "ownership-before-409-status",
+         "operator2 PUT status draining (forbidden move) on operator's agent is 403 (not 409)", 403,
+         [](context& ctx) {
+             auto a = ctx.create_agent("operator");
+             return put_status(ctx, id_of(ctx, a), "draining", "operator2");
+         }},
+        {"AUTH-047", "428-before-422",
+         "owner PUT without If-Match and with a schema violation is 428 (not 422)", 428,
+         [](context& ctx) {
+             auto a = ctx.create_agent("operator");
+             return put_agent(ctx, id_of(ctx, a), json{{"name", "Bad Name"}}, std::nullopt,
+                              "operator");
+         }},
+        {"AUTH-047", "412-before-422",
+         "owner PUT with a stale If-Match and a schema violation is 412 (not 422)", 412,
+         [](context& ctx) {
+             auto a = ctx.create_agent("operator");
+             return put_agent(ctx, id_of(ctx, a), json{{"name", "Bad Name"}},
+                              std::string("\"999999\""), "operator");
+         }},
+        {"AUTH-048", "422-before-409-post",
+         "POST /agents with a taken name and a bad version is 422 (not 409)", 422,
          [](context& ctx) {
              auto a = ctx.create_agent("operator");
              auto b = base_body(ctx);
@@ -730,7 +1098,8 @@ void add_order_checks(check_registry& reg) {
              agent_guard guard(ctx);
              return post_agent(ctx, guard, b);
          }},
-        {"AUTH-048", "422-before-409-put", "PUT renaming to a taken name with a bad version is 422 (not 409)", 422,
+        {"AUTH-048", "422-before-409-put",
+         "PUT renaming to a taken name with a bad version is 422 (not 409)", 422,
          [](context& ctx) {
              auto a = ctx.create_agent("operator");
              auto other = ctx.create_agent("operator");
@@ -739,10 +1108,13 @@ void add_order_checks(check_registry& reg) {
              b["version"] = "not-semver";
              return put_agent(ctx, id_of(ctx, a), b, quoted(a.value("revision", 1)));
          }},
-        {"AUTH-048", "422-before-409-status", "PUT status draining (forbidden from registered) with an unknown field is 422 (not 409)", 422,
+        {"AUTH-048", "422-before-409-status",
+         "PUT status draining (forbidden from registered) with an unknown field is 422 (not 409)",
+         422,
          [](context& ctx) {
              auto a = ctx.create_agent("operator");
-             return ctx.send(authed(ctx, "operator", "PUT", "/agents/" + id_of(ctx, a) + "/status").json(json{{"status", "draining"}, {"colour", "red"}}));
+             return ctx.send(authed(ctx, "operator", "PUT", "/agents/" + id_of(ctx, a) + "/status")
+                                 .json(json{{"status", "draining"}, {"colour", "red"}}));
          }},
     };
     for (const auto& c : cases) {

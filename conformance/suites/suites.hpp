@@ -83,9 +83,9 @@ inline std::string random_uuid(context& ctx) {
     const unsigned long long a = g();
     const unsigned long long b = g();
     char buf[40];
-    std::snprintf(buf, sizeof buf, "%08llx-%04llx-4%03llx-%04llx-%012llx", (a >> 32) & 0xffffffffULL,
-                  (a >> 16) & 0xffffULL, a & 0xfffULL, ((b >> 48) & 0x3fffULL) | 0x8000ULL,
-                  b & 0xffffffffffffULL);
+    std::snprintf(buf, sizeof buf, "%08llx-%04llx-4%03llx-%04llx-%012llx",
+                  (a >> 32) & 0xffffffffULL, (a >> 16) & 0xffffULL, a & 0xfffULL,
+                  ((b >> 48) & 0x3fffULL) | 0x8000ULL, b & 0xffffffffffffULL);
     return buf;
 }
 
@@ -94,12 +94,15 @@ inline std::string random_hex(context& ctx, std::size_t n) {
     static constexpr char digits[] = "0123456789abcdef";
     std::string out;
     out.reserve(n);
-    for (std::size_t i = 0; i < n; ++i) out += digits[ctx.rng()() % 16];
+    for (std::size_t i = 0; i < n; ++i)
+        out += digits[ctx.rng()() % 16];
     return out;
 }
 
 /// The ETag the protocol gives revision `rev`: "\"<rev>\"".
-inline std::string quoted(long long rev) { return "\"" + std::to_string(rev) + "\""; }
+inline std::string quoted(long long rev) {
+    return "\"" + std::to_string(rev) + "\"";
+}
 
 /// Percent-encodes everything outside RFC 3986 unreserved characters.
 inline std::string url_encode(std::string_view s) {
@@ -119,7 +122,8 @@ inline std::string url_encode(std::string_view s) {
 /// Lowercases ASCII.
 inline std::string lower(std::string_view s) {
     std::string out(s);
-    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (auto& c : out)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
 }
 
@@ -131,8 +135,10 @@ inline std::vector<std::string> split_list(std::string_view v) {
         std::size_t end = v.find(',', start);
         if (end == std::string_view::npos) end = v.size();
         std::string_view item = v.substr(start, end - start);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
-        while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+            item.remove_prefix(1);
+        while (!item.empty() && (item.back() == ' ' || item.back() == '\t'))
+            item.remove_suffix(1);
         if (!item.empty()) out.emplace_back(item);
         start = end + 1;
     }
@@ -144,10 +150,9 @@ inline std::vector<std::string> split_list(std::string_view v) {
 inline json base_body(context& ctx, std::string_view hint = "agent") {
     return json{{"name", ctx.unique_name(hint)},
                 {"version", "1.0.0"},
-                {"capabilities",
-                 json::array({json{{"name", "echo"},
-                                   {"version", "1.0.0"},
-                                   {"description", "Returns its input"}}})},
+                {"capabilities", json::array({json{{"name", "echo"},
+                                                   {"version", "1.0.0"},
+                                                   {"description", "Returns its input"}}})},
                 {"endpoint", "http://127.0.0.1:9/agentcheck"},
                 {"metadata", json{{"suite", "agentcheck"}}}};
 }
@@ -156,7 +161,8 @@ inline json base_body(context& ctx, std::string_view hint = "agent") {
 inline std::string name_of_length(context& ctx, std::size_t length) {
     std::string n = ctx.unique_name("len");
     if (n.size() > length) n = "a" + random_hex(ctx, length - 1);
-    while (n.size() < length) n += 'x';
+    while (n.size() < length)
+        n += 'x';
     return n;
 }
 
@@ -208,7 +214,8 @@ inline response post_agent(context& ctx, agent_guard& guard, const json& body,
                            const client::header_list& extra = {}) {
     auto req = authed(ctx, identity, "POST", "/agents");
     req.json(body);
-    for (const auto& h : extra) req.with(h.name, h.value);
+    for (const auto& h : extra)
+        req.with(h.name, h.value);
     auto r = ctx.send(req);
     guard.adopt(r);
     return r;
@@ -298,7 +305,8 @@ inline page expect_page(context& ctx, const response& r) {
         ctx.fail("the list has no \"next_cursor\" (string or null)",
                  "{\"items\": [...], \"next_cursor\": string|null}", describe(r));
     page p;
-    for (auto& it : j["items"]) p.items.push_back(it);
+    for (auto& it : j["items"])
+        p.items.push_back(it);
     if (j["next_cursor"].is_string()) p.next_cursor = j["next_cursor"].get<std::string>();
     return p;
 }
@@ -313,8 +321,8 @@ std::vector<json> walk(context& ctx, std::string_view identity, const std::strin
     std::optional<std::string> cursor;
     for (std::size_t n = 0;; ++n) {
         if (n >= max_pages)
-            ctx.fail("the walk through GET /agents did not end within " + std::to_string(max_pages) +
-                         " pages",
+            ctx.fail("the walk through GET /agents did not end within " +
+                         std::to_string(max_pages) + " pages",
                      "next_cursor null eventually", "still a cursor");
         std::string target = "/agents?" + query;
         if (cursor) target += "&cursor=" + url_encode(*cursor);
@@ -322,7 +330,8 @@ std::vector<json> walk(context& ctx, std::string_view identity, const std::strin
         if (limit > 0 && p.items.size() > limit)
             ctx.fail("a page holds more items than limit", "<= " + std::to_string(limit),
                      std::to_string(p.items.size()));
-        for (auto& it : p.items) all.push_back(it);
+        for (auto& it : p.items)
+            all.push_back(it);
         between(p);
         if (!p.next_cursor) break;
         cursor = p.next_cursor;
@@ -361,8 +370,10 @@ inline std::optional<response> parse_raw_response(std::string_view bytes, bool c
         if (colon != std::string_view::npos) {
             std::string name(line.substr(0, colon));
             std::string_view value = line.substr(colon + 1);
-            while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-            while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+            while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+                value.remove_prefix(1);
+            while (!value.empty() && (value.back() == ' ' || value.back() == '\t'))
+                value.remove_suffix(1);
             if (lower(name) == "content-length") {
                 try {
                     length = static_cast<std::size_t>(std::stoull(std::string(value)));
@@ -390,9 +401,9 @@ inline std::optional<response> parse_raw_response(std::string_view bytes, bool c
 /// Sends a request whose body may be refused before it is read (too large): writes the head,
 /// gives the agent `head_wait` to answer from the head alone, then writes the body and reads
 /// the answer. Records the exchange. nullopt when no response came (connection closed).
-inline std::optional<response> send_large(context& ctx, const request& req,
-                                          std::chrono::milliseconds head_wait =
-                                              std::chrono::milliseconds(400)) {
+inline std::optional<response>
+send_large(context& ctx, const request& req,
+           std::chrono::milliseconds head_wait = std::chrono::milliseconds(400)) {
     request head_only = req;
     head_only.body.clear();
     if (!head_only.header("Content-Length"))
@@ -437,7 +448,8 @@ inline std::optional<response> send_large(context& ctx, const request& req,
     }
     request shown = req;
     if (shown.body.size() > 256)
-        shown.body = shown.body.substr(0, 256) + "… (" + std::to_string(req.body.size()) + " bytes)";
+        shown.body =
+            shown.body.substr(0, 256) + "… (" + std::to_string(req.body.size()) + " bytes)";
     ctx.record(shown, out ? &*out : nullptr, "head written first, then the body");
     return out;
 }
@@ -447,7 +459,8 @@ inline std::set<std::string> allow_set(std::string_view v) {
     std::set<std::string> out;
     for (auto& m : split_list(v)) {
         std::string u = m;
-        for (auto& c : u) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        for (auto& c : u)
+            c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         out.insert(u);
     }
     return out;

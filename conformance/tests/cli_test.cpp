@@ -128,7 +128,8 @@ TEST(cli, usage_errors_exit_2_naming_the_flag) {
     EXPECT_EQ(kf.code, exit_usage);
     EXPECT_NE(kf.err.find("--known-failures"), std::string::npos);
     EXPECT_NE(kf.err.find("NOPE-001"), std::string::npos);
-    const auto nothing = run({"run", "--target", "http://127.0.0.1:1", "--jwt-secret-file", secret, "--only", "NOPE-*"});
+    const auto nothing = run(
+        {"run", "--target", "http://127.0.0.1:1", "--jwt-secret-file", secret, "--only", "NOPE-*"});
     EXPECT_EQ(nothing.code, exit_usage);
     EXPECT_NE(nothing.err.find("--only"), std::string::npos);
     const auto bad_catalogue = run({"list"}, sample_registry(), "{}");

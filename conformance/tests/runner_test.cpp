@@ -194,7 +194,8 @@ TEST(runner, transport_errors_are_errors_with_their_kind) {
                  const auto r = conn.read_response();
                  ctx.record(client::request("GARBAGE", "/"), &r, "raw");
              }});
-    const auto report = run_checks(testing::small_catalogue(), reg, settings_for(agent), discovery_of(agent));
+    const auto report =
+        run_checks(testing::small_catalogue(), reg, settings_for(agent), discovery_of(agent));
     const auto& refused = result_of(report, "HTTP-001.refused");
     EXPECT_EQ(refused.outcome, verdict::error);
     EXPECT_EQ(refused.error_kind, "closed");
@@ -230,8 +231,9 @@ TEST(runner, a_slow_reply_is_cut_at_the_check_deadline) {
         return r;
     });
     check_registry reg;
-    reg.add({"REG-001.slow", {"REG-001"}, layer::unit, "waits for a slow reply",
-             [](context& ctx) { ctx.send(client::request("GET", "/slow")); }});
+    reg.add({"REG-001.slow", {"REG-001"}, layer::unit, "waits for a slow reply", [](context& ctx) {
+                 ctx.send(client::request("GET", "/slow"));
+             }});
     run_settings s;
     s.target = server.url();
     s.secret = "k";
@@ -240,7 +242,8 @@ TEST(runner, a_slow_reply_is_cut_at_the_check_deadline) {
     s.check_timeout = std::chrono::milliseconds(200);
     s.request_timeout = std::chrono::milliseconds(5000);
     const auto started = std::chrono::steady_clock::now();
-    const auto report = run_checks(testing::small_catalogue(), reg, s, {{"protocol", "agent-service/1"}});
+    const auto report =
+        run_checks(testing::small_catalogue(), reg, s, {{"protocol", "agent-service/1"}});
     // Cut at the check's deadline (200 ms), long before the reply (2.5 s) or the request
     // timeout (5 s); the bound leaves room for a loaded machine.
     EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(2000));

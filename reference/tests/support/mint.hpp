@@ -16,8 +16,8 @@ namespace agent::test_support {
 inline std::string mint_hs256(const nlohmann::json& claims, const std::string& secret,
                               const std::string& alg = "HS256") {
     const nlohmann::json header = {{"alg", alg}, {"typ", "JWT"}};
-    const std::string input = util::base64url_encode(header.dump()) + "." +
-                              util::base64url_encode(claims.dump());
+    const std::string input =
+        util::base64url_encode(header.dump()) + "." + util::base64url_encode(claims.dump());
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),

@@ -15,7 +15,9 @@ namespace {
 
 const std::string secret = "0123456789abcdef0123456789abcdef-unit";
 
-std::string mint(const nlohmann::json& claims) { return test_support::mint_hs256(claims, secret); }
+std::string mint(const nlohmann::json& claims) {
+    return test_support::mint_hs256(claims, secret);
+}
 
 // The whole application in-process: SQLite in a temp dir, a manual clock, no sockets.
 class app_test : public ::testing::Test {

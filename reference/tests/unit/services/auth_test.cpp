@@ -937,15 +937,15 @@ TEST_F(auth_test, cached_token_still_expires_and_honours_nbf) {
     json c = claims_ok();
     c["nbf"] = t0_s + 100;
     const auto token = bearer(hs(c));
-    EXPECT_EQ(error_of(v, token), token_error::not_yet_valid);   // not cached: refused
+    EXPECT_EQ(error_of(v, token), token_error::not_yet_valid); // not cached: refused
     clk.advance(seconds(100));
-    ASSERT_TRUE(v.verify(token).has_value());                     // verified, now cached
-    ASSERT_TRUE(v.verify(token).has_value());                     // served from the cache
-    clk.advance(seconds(3600 - 100 + 29));                        // within the leeway
+    ASSERT_TRUE(v.verify(token).has_value()); // verified, now cached
+    ASSERT_TRUE(v.verify(token).has_value()); // served from the cache
+    clk.advance(seconds(3600 - 100 + 29));    // within the leeway
     EXPECT_TRUE(v.verify(token).has_value());
-    clk.advance(seconds(1));                                      // exp + leeway reached
+    clk.advance(seconds(1)); // exp + leeway reached
     EXPECT_EQ(error_of(v, token), token_error::expired);
-    clk.set(t0);                                                  // the clock moved back
+    clk.set(t0); // the clock moved back
     EXPECT_EQ(error_of(v, token), token_error::not_yet_valid);
 }
 
@@ -958,7 +958,8 @@ TEST_F(auth_test, cached_token_does_not_vouch_for_a_tampered_copy) {
     EXPECT_EQ(error_of(v, bearer(tampered)), token_error::bad_signature);
     json other = claims_ok();
     other["roles"] = {"admin"};
-    const auto forged = make_token(hs_header, other.dump(), hs256_signer("another-secret-0123456789abcdef0123"));
+    const auto forged =
+        make_token(hs_header, other.dump(), hs256_signer("another-secret-0123456789abcdef0123"));
     EXPECT_EQ(error_of(v, bearer(forged)), token_error::bad_signature);
     const auto again = v.verify(bearer(token));
     ASSERT_TRUE(again.has_value());
