@@ -37,6 +37,8 @@ demo: release
 
 test: deps
 	cmake --preset coverage >/dev/null
+	@# Counters from an earlier build or from test discovery would mix into this run's.
+	@if [ -d build/coverage ]; then find build/coverage -name '*.gcda' -delete; fi
 	cmake --build --preset coverage -j $(JOBS)
 	find build/coverage -name '*.gcda' -delete
 	ctest --preset coverage -j $(JOBS)

@@ -13,10 +13,15 @@ if(AGENT_WERROR)
 endif()
 # Boost.Asio/Beast: no deprecated API, header-only Boost.System.
 target_compile_definitions(agent_project_options INTERFACE
-  BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW BOOST_ASIO_DISABLE_CONCEPTS)
+  BOOST_ASIO_NO_DEPRECATED BOOST_ASIO_DISABLE_CONCEPTS)
 if(AGENT_COVERAGE)
-  target_compile_options(agent_project_options INTERFACE --coverage -O0 -g -fno-inline)
-  target_link_options(agent_project_options INTERFACE --coverage)
+  # agentd and agentcheck are multi-threaded: without atomic counter updates, threads
+  # racing on one counter make gcov write negative branch counts that gcovr refuses
+  # (GCC bug 68080), so the coverage gate would pass or fail by chance.
+  # tests/build_flags_test.cmake fails the build if this flag goes missing.
+  set(AGENT_COVERAGE_FLAGS --coverage -fprofile-update=atomic)
+  target_compile_options(agent_project_options INTERFACE ${AGENT_COVERAGE_FLAGS} -O0 -g -fno-inline)
+  target_link_options(agent_project_options INTERFACE ${AGENT_COVERAGE_FLAGS})
 endif()
 
 # agent_add_library(<target> <alias> SOURCES ... [DEPS ...]) — one target per folder.

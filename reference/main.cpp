@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
                                   agent::to_string(cfg.synchronous),
                                   cfg.commit_batch_max,
                                   cfg.idempotency_ttl,
-                                  {}};
+                                  cfg.maintenance_interval};
         agent::sqlite_store store(db, clk);
         agent::registry agents(store, clk);
         agents.load();

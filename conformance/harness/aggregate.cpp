@@ -103,6 +103,7 @@ totals count(const std::vector<check_result>& checks, const std::vector<requirem
     }
     t.requirements = reqs.size();
     for (const auto& r : reqs) {
+        if (r.planned) ++t.req_planned;
         switch (r.status) {
         case requirement_status::pass:
             ++t.req_pass;
@@ -118,6 +119,7 @@ totals count(const std::vector<check_result>& checks, const std::vector<requirem
             break;
         case requirement_status::not_checked:
             ++t.req_not_checked;
+            ++t.req_not_checked_by_level.at(static_cast<std::size_t>(r.req.lvl));
             break;
         case requirement_status::known_failure:
             ++t.req_known_failure;

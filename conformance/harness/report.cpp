@@ -82,17 +82,25 @@ std::vector<const check_result*> failures(const run_report& report) {
 
 std::string verdict_line(const run_report& report) {
     const auto& t = report.counts;
-    const std::size_t applicable = t.req_pass + t.req_flaky + t.req_fail + t.req_known_failure;
     std::string line = report.passed ? "PASS" : "FAIL";
-    line += " — " + std::to_string(t.req_pass + t.req_flaky) + " of " + std::to_string(applicable) +
-            " applicable requirements pass (level " + to_string(report.settings.lvl) +
-            " and stricter)";
+    line += " — " + std::to_string(t.req_pass + t.req_flaky) + " of " +
+            std::to_string(t.req_checked()) + " checked requirements pass (level " +
+            to_string(report.settings.lvl) + " and stricter)";
     if (t.req_fail > 0) line += ", " + std::to_string(t.req_fail) + " fail";
     if (t.req_known_failure > 0)
         line += ", " + std::to_string(t.req_known_failure) + " known failures";
     if (!report.waiver_problems.empty()) {
         line += ", " + std::to_string(report.waiver_problems.size()) + " waiver problems";
     }
+    // What a PASS does not cover: requirements no check examined, and those not applicable.
+    std::string unchecked;
+    for (const auto lvl : {level::must, level::should, level::may}) {
+        const auto n = t.req_not_checked_by_level.at(static_cast<std::size_t>(lvl));
+        if (n == 0) continue;
+        unchecked += (unchecked.empty() ? "" : ", ") + std::to_string(n) + " " + to_string(lvl);
+    }
+    if (!unchecked.empty()) line += " · " + unchecked + " not yet checked";
+    if (t.req_skip > 0) line += " · " + std::to_string(t.req_skip) + " not applicable";
     return line;
 }
 

@@ -126,7 +126,13 @@ nlohmann::json to_json(const run_report& report) {
                        {"fail", t.req_fail},
                        {"skip", t.req_skip},
                        {"not_checked", t.req_not_checked},
-                       {"known_failure", t.req_known_failure}}}};
+                       {"known_failure", t.req_known_failure},
+                       {"checked", t.req_checked()},
+                       {"planned", t.req_planned},
+                       {"not_checked_by_level",
+                        {{"must", t.req_not_checked_by_level[0]},
+                         {"should", t.req_not_checked_by_level[1]},
+                         {"may", t.req_not_checked_by_level[2]}}}}}};
     nlohmann::json by_level = nlohmann::json::object();
     for (const auto lvl : {level::must, level::should, level::may}) {
         if (static_cast<int>(lvl) <= static_cast<int>(s.lvl)) {

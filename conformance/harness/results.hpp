@@ -2,6 +2,7 @@
 // What a run produces: per-check results with their evidence, per-requirement statuses,
 // totals. Plain data, written by the runner and read by the report writers.
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -84,6 +85,14 @@ struct totals {
     std::size_t checks = 0, pass = 0, fail = 0, error = 0, skip = 0, flaky = 0;
     std::size_t requirements = 0, req_pass = 0, req_fail = 0, req_skip = 0, req_not_checked = 0,
                 req_known_failure = 0, req_flaky = 0;
+    /// Requirements no check examined, by level (must, should, may): planned ones, those
+    /// whose checks were not selected. A PASS says nothing about them.
+    std::array<std::size_t, 3> req_not_checked_by_level{};
+    std::size_t req_planned = 0; ///< requirements the catalogue marks as planned
+    /// Requirements a check examined and gave a verdict on (pass, flaky, fail, known failure).
+    [[nodiscard]] std::size_t req_checked() const noexcept {
+        return req_pass + req_flaky + req_fail + req_known_failure;
+    }
 };
 
 /// Everything one run produced.

@@ -35,20 +35,26 @@ struct sample {
 };
 
 /// One response of (nearly) every kind the core protocol has: open endpoints, reads, writes,
-/// 304, and the error statuses 400/401/403/404/405/409/412/415/422/428.
+/// 304, and the error statuses 400/401/403/404/405/409/412/415/422/428. Fails the check when
+/// a response is not of the kind its label names (the header under test would then not have
+/// been looked at on that kind of response).
 std::vector<sample> battery(context& ctx, agent_guard& guard) {
     std::vector<sample> out;
-    auto add = [&](std::string label, const request& r) {
+    std::string wrong;
+    auto add = [&](std::string label, const request& r, std::initializer_list<int> expected) {
         out.push_back({std::move(label), ctx.send(r)});
-        return out.back().resp;
+        const auto& got = out.back().resp;
+        if (wrong.empty() && std::find(expected.begin(), expected.end(), got.status) == expected.end())
+            wrong = out.back().label + " answered " + describe(got);
+        return got;
     };
-    add("GET /.well-known/agent-service", make("GET", "/.well-known/agent-service"));
-    add("GET /health", make("GET", "/health"));
-    add("GET /livez", make("GET", "/livez"));
-    add("GET /readyz", make("GET", "/readyz"));
-    add("GET /agents (viewer)", authed(ctx, "viewer", "GET", "/agents?limit=1"));
+    add("GET /.well-known/agent-service", make("GET", "/.well-known/agent-service"), {200});
+    add("GET /health", make("GET", "/health"), {200, 503});
+    add("GET /livez", make("GET", "/livez"), {200});
+    add("GET /readyz", make("GET", "/readyz"), {200, 503});
+    add("GET /agents (viewer)", authed(ctx, "viewer", "GET", "/agents?limit=1"), {200});
     auto body = base_body(ctx, "battery");
-    auto created = add("POST /agents 201", authed(ctx, "operator", "POST", "/agents").json(body));
+    auto created = add("POST /agents 201", authed(ctx, "operator", "POST", "/agents").json(body), {201});
     guard.adopt(created);
     std::string id = random_uuid(ctx);
     std::string etag = "\"1\"";
@@ -57,32 +63,36 @@ std::vector<sample> battery(context& ctx, agent_guard& guard) {
             id = (*j)["id"].get<std::string>();
             etag = created.header("ETag").value_or(etag);
         }
-    add("GET /agents/{id} 200", authed(ctx, "viewer", "GET", "/agents/" + id));
+    add("GET /agents/{id} 200", authed(ctx, "viewer", "GET", "/agents/" + id), {200});
     add("GET /agents/{id} 304",
-        authed(ctx, "viewer", "GET", "/agents/" + id).with("If-None-Match", etag));
+        authed(ctx, "viewer", "GET", "/agents/" + id).with("If-None-Match", etag), {304});
     add("GET /agents/{id}/capabilities",
-        authed(ctx, "viewer", "GET", "/agents/" + id + "/capabilities"));
-    add("POST /agents 409 (duplicate name)", authed(ctx, "operator", "POST", "/agents").json(body));
+        authed(ctx, "viewer", "GET", "/agents/" + id + "/capabilities"), {200});
+    add("POST /agents 409 (duplicate name)", authed(ctx, "operator", "POST", "/agents").json(body), {409});
     add("PUT /agents/{id} 428",
-        authed(ctx, "operator", "PUT", "/agents/" + id).json(mutable_fields(body)));
+        authed(ctx, "operator", "PUT", "/agents/" + id).json(mutable_fields(body)), {428});
     add("PUT /agents/{id} 412", authed(ctx, "operator", "PUT", "/agents/" + id)
                                     .json(mutable_fields(body))
-                                    .with("If-Match", "\"999999\""));
+                                    .with("If-Match", "\"999999\""), {412});
     auto put = add("PUT /agents/{id} 200", authed(ctx, "operator", "PUT", "/agents/" + id)
                                                .json(mutable_fields(body))
-                                               .with("If-Match", etag));
+                                               .with("If-Match", etag), {200});
     add("PUT /agents/{id}/status 200", authed(ctx, "operator", "PUT", "/agents/" + id + "/status")
-                                           .json(json{{"status", "active"}}));
-    add("GET /agents (no token) 401", make("GET", "/agents"));
-    add("POST /agents (viewer) 403", authed(ctx, "viewer", "POST", "/agents").json(base_body(ctx)));
-    add("GET unknown path 404", authed(ctx, "admin", "GET", "/no-such-path-" + random_hex(ctx, 6)));
-    add("GET unknown agent 404", authed(ctx, "viewer", "GET", "/agents/" + random_uuid(ctx)));
-    add("DELETE /agents 405", authed(ctx, "admin", "DELETE", "/agents"));
-    add("POST /agents bad JSON 400", raw_post(ctx, "{\"name\":", "application/json"));
-    add("POST /agents text/plain 415", raw_post(ctx, body.dump(), "text/plain"));
+                                           .json(json{{"status", "active"}}), {200});
+    add("GET /agents (no token) 401", make("GET", "/agents"), {401});
+    add("POST /agents (viewer) 403", authed(ctx, "viewer", "POST", "/agents").json(base_body(ctx)), {403});
+    add("GET unknown path 404", authed(ctx, "admin", "GET", "/no-such-path-" + random_hex(ctx, 6)), {404});
+    add("GET unknown agent 404", authed(ctx, "viewer", "GET", "/agents/" + random_uuid(ctx)), {404});
+    add("DELETE /agents 405", authed(ctx, "admin", "DELETE", "/agents"), {405});
+    add("POST /agents bad JSON 400", raw_post(ctx, "{\"name\":", "application/json"), {400});
+    add("POST /agents text/plain 415", raw_post(ctx, body.dump(), "text/plain"), {415});
     add("POST /agents schema 422",
-        authed(ctx, "operator", "POST", "/agents").json(json{{"name", 42}}));
-    add("DELETE /agents/{id} 204", authed(ctx, "operator", "DELETE", "/agents/" + id));
+        authed(ctx, "operator", "POST", "/agents").json(json{{"name", 42}}), {422});
+    add("DELETE /agents/{id} 204", authed(ctx, "operator", "DELETE", "/agents/" + id), {204});
+    if (!wrong.empty())
+        ctx.fail("a response of the battery was not of the kind it stands for, so the header "
+                 "was not seen on every kind of response",
+                 "each labelled status", wrong);
     return out;
 }
 

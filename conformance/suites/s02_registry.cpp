@@ -1168,7 +1168,15 @@ void add_list_checks(check_registry& reg) {
                      }
                  });
                  std::string failure;
+                 int writes_before = 0;
+                 int writes_during = 0;
                  try {
+                     // Walk only once the writer is writing, so that the walks overlap it.
+                     const auto deadline = std::chrono::steady_clock::now() + ctx.scaled(5s);
+                     while (creates.load() == 0 && errors.load() == 0 &&
+                            std::chrono::steady_clock::now() < deadline)
+                         std::this_thread::sleep_for(1ms);
+                     writes_before = creates.load() + deletes.load();
                      for (int round = 0; round < 3 && failure.empty(); ++round) {
                          auto items =
                              walk(ctx, "viewer", "limit=3&capability=" + url_encode(cap), 3, 500,
@@ -1180,7 +1188,12 @@ void add_list_checks(check_registry& reg) {
                              if (count[s] != 1)
                                  failure = "walk " + std::to_string(round + 1) + ": stable agent " +
                                            s + " seen " + std::to_string(count[s]) + " times";
+                         for (auto& [id, n] : count)
+                             if (n > 1 && failure.empty())
+                                 failure = "walk " + std::to_string(round + 1) + ": agent " + id +
+                                           " listed " + std::to_string(n) + " times";
                      }
+                     writes_during = creates.load() + deletes.load() - writes_before;
                  } catch (...) {
                      stop = true;
                      writer.join();
@@ -1189,10 +1202,19 @@ void add_list_checks(check_registry& reg) {
                  stop = true;
                  writer.join();
                  ctx.note("concurrent writer: " + std::to_string(creates) + " creates, " +
-                          std::to_string(deletes) + " deletes, " + std::to_string(errors) +
-                          " unexpected answers");
+                          std::to_string(deletes) + " deletes (" + std::to_string(writes_during) +
+                          " while walking), " + std::to_string(errors) + " unexpected answers");
                  if (!failure.empty())
                      ctx.fail(failure, "every stable agent exactly once per walk", failure);
+                 if (errors.load() > 0 || creates.load() == 0 || deletes.load() == 0)
+                     ctx.fail("the concurrent writer could not create and delete agents, so the "
+                              "walk was not shown under concurrent writes",
+                              "201 for every create and 204 for every delete",
+                              std::to_string(creates) + " creates, " + std::to_string(deletes) +
+                                  " deletes, " + std::to_string(errors) + " other answers");
+                 if (writes_during == 0)
+                     ctx.fail("no write happened while the walks ran",
+                              "creates and deletes during the walks", "none");
              }});
     reg.add({"REG-042.full-walk",
              {"REG-042", "REG-035"},
@@ -1207,6 +1229,10 @@ void add_list_checks(check_registry& reg) {
                      count[it.value("id", std::string())]++;
                  ctx.expect(count[a] == 1, "the agent created before the walk is not listed once",
                             "1", std::to_string(count[a]));
+                 for (auto& [id, n] : count)
+                     if (n > 1)
+                         ctx.fail("agent " + id + " was listed " + std::to_string(n) + " times",
+                                  "every agent once", std::to_string(n));
              }});
 }
 

@@ -382,7 +382,39 @@ TEST(report_writers, passing_report_renders_too) {
     EXPECT_NO_THROW(xml_parser(render(*make_html_writer(), r)).document());
     EXPECT_NO_THROW(xml_parser(render(*make_junit_writer(), r)).document());
     EXPECT_EQ(nlohmann::json::parse(render(*make_json_writer(), r))["verdict"], "pass");
-    EXPECT_EQ(verdict_line(r).rfind("PASS — 1 of 1 applicable requirements pass", 0), 0U);
+    EXPECT_EQ(verdict_line(r).rfind("PASS — 1 of 1 checked requirements pass", 0), 0U);
+}
+
+// A PASS must not read as "conforms" while requirements went unchecked: the headline in
+// every format says how many were checked and how many, by level, were not.
+TEST(report_writers, headline_says_how_much_of_the_spec_was_checked) {
+    run_report r;
+    r.sections = testing::small_catalogue().sections;
+    r.settings.lvl = level::may;
+    r.checks = {make_check("HTTP-001.pass", {"HTTP-001"}, "0", verdict::pass),
+                make_check("REG-002.skip", {"REG-002"}, "2", verdict::skip)};
+    r.requirements =
+        aggregate(testing::small_catalogue(), level::may, r.checks, {}, "2026-01-01").requirements;
+    finalize(r);
+    ASSERT_TRUE(r.passed);
+    // Unchecked: REG-001, EVT-001, REG-099 (planned) are MUST; REG-003 is MAY.
+    const std::string line = "PASS — 1 of 1 checked requirements pass (level MAY and stricter) · "
+                             "3 MUST, 1 MAY not yet checked · 1 not applicable";
+    EXPECT_EQ(verdict_line(r), line);
+    const auto json = nlohmann::json::parse(render(*make_json_writer(), r));
+    EXPECT_EQ(json["summary"], line);
+    const auto& req = json["totals"]["requirements"];
+    EXPECT_EQ(req["checked"], 1);
+    EXPECT_EQ(req["planned"], 1);
+    EXPECT_EQ(req["not_checked"], 4);
+    EXPECT_EQ(req["not_checked_by_level"]["must"], 3);
+    EXPECT_EQ(req["not_checked_by_level"]["should"], 0);
+    EXPECT_EQ(req["not_checked_by_level"]["may"], 1);
+    EXPECT_NE(render(*make_markdown_writer(), r).find(line), std::string::npos);
+    EXPECT_NE(render(*make_html_writer(), r).find("3 MUST, 1 MAY not yet checked"),
+              std::string::npos);
+    // The exit code rules are unchanged: unchecked requirements do not fail a run.
+    EXPECT_EQ(r.exit_code, exit_ok);
 }
 
 TEST(report_writers, write_reports_creates_every_file) {

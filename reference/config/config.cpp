@@ -45,6 +45,7 @@ constexpr long long min_timeout_ms = 1;
 constexpr long long ms_per_second = 1000;
 constexpr long long max_timeout_ms = seconds_per_day * ms_per_second; // one day
 constexpr long long max_page_limit = 10000;
+constexpr long long min_maintenance_ms = 10; // below this the idle writer would busy-wait
 constexpr long long max_connections_limit = 1000000;
 constexpr std::size_t min_hs256_secret_bytes = 32; // RFC 7518 §3.2: at least the hash size
 constexpr std::size_t max_key_file_bytes = mib;
@@ -64,7 +65,7 @@ constexpr const char* no_key_message =
 /// --help shows them.
 struct raw_options {
     std::string bind, port, threads, port_file, data_dir, synchronous, commit_batch_max,
-        idempotency_ttl_s, jwt_secret_file, jwt_rs256_public_key_file, jwt_es256_public_key_file,
+        idempotency_ttl_s, maintenance_interval_ms, jwt_secret_file, jwt_rs256_public_key_file, jwt_es256_public_key_file,
         jwt_issuer, jwt_audience, jwt_leeway_s, max_token_bytes, max_body_bytes, max_header_bytes,
         header_timeout_ms, idle_timeout_ms, write_timeout_ms, drain_timeout_ms, page_limit_default,
         page_limit_max, max_connections, log_requests, config_file;
@@ -91,6 +92,8 @@ const std::array option_specs{
                 "most writes grouped into one commit, 1-100000"},
     option_spec{"idempotency-ttl-s", &raw_options::idempotency_ttl_s, "INT",
                 "seconds an Idempotency-Key is remembered, 1-31536000"},
+    option_spec{"maintenance-interval-ms", &raw_options::maintenance_interval_ms, "INT",
+                "idle storage upkeep (health probe, idempotency purge) every N ms, 10-86400000"},
     option_spec{"jwt-secret-file", &raw_options::jwt_secret_file, "FILE",
                 "file holding the HS256 secret (>= 32 bytes; trailing newline stripped)"},
     option_spec{"jwt-rs256-public-key-file", &raw_options::jwt_rs256_public_key_file, "FILE",
@@ -148,6 +151,7 @@ raw_options defaults_as_text() {
     r.synchronous = to_string(d.synchronous);
     r.commit_batch_max = std::to_string(d.commit_batch_max);
     r.idempotency_ttl_s = std::to_string(d.idempotency_ttl.count());
+    r.maintenance_interval_ms = std::to_string(d.maintenance_interval.count());
     r.jwt_secret_file = d.jwt_secret_file;
     r.jwt_rs256_public_key_file = d.jwt_rs256_public_key_file;
     r.jwt_es256_public_key_file = d.jwt_es256_public_key_file;
@@ -333,6 +337,8 @@ config convert(const raw_options& raw, const CLI::App& app) {
         number("--commit-batch-max", raw.commit_batch_max, 1, max_commit_batch));
     c.idempotency_ttl = std::chrono::seconds{
         number("--idempotency-ttl-s", raw.idempotency_ttl_s, 1, max_idempotency_ttl_s)};
+    c.maintenance_interval = std::chrono::milliseconds{number(
+        "--maintenance-interval-ms", raw.maintenance_interval_ms, min_maintenance_ms, max_timeout_ms)};
     c.jwt_secret_file = raw.jwt_secret_file;
     c.jwt_rs256_public_key_file = raw.jwt_rs256_public_key_file;
     c.jwt_es256_public_key_file = raw.jwt_es256_public_key_file;
@@ -391,6 +397,8 @@ void check_values(const config& c) {
     check_range("--commit-batch-max", static_cast<long long>(c.commit_batch_max), 1,
                 max_commit_batch);
     check_range("--idempotency-ttl-s", c.idempotency_ttl.count(), 1, max_idempotency_ttl_s);
+    check_range("--maintenance-interval-ms", c.maintenance_interval.count(), min_maintenance_ms,
+                max_timeout_ms);
     check_range("--jwt-leeway-s", c.jwt_leeway.count(), 0, max_leeway_s);
     check_range("--max-token-bytes", static_cast<long long>(c.max_token_bytes), min_token_bytes,
                 max_token_bytes_limit);

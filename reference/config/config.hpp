@@ -28,6 +28,9 @@ struct config {
     sync_mode synchronous = sync_mode::full;
     std::size_t commit_batch_max = 512; ///< most writes grouped into one commit
     std::chrono::seconds idempotency_ttl{86400};
+    /// How often the idle storage writer probes the database and purges expired
+    /// idempotency records. The writer sleeps in between: an idle agentd uses no CPU.
+    std::chrono::milliseconds maintenance_interval{5000};
 
     // --- auth
     std::string jwt_secret; ///< HS256 secret (from file or AGENT_JWT_SECRET)

@@ -366,7 +366,7 @@ verify_result jwt_verifier::verify(std::string_view authorization) const {
 
     const double now = std::chrono::duration<double>(clock_.now().time_since_epoch()).count();
     const double leeway = std::chrono::duration<double>(settings_.leeway).count();
-    if (auto hit = keys_->cache.find(token)) {
+    if (auto hit = settings_.cache_verified ? keys_->cache.find(token) : std::nullopt) {
         if (auto late = time_refusal(now, leeway, hit->exp, hit->nbf, hit->iat))
             return unexpected{*late};
         return std::move(hit->who);
@@ -455,7 +455,7 @@ verify_result jwt_verifier::verify(std::string_view authorization) const {
             if (static_cast<int>(known) > static_cast<int>(p.highest)) p.highest = known;
         }
     }
-    keys_->cache.insert(token, {p, *exp, nbf, iat});
+    if (settings_.cache_verified) keys_->cache.insert(token, {p, *exp, nbf, iat});
     return p;
 }
 

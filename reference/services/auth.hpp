@@ -53,6 +53,9 @@ struct auth_settings {
     std::optional<std::string> audience; ///< must be in `aud` (string or array) when set
     std::chrono::seconds leeway{30};
     std::size_t max_token_bytes = 8192;
+    /// Remember tokens that verified (time claims are still checked on every use). Off
+    /// only to measure a full verification.
+    bool cache_verified = true;
 };
 
 /// Verifies bearer tokens. Construction parses keys (throws std::invalid_argument naming

@@ -40,6 +40,8 @@ void log_sink::flush() {
     if (!enabled_) return;
     std::unique_lock lock(mutex_);
     const std::size_t target = generation_ + (pending_.empty() ? 0 : 1);
+    if (target <= written_) return;
+    flush_wanted_ = true;
     cv_.notify_one();
     flushed_.wait(lock, [&] { return written_ >= target || stopping_; });
 }
@@ -59,8 +61,13 @@ void log_sink::write_out(const std::string& data) const {
 void log_sink::run() {
     std::unique_lock lock(mutex_);
     while (true) {
-        cv_.wait_for(lock, flush_interval,
-                     [this] { return stopping_ || pending_.size() >= flush_threshold; });
+        // Sleeps while there is nothing to write (an idle agentd uses no CPU), then gathers
+        // lines for up to flush_interval so that a burst becomes one write.
+        cv_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+        cv_.wait_for(lock, flush_interval, [this] {
+            return stopping_ || flush_wanted_ || pending_.size() >= flush_threshold;
+        });
+        flush_wanted_ = false;
         std::string batch;
         batch.swap(pending_);
         const bool stop = stopping_;

@@ -210,6 +210,8 @@ private:
 
 sqlite_store::sqlite_store(sqlite_settings settings, const clock& clk)
     : settings_(std::move(settings)), clock_(clk) {
+    if (settings_.maintenance_interval <= std::chrono::milliseconds::zero())
+        throw std::invalid_argument("sqlite_store: maintenance_interval must be positive");
     const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(settings_.path.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
         std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
@@ -269,24 +271,25 @@ void sqlite_store::run_writer() {
     std::unique_lock lock(mutex_);
     auto next_maintenance = clock_.steady_now() + settings_.maintenance_interval;
     while (true) {
+        // Sleeps until work arrives, stop is asked, or the maintenance interval passes.
         cv_.wait_for(lock, settings_.maintenance_interval,
                      [this] { return stopping_ || !queue_.empty(); });
-        if (queue_.empty()) {
-            if (stopping_) return;
-            if (clock_.steady_now() >= next_maintenance) {
-                maintenance(); // under the lock: load_agents cannot race with it
-                next_maintenance = clock_.steady_now() + settings_.maintenance_interval;
+        if (queue_.empty() && stopping_) return;
+        if (!queue_.empty()) {
+            std::deque<write_op> batch;
+            while (!queue_.empty() && batch.size() < settings_.batch_max) {
+                batch.push_back(std::move(queue_.front()));
+                queue_.pop_front();
             }
-            continue;
+            lock.unlock();
+            run_batch(batch);
+            lock.lock();
         }
-        std::deque<write_op> batch;
-        while (!queue_.empty() && batch.size() < settings_.batch_max) {
-            batch.push_back(std::move(queue_.front()));
-            queue_.pop_front();
+        // Due maintenance also runs under a steady stream of writes, between batches.
+        if (clock_.steady_now() >= next_maintenance) {
+            maintenance(); // under the lock: load_agents cannot race with it
+            next_maintenance = clock_.steady_now() + settings_.maintenance_interval;
         }
-        lock.unlock();
-        run_batch(batch);
-        lock.lock();
     }
 }
 
@@ -330,7 +333,9 @@ void sqlite_store::maintenance() {
     statement purge(db_, "DELETE FROM idempotency WHERE created_at < ?1");
     purge.bind(1, txn_->now_s() - settings_.idempotency_ttl.count());
     ok = (purge.step() == SQLITE_DONE) && ok;
+    if (ok) purged_.fetch_add(static_cast<std::uint64_t>(sqlite3_changes(db_)));
     healthy_.store(ok, std::memory_order_relaxed);
+    maintenance_runs_.fetch_add(1);
 }
 
 } // namespace agent

@@ -28,7 +28,9 @@ struct sqlite_settings {
 };
 
 /// The SQLite store. Construction opens (or creates) the database and starts the writer;
-/// it throws std::runtime_error with SQLite's message when it cannot. Thread-safe.
+/// it throws std::runtime_error with SQLite's message when it cannot, and
+/// std::invalid_argument when maintenance_interval is not positive (the idle writer would
+/// busy-wait). The writer sleeps while the queue is empty. Thread-safe.
 class sqlite_store final : public store {
 public:
     sqlite_store(sqlite_settings settings, const clock& clk);
@@ -44,6 +46,14 @@ public:
     /// Number of commits so far and operations they carried (group-commit statistics).
     [[nodiscard]] std::uint64_t commits() const noexcept { return commits_.load(); }
     [[nodiscard]] std::uint64_t committed_ops() const noexcept { return committed_ops_.load(); }
+    /// Number of maintenance rounds run so far (each: probe + purge of expired records).
+    [[nodiscard]] std::uint64_t maintenance_runs() const noexcept {
+        return maintenance_runs_.load();
+    }
+    /// Expired idempotency records deleted by maintenance so far.
+    [[nodiscard]] std::uint64_t purged_idempotency_records() const noexcept {
+        return purged_.load();
+    }
 
 private:
     class txn;
@@ -63,6 +73,8 @@ private:
     std::atomic<bool> healthy_{true};
     std::atomic<std::uint64_t> commits_{0};
     std::atomic<std::uint64_t> committed_ops_{0};
+    std::atomic<std::uint64_t> maintenance_runs_{0};
+    std::atomic<std::uint64_t> purged_{0};
     std::thread writer_;
 };
 

@@ -189,17 +189,23 @@ std::pair<int, std::string> run_agentd(const std::vector<std::string>& args,
     return {code, ss.str()};
 }
 
-agentd_process::agentd_process(std::vector<std::string> extra_args, std::string data_dir) {
+agentd_process::agentd_process(std::vector<std::string> extra_args, std::string data_dir,
+                               std::vector<std::string> env, secret_via secret) {
     dir_ = temp_dir();
     own_data_dir_ = data_dir.empty();
     data_dir_ = own_data_dir_ ? dir_ + "/data" : std::move(data_dir);
     secret_ = random_secret();
     std::ofstream(dir_ + "/secret") << secret_ << "\n";
-    std::vector<std::string> args = {"--port",     "0",       "--port-file",       dir_ + "/port",
-                                     "--data-dir", data_dir_, "--jwt-secret-file", dir_ + "/secret",
-                                     "--threads",  "2"};
+    std::vector<std::string> args = {"--port",     "0",       "--port-file", dir_ + "/port",
+                                     "--data-dir", data_dir_, "--threads",   "2"};
+    if (secret == secret_via::file) {
+        args.emplace_back("--jwt-secret-file");
+        args.push_back(dir_ + "/secret");
+    } else {
+        env.push_back("AGENT_JWT_SECRET=" + secret_);
+    }
     args.insert(args.end(), extra_args.begin(), extra_args.end());
-    pid_ = spawn(args, dir_ + "/log.txt", {});
+    pid_ = spawn(args, dir_ + "/log.txt", env);
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
     while (std::chrono::steady_clock::now() < deadline) {
         std::ifstream pf(dir_ + "/port");
@@ -220,12 +226,9 @@ agentd_process::agentd_process(std::vector<std::string> extra_args, std::string 
 
 agentd_process::~agentd_process() {
     if (pid_ > 0) terminate();
+    // A data directory given by the caller lives outside dir_ and is the caller's to remove.
     std::error_code ec;
-    if (own_data_dir_)
-        std::filesystem::remove_all(dir_, ec);
-    else {
-        std::filesystem::remove(dir_ + "/port", ec);
-    }
+    std::filesystem::remove_all(dir_, ec);
 }
 
 std::string agentd_process::token(const std::string& sub,
@@ -242,6 +245,29 @@ int agentd_process::terminate(std::chrono::milliseconds wait) {
     int code = wait_exit(pid_, wait);
     pid_ = -1;
     return code;
+}
+
+std::chrono::milliseconds agentd_process::cpu_time() const {
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) throw std::runtime_error("cannot read /proc/PID/stat");
+    std::istringstream rest(stat.substr(close + 2));
+    std::string field;
+    long long utime = 0;
+    long long stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+        if (i == 14) utime = std::stoll(field);
+        if (i == 15) stime = std::stoll(field);
+    }
+    const long ticks = ::sysconf(_SC_CLK_TCK);
+    return std::chrono::milliseconds((utime + stime) * 1000 / ticks);
+}
+
+std::string agentd_process::log() const {
+    std::ifstream in(dir_ + "/log.txt");
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
 void agentd_process::kill_hard() {

@@ -54,8 +54,13 @@ std::string mint(const nlohmann::json& claims, const std::string& secret,
 /// A running agentd. Stops it with SIGTERM in the destructor (so coverage data is written).
 class agentd_process {
 public:
-    /// Starts agentd with extra flags; waits until /readyz answers 200.
-    explicit agentd_process(std::vector<std::string> extra_args = {}, std::string data_dir = {});
+    /// How the secret reaches agentd.
+    enum class secret_via { file, environment };
+    /// Starts agentd with extra flags and environment entries ("NAME=value"); waits until
+    /// the bound port is published. Throws if agentd exits or does not start in 15 s.
+    explicit agentd_process(std::vector<std::string> extra_args = {}, std::string data_dir = {},
+                            std::vector<std::string> env = {},
+                            secret_via secret = secret_via::file);
     ~agentd_process();
     agentd_process(const agentd_process&) = delete;
     agentd_process& operator=(const agentd_process&) = delete;
@@ -71,6 +76,10 @@ public:
     int terminate(std::chrono::milliseconds wait = std::chrono::seconds(15));
     /// Sends SIGKILL and waits.
     void kill_hard();
+    /// CPU time (user + system) the process has used so far, from /proc/PID/stat.
+    [[nodiscard]] std::chrono::milliseconds cpu_time() const;
+    /// What agentd wrote to stdout and stderr so far.
+    [[nodiscard]] std::string log() const;
 
 private:
     int pid_ = -1;

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <map>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -42,11 +47,50 @@ TEST(log_sink, lines_from_many_threads_arrive_whole_and_once) {
     ::close(fds[1]);
     reader.join();
     ::close(fds[0]);
-    std::size_t lines = 0;
-    for (char c : out)
-        lines += c == '\n';
-    EXPECT_EQ(lines, 2000U);
-    EXPECT_NE(out.find("t3-499\n"), std::string::npos);
+    // Every line exactly once and whole: the multiset of lines equals what was written, and
+    // each thread's lines keep their order.
+    std::multiset<std::string> got;
+    std::map<int, int> last_seen;
+    std::istringstream in(out);
+    for (std::string line; std::getline(in, line);) {
+        got.insert(line);
+        int t = -1;
+        int i = -1;
+        ASSERT_EQ(std::sscanf(line.c_str(), "t%d-%d", &t, &i), 2) << "garbled line: " << line;
+        auto [it, fresh] = last_seen.emplace(t, i);
+        if (!fresh) {
+            EXPECT_GT(i, it->second) << "thread " << t << " out of order";
+            it->second = i;
+        }
+    }
+    std::multiset<std::string> want;
+    for (int t = 0; t < 4; ++t)
+        for (int i = 0; i < 500; ++i)
+            want.insert("t" + std::to_string(t) + "-" + std::to_string(i));
+    EXPECT_TRUE(got == want) << got.size() << " lines, want 2000";
+    EXPECT_EQ(out.back(), '\n');
+}
+
+// flush() returns only once everything written before it is out, also while the writer
+// would otherwise still be gathering lines.
+TEST(log_sink, flush_writes_pending_lines_before_returning) {
+    int fds[2];
+    ASSERT_EQ(::pipe(fds), 0);
+    ASSERT_EQ(::fcntl(fds[0], F_SETFL, O_NONBLOCK), 0); // a read finds only what is there
+    log_sink sink(fds[1], true);
+    for (int round = 0; round < 20; ++round) {
+        const std::string line = "round-" + std::to_string(round);
+        sink.write(line);
+        sink.flush();
+        // The pipe now holds the line: a non-blocking read finds it at once.
+        char buf[64];
+        const auto n = ::read(fds[0], buf, sizeof buf);
+        ASSERT_EQ(n, static_cast<long>(line.size() + 1)) << "round " << round;
+        EXPECT_EQ(std::string(buf, static_cast<std::size_t>(n)), line + "\n");
+    }
+    sink.flush(); // nothing pending: returns at once
+    ::close(fds[1]);
+    ::close(fds[0]);
 }
 
 TEST(log_sink, disabled_sink_writes_nothing) {

@@ -1,10 +1,12 @@
 #include "reference/storage/sqlite_store.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <filesystem>
 #include <future>
 #include <random>
+#include <thread>
 
 namespace agent {
 namespace {
@@ -96,11 +98,39 @@ TEST(sqlite_store, a_failed_op_rolls_back_only_itself) {
     EXPECT_EQ(all[0].id, "a");
 }
 
-TEST(sqlite_store, idempotency_records_expire) {
+// Rows in the idempotency table, read through a separate connection (WAL allows it).
+long long idempotency_rows(const std::string& path) {
+    sqlite3* db = nullptr;
+    long long n = -1;
+    if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+        sqlite3_stmt* st = nullptr;
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM idempotency", -1, &st, nullptr) ==
+                SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return n;
+}
+
+// Polls cond for up to five seconds (the writer runs on its own thread).
+bool eventually(const std::function<bool()>& cond) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < deadline) {
+        if (cond()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return cond();
+}
+
+TEST(sqlite_store, idempotency_records_expire_and_maintenance_purges_them) {
     manual_clock clk{std::chrono::system_clock::now()};
-    sqlite_store s(
-        {temp_db(), "NORMAL", 16, std::chrono::seconds(60), std::chrono::milliseconds(10)}, clk);
+    const auto path = temp_db();
+    sqlite_store s({path, "NORMAL", 16, std::chrono::seconds(60), std::chrono::milliseconds(10)},
+                   clk);
     idempotency_record r{"p", "k", "fp", 201, "/agents/x", "\"1\"", "{}", 0};
+    idempotency_record fresh{"p", "k2", "fp2", 201, "/agents/y", "\"1\"", "{}", 0};
     EXPECT_FALSE(run(s, [r](store_txn& t) { return t.put_idempotency(r); }));
     std::optional<idempotency_record> found;
     run(s, [&](store_txn& t) {
@@ -110,14 +140,51 @@ TEST(sqlite_store, idempotency_records_expire) {
     ASSERT_TRUE(found);
     EXPECT_EQ(found->fingerprint, "fp");
     EXPECT_EQ(found->location, "/agents/x");
+
+    // The simulated clock has not moved: maintenance may run, but purges nothing.
+    const auto runs_before = s.maintenance_runs();
     clk.advance(std::chrono::seconds(61));
+    // An expired record is invisible at once, before any purge.
     run(s, [&](store_txn& t) {
         found = t.find_idempotency("p", "k");
         return std::nullopt;
     });
     EXPECT_FALSE(found);
-    std::this_thread::sleep_for(std::chrono::milliseconds(50)); // maintenance purges
+    EXPECT_FALSE(run(s, [fresh](store_txn& t) { return t.put_idempotency(fresh); }));
+    // Then maintenance deletes it from the table, and only it.
+    ASSERT_TRUE(eventually([&] { return s.purged_idempotency_records() == 1; }))
+        << "purged " << s.purged_idempotency_records();
+    EXPECT_GT(s.maintenance_runs(), runs_before);
+    EXPECT_EQ(idempotency_rows(path), 1);
+    run(s, [&](store_txn& t) {
+        found = t.find_idempotency("p", "k2");
+        return std::nullopt;
+    });
+    ASSERT_TRUE(found);
+    EXPECT_EQ(found->fingerprint, "fp2");
     EXPECT_TRUE(s.healthy());
+}
+
+TEST(sqlite_store, idle_writer_runs_maintenance_only_when_due) {
+    // With a 10 ms interval and a simulated clock that never moves, the idle writer wakes
+    // about every 10 ms but never finds maintenance due: it must not spin through rounds.
+    manual_clock clk{std::chrono::system_clock::now()};
+    sqlite_store s({temp_db(), "NORMAL", 16, std::chrono::seconds(60), std::chrono::milliseconds(10)},
+                   clk);
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(s.maintenance_runs(), 0U);
+    clk.advance(std::chrono::milliseconds(10));
+    ASSERT_TRUE(eventually([&] { return s.maintenance_runs() >= 1; }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(s.maintenance_runs(), 1U); // due once, run once, until the clock moves again
+}
+
+TEST(sqlite_store, non_positive_maintenance_interval_is_refused) {
+    manual_clock clk;
+    EXPECT_THROW(sqlite_store({temp_db(), "NORMAL", 16, std::chrono::seconds(60),
+                               std::chrono::milliseconds(0)},
+                              clk),
+                 std::invalid_argument);
 }
 
 TEST(sqlite_store, many_queued_writes_share_commits) {
