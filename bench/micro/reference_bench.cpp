@@ -106,6 +106,7 @@ struct app_fixture {
 void BM_app_get_health(benchmark::State& state) {
     app_fixture f;
     handlers::request req{http::verb::get, "/health", 11};
+    if (f.call(req).result_int() != 200) state.SkipWithError("GET /health did not answer 200");
     for (auto _ : state)
         benchmark::DoNotOptimize(f.call(req));
 }
@@ -120,6 +121,7 @@ void BM_app_get_agent(benchmark::State& state) {
     auto created = nlohmann::json::parse(f.call(post).body());
     handlers::request get{http::verb::get, "/agents/" + created["id"].get<std::string>(), 11};
     get.set(http::field::authorization, bearer(f.clk, "viewer"));
+    if (f.call(get).result_int() != 200) state.SkipWithError("GET /agents/{id} did not answer 200");
     for (auto _ : state)
         benchmark::DoNotOptimize(f.call(get));
 }
@@ -133,7 +135,12 @@ void BM_app_post_agent_sequential(benchmark::State& state) {
     std::uint64_t i = 0;
     for (auto _ : state) {
         post.body() = R"({"name":"b)" + std::to_string(i++) + R"(","version":"1.0.0"})";
-        benchmark::DoNotOptimize(f.call(post));
+        auto r = f.call(post);
+        if (r.result_int() != 201) {
+            state.SkipWithError("POST /agents did not answer 201");
+            break;
+        }
+        benchmark::DoNotOptimize(r);
     }
 }
 BENCHMARK(BM_app_post_agent_sequential)->Unit(benchmark::kMicrosecond);

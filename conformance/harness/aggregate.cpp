@@ -18,6 +18,8 @@ const char* to_string(requirement_status s) noexcept {
         return "not_checked";
     case requirement_status::known_failure:
         return "known_failure";
+    case requirement_status::blocked:
+        return "blocked";
     }
     return "?";
 }
@@ -28,6 +30,7 @@ requirement_status requirement_status_of(const std::vector<verdict>& verdicts) n
         return std::find(verdicts.begin(), verdicts.end(), v) != verdicts.end();
     };
     if (has(verdict::fail) || has(verdict::error)) return requirement_status::fail;
+    if (has(verdict::blocked)) return requirement_status::blocked;
     if (std::all_of(verdicts.begin(), verdicts.end(),
                     [](verdict v) { return v == verdict::skip; })) {
         return requirement_status::skip;
@@ -99,6 +102,9 @@ totals count(const std::vector<check_result>& checks, const std::vector<requirem
         case verdict::flaky:
             ++t.flaky;
             break;
+        case verdict::blocked:
+            ++t.blocked;
+            break;
         }
     }
     t.requirements = reqs.size();
@@ -124,6 +130,9 @@ totals count(const std::vector<check_result>& checks, const std::vector<requirem
         case requirement_status::known_failure:
             ++t.req_known_failure;
             break;
+        case requirement_status::blocked:
+            ++t.req_blocked;
+            break;
         }
     }
     return t;
@@ -131,9 +140,12 @@ totals count(const std::vector<check_result>& checks, const std::vector<requirem
 
 void finalize(run_report& report) {
     report.counts = count(report.checks, report.requirements);
+    // A blocked requirement was not shown to hold: the run cannot pass while one is.
     const bool failing = std::any_of(report.requirements.begin(), report.requirements.end(),
                                      [](const requirement_result& r) {
-                                         return !r.planned && r.status == requirement_status::fail;
+                                         return !r.planned &&
+                                                (r.status == requirement_status::fail ||
+                                                 r.status == requirement_status::blocked);
                                      });
     report.passed = !failing && report.waiver_problems.empty();
     report.exit_code = report.passed ? exit_ok : exit_failures;

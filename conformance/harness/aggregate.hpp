@@ -12,13 +12,14 @@ namespace agentcheck {
 
 /// Process exit codes of `agentcheck`.
 inline constexpr int exit_ok = 0;          ///< every applicable requirement passes
-inline constexpr int exit_failures = 1;    ///< a requirement failed, or a waiver is stale/expired
+inline constexpr int exit_failures = 1; ///< a requirement failed or was blocked, or a waiver
+                                        ///< is stale/expired
 inline constexpr int exit_usage = 2;       ///< bad flag, bad configuration file
 inline constexpr int exit_unreachable = 3; ///< the target is unreachable or not an agent
 
 /// The status of one requirement from the verdicts of the checks that name it: fail if
-/// any failed or errored; skip if all skipped; pass (flaky when one was flaky) when every
-/// applicable one passed; not_checked when none ran.
+/// any failed or errored; else blocked if any was blocked; skip if all skipped; pass (flaky
+/// when one was flaky) when every applicable one passed; not_checked when none ran.
 requirement_status requirement_status_of(const std::vector<verdict>& verdicts) noexcept;
 
 /// Requirement statuses and waiver problems.
@@ -34,7 +35,8 @@ aggregation aggregate(const catalogue& cat, level lvl, const std::vector<check_r
                       const std::vector<known_failure>& waivers, std::string_view today);
 
 /// Fills counts, passed and exit_code of a report whose checks, requirements and
-/// waiver_problems are set. Planned requirements never fail a run.
+/// waiver_problems are set. A failing or blocked requirement fails the run; planned
+/// requirements never do.
 void finalize(run_report& report);
 
 } // namespace agentcheck

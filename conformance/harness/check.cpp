@@ -1,5 +1,7 @@
 #include "conformance/harness/check.hpp"
 
+#include <cctype>
+
 #include <algorithm>
 #include <array>
 #include <stdexcept>
@@ -60,6 +62,8 @@ const char* to_string(verdict v) noexcept {
         return "skip";
     case verdict::flaky:
         return "flaky";
+    case verdict::blocked:
+        return "blocked";
     }
     return "?";
 }
@@ -139,6 +143,36 @@ nlohmann::json context::expect_json(const client::response& r) {
     return *parsed;
 }
 
+bool is_uri_reference(std::string_view s) {
+    if (s.empty()) return false;
+    const auto is_hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+    constexpr std::string_view allowed = "-._~:/?#[]@!$&'()*+,;=";
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        const char c = s[i];
+        if (c == '%') {
+            if (i + 2 >= s.size() || !is_hex(s[i + 1]) || !is_hex(s[i + 2])) return false;
+            i += 2;
+        } else if (std::isalnum(static_cast<unsigned char>(c)) == 0 &&
+                   allowed.find(c) == std::string_view::npos) {
+            return false;
+        }
+    }
+    // A scheme, when there is one (a ':' before any '/', '?' or '#'), is ALPHA *(ALPHA /
+    // DIGIT / "+" / "-" / ".").
+    const auto colon = s.find(':');
+    const auto first_sep = s.find_first_of("/?#");
+    if (colon != std::string_view::npos && colon < first_sep) {
+        if (colon == 0 || std::isalpha(static_cast<unsigned char>(s[0])) == 0) return false;
+        for (std::size_t i = 1; i < colon; ++i) {
+            const char c = s[i];
+            if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '+' && c != '-' &&
+                c != '.')
+                return false;
+        }
+    }
+    return true;
+}
+
 nlohmann::json context::expect_problem(const client::response& r, int status) {
     expect_status(r, status);
     const auto media = r.media_type();
@@ -155,6 +189,11 @@ nlohmann::json context::expect_problem(const client::response& r, int status) {
                  std::string("\"") + field + "\": string",
                  it == body.end() ? "(absent)" : it->dump());
         }
+    }
+    if (const auto type = body["type"].get<std::string>(); !is_uri_reference(type)) {
+        fail("problem member \"type\" must be a URI (RFC 3986 URI reference)",
+             "a URI such as \"about:blank\" or \"https://example.com/problems/not-found\"",
+             body["type"].dump());
     }
     const auto st = body.find("status");
     if (st == body.end() || !st->is_number_integer() || st->get<int>() != status) {

@@ -23,7 +23,9 @@ enum class level { must, should, may };
 /// The test-pyramid layer a check belongs to.
 enum class layer { unit, integration, e2e, property, robustness, lifecycle };
 /// The outcome of one check.
-enum class verdict { pass, fail, error, skip, flaky };
+/// `blocked`: a precondition the check needs (a fixture, another rule of the spec) does not
+/// hold, so its own rule could not be tested; it names the requirement that blocked it.
+enum class verdict { pass, fail, error, skip, flaky, blocked };
 
 const char* to_string(level v) noexcept;
 const char* to_string(layer v) noexcept;
@@ -53,6 +55,15 @@ struct check_failed : std::runtime_error {
 /// Thrown by context::skip: the check does not apply (with the reason).
 struct check_skipped : std::runtime_error {
     using std::runtime_error::runtime_error;
+};
+
+/// Thrown by context::block: the check could not test its rule because a precondition failed
+/// ("POST /agents answered 200, not 201"); `blocked_by` is the requirement that precondition
+/// is ("REG-020").
+struct check_blocked : std::runtime_error {
+    check_blocked(std::string requirement, std::string reason)
+        : std::runtime_error(std::move(reason)), blocked_by(std::move(requirement)) {}
+    std::string blocked_by;
 };
 
 /// Identities the harness mints tokens for (all HS256 with the given secret, valid now,
@@ -131,6 +142,9 @@ public:
     [[noreturn]] virtual void fail(std::string message, std::string expected = {},
                                    std::string actual = {}) = 0;
     [[noreturn]] virtual void skip(std::string reason) = 0;
+    /// Ends the check as blocked: `requirement` (another rule) does not hold, so this check's
+    /// rule cannot be tested. When the check itself names `requirement`, it fails instead.
+    [[noreturn]] virtual void block(std::string requirement, std::string reason) = 0;
 
     /// Fails with `what` unless ok.
     void expect(bool ok, std::string_view what, std::string_view expected = {},
@@ -150,6 +164,10 @@ public:
     /// detail (string), instance (string), request_id == X-Request-ID header. Returns the body.
     nlohmann::json expect_problem(const client::response& r, int status);
 };
+
+/// True when s is a non-empty RFC 3986 URI reference (absolute like "about:blank" or
+/// relative like "/problems/x"): only allowed characters, valid %-escapes, a valid scheme.
+bool is_uri_reference(std::string_view s);
 
 /// A check: one executable test of one or more requirements.
 struct check {

@@ -1,5 +1,6 @@
 #include "conformance/harness/console.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
@@ -35,6 +36,8 @@ std::string_view colour_of(verdict v) {
         return yellow;
     case verdict::skip:
         return dim;
+    case verdict::blocked:
+        return yellow;
     }
     return dim;
 }
@@ -53,8 +56,8 @@ bool color_wanted(int fd) noexcept {
     return isatty(fd) == 1 && (no_color == nullptr || *no_color == '\0');
 }
 
-console_reporter::console_reporter(std::ostream& out, bool color, bool live)
-    : out_(out), color_(color), live_(live) {}
+console_reporter::console_reporter(std::ostream& out, bool color, bool live, verbosity level)
+    : out_(out), color_(color), live_(live), level_(level) {}
 
 std::string console_reporter::paint(std::string_view text, std::string_view code) const {
     if (!color_) return std::string(text);
@@ -62,7 +65,15 @@ std::string console_reporter::paint(std::string_view text, std::string_view code
 }
 
 void console_reporter::on_start(std::size_t total) {
+    if (level_ == verbosity::quiet) return;
     out_ << "agentcheck: running " << total << " checks\n" << std::flush;
+}
+
+std::string console_reporter::counts() const {
+    std::string s = paint(std::to_string(passed_) + " passed", green) + ", " +
+                    paint(std::to_string(failed_) + " failed", failed_ > 0 ? red : dim);
+    if (blocked_ > 0) s += ", " + paint(std::to_string(blocked_) + " blocked", yellow);
+    return s + ", " + std::to_string(skipped_) + " skipped";
 }
 
 void console_reporter::on_check_done(const check_result& r, std::size_t done, std::size_t total) {
@@ -70,50 +81,98 @@ void console_reporter::on_check_done(const check_result& r, std::size_t done, st
     if (bad) ++failed_;
     if (r.outcome == verdict::pass || r.outcome == verdict::flaky) ++passed_;
     if (r.outcome == verdict::skip) ++skipped_;
+    if (r.outcome == verdict::blocked) ++blocked_;
+    if (level_ == verbosity::quiet) return;
     const std::string counter = "[" + std::to_string(done) + "/" + std::to_string(total) + "]";
     if (live_) {
-        if (bad) {
-            out_ << "\r\033[K" << paint(upper(to_string(r.outcome)), red) << " " << r.id << ": "
-                 << r.message << "\n";
+        if (bad || (level_ == verbosity::verbose && r.outcome != verdict::pass)) {
+            out_ << "\r\033[K" << paint(upper(to_string(r.outcome)), colour_of(r.outcome)) << " "
+                 << r.id << ": " << text::first_line(r.message) << "\n";
         }
-        out_ << "\r\033[K" << counter << " " << paint(std::to_string(passed_) + " passed", green)
-             << ", " << paint(std::to_string(failed_) + " failed", failed_ > 0 ? red : dim) << ", "
-             << skipped_ << " skipped";
+        out_ << "\r\033[K" << counter << " " << counts();
         if (done == total) out_ << "\n";
         out_ << std::flush;
         return;
     }
-    out_ << counter << " " << paint(upper(to_string(r.outcome)), colour_of(r.outcome)) << " "
-         << r.id << " (" << text::seconds(r.duration) << " s)";
-    if (r.outcome != verdict::pass && !r.message.empty()) out_ << ": " << r.message;
-    out_ << "\n" << std::flush;
+    if (level_ == verbosity::verbose) {
+        out_ << counter << " " << paint(upper(to_string(r.outcome)), colour_of(r.outcome)) << " "
+             << r.id << " (" << text::seconds(r.duration) << " s)";
+        if (r.outcome != verdict::pass && !r.message.empty())
+            out_ << ": " << text::first_line(r.message);
+        out_ << "\n" << std::flush;
+        return;
+    }
+    // A log: failures as they happen, and a progress line every tenth of the run.
+    if (bad) {
+        out_ << counter << " " << paint(upper(to_string(r.outcome)), red) << " " << r.id << ": "
+             << text::first_line(r.message) << "\n";
+    }
+    const std::size_t step = std::max<std::size_t>(1, total / 10);
+    if (done % step == 0 || done == total) out_ << counter << " " << counts() << "\n";
+    out_ << std::flush;
+}
+
+void console_reporter::detail(const check_result& c, const run_report& report) {
+    out_ << "    " << paint(upper(to_string(c.outcome)), colour_of(c.outcome)) << " " << c.id
+         << "\n";
+    for (const auto* r : requirements_of(c, report)) {
+        out_ << "      " << r->req.id << " (" << to_string(r->req.lvl) << "): " << r->req.text
+             << "\n";
+    }
+    if (c.outcome != verdict::blocked && c.message.find('\n') != std::string::npos)
+        out_ << text::indent(c.message, "      ") << "\n";
+    if (!c.expected.empty())
+        out_ << "      expected: "
+             << text::indent_continuation(text::truncate(c.expected, console_excerpt), "                ")
+             << "\n";
+    if (!c.actual.empty())
+        out_ << "      actual:   "
+             << text::indent_continuation(text::truncate(c.actual, console_excerpt), "                ")
+             << "\n";
+    if (!c.curl.empty()) {
+        out_ << "      reproduce:\n"
+             << paint(text::indent(text::truncate(c.curl, console_curl_excerpt), "        "), dim)
+             << "\n";
+    }
 }
 
 void console_reporter::summary(const run_report& report) {
-    const auto failed = failures(report);
-    if (!failed.empty()) out_ << "\n" << paint("Failures", bold) << "\n";
-    for (const auto* c : failed) {
-        out_ << "\n  " << paint(upper(to_string(c->outcome)), red) << " " << c->id << " — "
-             << c->message << "\n";
-        for (const auto* r : requirements_of(*c, report)) {
-            out_ << "    " << r->req.id << " (" << to_string(r->req.lvl) << "): " << r->req.text
-                 << "\n";
+    const auto groups = group_by_cause(report);
+    if (!groups.empty())
+        out_ << "\n"
+             << paint("Root causes (" + std::to_string(groups.size()) + ")", bold) << "\n";
+    constexpr std::size_t ids_shown = 6;
+    for (const auto& g : groups) {
+        const auto colour = g.kind == verdict::blocked ? yellow : red;
+        out_ << "  " << paint(cause_line(g), colour) << "\n";
+        if (level_ == verbosity::quiet) continue;
+        if (g.kind == verdict::blocked && level_ != verbosity::verbose) {
+            std::string ids;
+            for (std::size_t i = 0; i < g.checks.size() && i < ids_shown; ++i)
+                ids += (i ? ", " : "") + g.checks[i]->id;
+            if (g.checks.size() > ids_shown)
+                ids += ", … and " + std::to_string(g.checks.size() - ids_shown) + " more";
+            out_ << "    " << paint(ids, dim) << "\n";
+            continue;
         }
-        if (!c->expected.empty())
-            out_ << "    expected: " << text::truncate(c->expected, console_excerpt) << "\n";
-        if (!c->actual.empty())
-            out_ << "    actual:   " << text::truncate(c->actual, console_excerpt) << "\n";
-        if (!c->curl.empty()) {
-            out_ << "    reproduce: " << paint(text::truncate(c->curl, console_curl_excerpt), dim)
-                 << "\n";
+        const std::size_t shown = level_ == verbosity::verbose ? g.checks.size() : 1;
+        for (std::size_t i = 0; i < shown; ++i)
+            detail(*g.checks[i], report);
+        if (shown < g.checks.size()) {
+            std::string ids;
+            for (std::size_t i = shown; i < g.checks.size() && i < shown + ids_shown; ++i)
+                ids += (i > shown ? ", " : "") + g.checks[i]->id;
+            if (g.checks.size() > shown + ids_shown)
+                ids += ", … and " + std::to_string(g.checks.size() - shown - ids_shown) + " more";
+            out_ << "    also: " << paint(ids, dim) << "\n";
         }
     }
     for (const auto& p : report.waiver_problems)
         out_ << "\n  " << paint("WAIVER", red) << " " << p.message << "\n";
     const auto& t = report.counts;
     out_ << "\nchecks: " << t.pass << " pass, " << t.fail << " fail, " << t.error << " error, "
-         << t.flaky << " flaky, " << t.skip << " skipped in " << text::seconds(report.duration)
-         << " s (seed " << report.settings.seed << ")\n";
+         << t.blocked << " blocked, " << t.flaky << " flaky, " << t.skip << " skipped in "
+         << text::seconds(report.duration) << " s (seed " << report.settings.seed << ")\n";
     out_ << paint(verdict_line(report), report.passed ? green : red) << "\n" << std::flush;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <stdexcept>
 
 #include "conformance/harness/aggregate.hpp"
@@ -28,11 +29,14 @@ void status_tally::add(requirement_status s) noexcept {
     case requirement_status::known_failure:
         ++known_failure;
         break;
+    case requirement_status::blocked:
+        ++blocked;
+        break;
     }
 }
 
 std::size_t status_tally::total() const noexcept {
-    return pass + flaky + fail + skip + not_checked + known_failure;
+    return pass + flaky + fail + skip + not_checked + known_failure + blocked;
 }
 
 status_tally tally_level(const run_report& report, level lvl) {
@@ -87,6 +91,9 @@ std::string verdict_line(const run_report& report) {
             std::to_string(t.req_checked()) + " checked requirements pass (level " +
             to_string(report.settings.lvl) + " and stricter)";
     if (t.req_fail > 0) line += ", " + std::to_string(t.req_fail) + " fail";
+    if (t.req_blocked > 0)
+        line += ", " + std::to_string(t.req_blocked) + " blocked (not testable because another "
+                "requirement fails)";
     if (t.req_known_failure > 0)
         line += ", " + std::to_string(t.req_known_failure) + " known failures";
     if (!report.waiver_problems.empty()) {
@@ -101,6 +108,54 @@ std::string verdict_line(const run_report& report) {
     }
     if (!unchecked.empty()) line += " · " + unchecked + " not yet checked";
     if (t.req_skip > 0) line += " · " + std::to_string(t.req_skip) + " not applicable";
+    return line;
+}
+
+std::vector<cause_group> group_by_cause(const run_report& report) {
+    std::vector<cause_group> groups;
+    std::map<std::string, std::size_t> index;
+    for (const auto& c : report.checks) {
+        const bool bad = c.outcome == verdict::fail || c.outcome == verdict::error;
+        if (!(bad && !is_waived(c, report)) && c.outcome != verdict::blocked) continue;
+        const std::string key = std::string(to_string(c.outcome)) + "\n" + c.blocked_by + "\n" +
+                                c.message;
+        auto [it, fresh] = index.emplace(key, groups.size());
+        if (fresh) {
+            cause_group g;
+            g.kind = c.outcome;
+            g.cause = c.message;
+            g.requirement = c.outcome == verdict::blocked
+                                ? c.blocked_by
+                                : (c.requirements.empty() ? std::string() : c.requirements.front());
+            groups.push_back(std::move(g));
+        }
+        groups[it->second].checks.push_back(&c);
+    }
+    // Failures first (they are the causes), then blocked checks; larger groups first.
+    std::stable_sort(groups.begin(), groups.end(), [](const cause_group& a, const cause_group& b) {
+        const bool a_blocked = a.kind == verdict::blocked;
+        const bool b_blocked = b.kind == verdict::blocked;
+        if (a_blocked != b_blocked) return !a_blocked;
+        return a.checks.size() > b.checks.size();
+    });
+    return groups;
+}
+
+std::string cause_line(const cause_group& g) {
+    const auto n = g.checks.size();
+    std::string line = std::to_string(n) + (n == 1 ? " check " : " checks ");
+    switch (g.kind) {
+    case verdict::blocked:
+        line += "blocked: " + g.cause + " (" + g.requirement + ")";
+        break;
+    case verdict::error:
+        line += "could not run: " + g.cause;
+        break;
+    default:
+        line += "failed: " + g.cause;
+        if (n == 1) line += " (" + g.checks.front()->id + ")";
+        break;
+    }
     return line;
 }
 

@@ -45,7 +45,8 @@ nlohmann::json to_json(const run_report& report);
 
 /// Requirement statuses counted.
 struct status_tally {
-    std::size_t pass = 0, flaky = 0, fail = 0, skip = 0, not_checked = 0, known_failure = 0;
+    std::size_t pass = 0, flaky = 0, fail = 0, skip = 0, not_checked = 0, known_failure = 0,
+                blocked = 0;
     /// Counts one more status.
     void add(requirement_status s) noexcept;
     /// All counted.
@@ -65,8 +66,25 @@ bool is_waived(const check_result& c, const run_report& report);
 std::vector<const requirement_result*> requirements_of(const check_result& c,
                                                        const run_report& report);
 
-/// One line: "PASS — 40 of 40 applicable requirements (MUST) pass" or "FAIL — …".
+/// One line: "PASS — 40 of 40 checked requirements pass (level MUST and stricter) · 3 MUST
+/// not yet checked" or "FAIL — …".
 std::string verdict_line(const run_report& report);
+
+/// Checks that share one root cause: the same failure message, or blocked by the same
+/// requirement for the same reason.
+struct cause_group {
+    verdict kind = verdict::fail; ///< fail, error or blocked
+    std::string cause;            ///< "POST /agents answered 200, not 201, to a valid agent …"
+    std::string requirement;      ///< blocked: the blocking requirement; else the first named
+    std::vector<const check_result*> checks; ///< in report order
+};
+
+/// Failing or erroring (not waived) and blocked checks grouped by root cause: failures
+/// first, then blocked; larger groups first.
+std::vector<cause_group> group_by_cause(const run_report& report);
+
+/// One line for a group: "104 checks blocked: POST /agents answered 200, not 201 … (REG-020)".
+std::string cause_line(const cause_group& g);
 
 /// The checks that failed or errored and are not waived, in report order.
 std::vector<const check_result*> failures(const run_report& report);

@@ -59,6 +59,7 @@ nlohmann::json check_json(const check_result& c, const run_report& report) {
             {"expected", c.expected},
             {"actual", c.actual},
             {"error_kind", c.error_kind},
+            {"blocked_by", c.blocked_by},
             {"curl", c.curl},
             {"notes", c.notes},
             {"exchanges", exchanges}};
@@ -71,6 +72,7 @@ nlohmann::json tally_json(const status_tally& t) {
             {"skip", t.skip},
             {"not_checked", t.not_checked},
             {"known_failure", t.known_failure},
+            {"blocked", t.blocked},
             {"total", t.total()}};
 }
 
@@ -118,7 +120,8 @@ nlohmann::json to_json(const run_report& report) {
                        {"fail", t.fail},
                        {"error", t.error},
                        {"skip", t.skip},
-                       {"flaky", t.flaky}}},
+                       {"flaky", t.flaky},
+                       {"blocked", t.blocked}}},
                      {"requirements",
                       {{"total", t.requirements},
                        {"pass", t.req_pass},
@@ -127,6 +130,7 @@ nlohmann::json to_json(const run_report& report) {
                        {"skip", t.req_skip},
                        {"not_checked", t.req_not_checked},
                        {"known_failure", t.req_known_failure},
+                       {"blocked", t.req_blocked},
                        {"checked", t.req_checked()},
                        {"planned", t.req_planned},
                        {"not_checked_by_level",
@@ -140,6 +144,18 @@ nlohmann::json to_json(const run_report& report) {
         }
     }
     doc["totals"]["by_level"] = by_level;
+    auto causes = nlohmann::json::array();
+    for (const auto& g : group_by_cause(report)) {
+        auto ids = nlohmann::json::array();
+        for (const auto* c : g.checks)
+            ids.push_back(c->id);
+        causes.push_back({{"verdict", to_string(g.kind)},
+                          {"cause", g.cause},
+                          {"requirement", g.requirement},
+                          {"summary", cause_line(g)},
+                          {"checks", ids}});
+    }
+    doc["root_causes"] = causes;
     auto sections = nlohmann::json::array();
     for (const auto& sec : report.sections) {
         sections.push_back({{"id", sec.id},

@@ -36,6 +36,7 @@ junit_kind kind_of(const check_result& c, const run_report& report) {
     case verdict::error:
         return junit_kind::error;
     case verdict::skip:
+    case verdict::blocked: // JUnit has no "blocked": skipped, with "blocked by …" as message
         return junit_kind::skipped;
     }
     return junit_kind::error;
@@ -86,6 +87,7 @@ void write_case(std::ostream& out, const check_result& c, const run_report& repo
         break;
     case junit_kind::skipped: {
         std::string why = c.message;
+        if (c.outcome == verdict::blocked) why = "blocked by " + c.blocked_by + ": " + c.message;
         if (is_waived(c, report)) {
             why = "known failure";
             for (const auto* r : requirements_of(c, report))

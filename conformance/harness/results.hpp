@@ -41,14 +41,17 @@ struct check_result {
     std::string expected;
     std::string actual;
     std::string error_kind; ///< for `error`: connect/read/write/timeout/closed/parse/exception
+    std::string blocked_by; ///< for `blocked`: the requirement whose failure blocked it
     std::string curl;       ///< reproduction of the last exchange
     std::vector<exchange> exchanges; ///< of the last attempt
     std::vector<std::string> notes;
 };
 
 /// How a requirement came out of a run.
-enum class requirement_status { pass, flaky, fail, skip, not_checked, known_failure };
-/// "pass", "flaky", "fail", "skip", "not_checked", "known_failure".
+/// `blocked`: none of its checks failed, but at least one could not run its test because a
+/// precondition (another requirement) failed.
+enum class requirement_status { pass, flaky, fail, skip, not_checked, known_failure, blocked };
+/// "pass", "flaky", "fail", "skip", "not_checked", "known_failure", "blocked".
 const char* to_string(requirement_status s) noexcept;
 
 /// One requirement's result.
@@ -82,7 +85,8 @@ struct run_settings_record {
 
 /// Counts over a run.
 struct totals {
-    std::size_t checks = 0, pass = 0, fail = 0, error = 0, skip = 0, flaky = 0;
+    std::size_t checks = 0, pass = 0, fail = 0, error = 0, skip = 0, flaky = 0, blocked = 0;
+    std::size_t req_blocked = 0;
     std::size_t requirements = 0, req_pass = 0, req_fail = 0, req_skip = 0, req_not_checked = 0,
                 req_known_failure = 0, req_flaky = 0;
     /// Requirements no check examined, by level (must, should, may): planned ones, those

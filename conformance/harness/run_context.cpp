@@ -197,21 +197,53 @@ nlohmann::json run_context::agent_body(const nlohmann::json& overrides) {
     return body;
 }
 
+std::optional<fixture_registry::failure>
+fixture_registry::find(const std::string& fixture) const {
+    const std::lock_guard lock(mutex_);
+    const auto it = failures_.find(fixture);
+    if (it == failures_.end()) return std::nullopt;
+    return it->second;
+}
+
+void fixture_registry::record(const std::string& fixture, std::string reason,
+                              std::string check_id) {
+    const std::lock_guard lock(mutex_);
+    failures_.emplace(fixture, failure{std::move(reason), std::move(check_id)});
+}
+
 nlohmann::json run_context::create_agent(std::string_view identity,
                                          const nlohmann::json& overrides) {
+    const std::string requirement(create_requirement);
+    // A plain fixture that could not be made earlier in the run is not asked for again.
+    const bool plain = !overrides.is_object() || overrides.empty();
+    const std::string fixture = "a valid agent created as " + std::string(identity);
+    if (plain && env_.fixtures) {
+        if (auto known = env_.fixtures->find(fixture)) {
+            note("not sent again: " + fixture + " failed first in " + known->first_check);
+            block(requirement, known->reason);
+        }
+    }
     client::request req("POST", "/agents");
     req.bearer(token(identity)).json(agent_body(overrides));
     const auto resp = send(req);
-    if (resp.status != status_created) {
-        fail("could not create a fixture agent as " + std::string(identity), "201",
-             std::to_string(resp.status) + " " + text::truncate(resp.body, fixture_body_excerpt));
-    }
     auto body = resp.json();
-    if (!body || !body->is_object() || !body->contains("id") || !(*body)["id"].is_string()) {
-        fail("the created agent is not a JSON object with a string \"id\"",
-             "{\"id\": \"...\", ...}", text::truncate(resp.body, fixture_body_excerpt));
+    const bool has_id =
+        body && body->is_object() && body->contains("id") && (*body)["id"].is_string();
+    // Whatever the status, an agent that was made is removed after the check.
+    if (has_id) created_.push_back((*body)["id"].get<std::string>());
+    std::string why;
+    if (resp.status != status_created) {
+        why = "POST /agents answered " + std::to_string(resp.status) + ", not 201, to " +
+              (plain ? "a valid agent" : "a valid agent with " + overrides.dump()) + " as " +
+              std::string(identity);
+    } else if (!has_id) {
+        why = "POST /agents answered 201 without a JSON agent carrying a string \"id\": " +
+              text::truncate(resp.body, fixture_body_excerpt);
     }
-    created_.push_back((*body)["id"].get<std::string>());
+    if (!why.empty()) {
+        if (plain && env_.fixtures) env_.fixtures->record(fixture, why, check_.id);
+        block(requirement, why);
+    }
     return *body;
 }
 
@@ -254,6 +286,14 @@ std::chrono::milliseconds run_context::scaled(std::chrono::milliseconds d) const
 
 void run_context::fail(std::string message, std::string expected, std::string actual) {
     throw check_failed(std::move(message), std::move(expected), std::move(actual));
+}
+
+void run_context::block(std::string requirement, std::string reason) {
+    // A check of the blocking rule itself has found that rule broken: that is its failure.
+    if (std::find(check_.requirements.begin(), check_.requirements.end(), requirement) !=
+        check_.requirements.end())
+        fail(std::move(reason));
+    throw check_blocked(std::move(requirement), std::move(reason));
 }
 
 void run_context::skip(std::string reason) {

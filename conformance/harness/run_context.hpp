@@ -5,6 +5,9 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <memory>
 #include <random>
 #include <string>
@@ -25,6 +28,28 @@ inline constexpr std::size_t curl_body_bytes = 16384;
 /// Longest agent name the protocol allows.
 inline constexpr std::size_t agent_name_max = 64;
 
+/// Fixtures that could not be made in this run, so that the checks that need them are
+/// blocked without sending the same failing request again. Thread-safe.
+class fixture_registry {
+public:
+    /// A failure recorded for `fixture`: why, and the check that met it first.
+    struct failure {
+        std::string reason;
+        std::string first_check;
+    };
+    /// The recorded failure of `fixture`, if any.
+    [[nodiscard]] std::optional<failure> find(const std::string& fixture) const;
+    /// Records the first failure of `fixture` (later ones are ignored).
+    void record(const std::string& fixture, std::string reason, std::string check_id);
+
+private:
+    mutable std::mutex mutex_;
+    std::map<std::string, failure> failures_;
+};
+
+/// The requirement a fixture agent depends on: a valid POST /agents answers 201.
+inline constexpr std::string_view create_requirement = "REG-020";
+
 /// What every check of a run shares. Read-only while checks run; thread-safe to read.
 struct run_environment {
     client::target_url target;
@@ -34,6 +59,8 @@ struct run_environment {
     std::uint64_t seed = 0;
     double timeout_scale = 1.0;
     std::chrono::milliseconds request_timeout{10000};
+    /// Shared by the run's checks (null: every check makes its own fixtures regardless).
+    std::shared_ptr<fixture_registry> fixtures;
 };
 
 /// Records an exchange: request redacted, bodies truncated, curl reproduction attached.
@@ -76,6 +103,7 @@ public:
     [[noreturn]] void fail(std::string message, std::string expected = {},
                            std::string actual = {}) override;
     [[noreturn]] void skip(std::string reason) override;
+    [[noreturn]] void block(std::string requirement, std::string reason) override;
 
     /// Deletes the agents create_agent made (as admin); problems become notes. Idempotent.
     void cleanup();

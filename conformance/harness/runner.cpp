@@ -50,6 +50,10 @@ check_result attempt(const check& c, const run_environment& env, const run_setti
     } catch (const check_skipped& e) {
         r.outcome = verdict::skip;
         r.message = e.what();
+    } catch (const check_blocked& e) {
+        r.outcome = verdict::blocked;
+        r.message = e.what();
+        r.blocked_by = e.blocked_by;
     } catch (const client::transport_exception& e) {
         r.outcome = verdict::error;
         r.error_kind = client::to_string(e.kind());
@@ -217,6 +221,7 @@ run_report run_checks(const catalogue& cat, const check_registry& registry,
     env.timeout_scale = settings.timeout_scale;
     env.request_timeout = scale(settings.request_timeout, settings.timeout_scale);
     env.identities = identity_set(settings.secret, report.run_id, discovery, epoch_seconds());
+    env.fixtures = std::make_shared<fixture_registry>();
 
     const auto selected = select_checks(registry, cat, settings.sel);
     std::vector<std::size_t> parallel;

@@ -200,4 +200,22 @@ std::uint64_t fnv1a(std::string_view s) noexcept {
     return h;
 }
 
+std::string first_line(std::string_view s) {
+    return std::string(s.substr(0, s.find('\n')));
+}
+
+std::string indent_continuation(std::string_view s, std::string_view prefix) {
+    std::string out;
+    out.reserve(s.size());
+    for (char c : s) {
+        out.push_back(c);
+        if (c == '\n') out.append(prefix);
+    }
+    return out;
+}
+
+std::string indent(std::string_view s, std::string_view prefix) {
+    return std::string(prefix) + indent_continuation(s, prefix);
+}
+
 } // namespace agentcheck::text

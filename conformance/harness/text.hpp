@@ -42,4 +42,13 @@ std::string seconds(std::chrono::microseconds d);
 /// 64-bit FNV-1a hash (stable across platforms and runs).
 std::uint64_t fnv1a(std::string_view s) noexcept;
 
+/// The text up to its first newline (all of it when there is none).
+std::string first_line(std::string_view s);
+
+/// Every line of s prefixed with `prefix` (multi-line bodies keep their shape when nested).
+std::string indent(std::string_view s, std::string_view prefix);
+
+/// Every line of s but the first prefixed with `prefix` (for a value after a label).
+std::string indent_continuation(std::string_view s, std::string_view prefix);
+
 } // namespace agentcheck::text

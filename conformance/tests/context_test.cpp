@@ -148,16 +148,64 @@ TEST(context, agent_body_is_valid_and_merges_overrides) {
     EXPECT_EQ(merged["metadata"], (nlohmann::json{{"origin", "agentcheck"}, {"extra", "1"}}));
 }
 
-TEST(context, create_agent_fails_the_check_unless_201_with_an_id) {
-    context_fixture refused(reply::json(400, {{"title", "bad"}}));
-    const auto e =
-        failure_of([&] { refused.ctx->create_agent("operator", nlohmann::json::object()); });
-    EXPECT_EQ(e.expected, "201");
-    EXPECT_EQ(std::string(e.actual).rfind("400", 0), 0U);
+check_blocked blocked_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const check_blocked& e) {
+        return e;
+    }
+    ADD_FAILURE() << "no check_blocked thrown";
+    return check_blocked("", "");
+}
+
+// A check of another rule that cannot make its fixture agent is blocked by REG-020, naming
+// what the agent answered; a check of REG-020 itself fails.
+TEST(context, create_agent_blocks_the_check_unless_201_with_an_id) {
+    context_fixture refused(reply::json(200, {{"id", "x"}}));
+    const auto b = blocked_of([&] { refused.ctx->create_agent("operator"); });
+    EXPECT_EQ(b.blocked_by, "REG-020");
+    EXPECT_EQ(std::string(b.what()),
+              "POST /agents answered 200, not 201, to a valid agent as operator");
     context_fixture no_id(reply::json(201, {{"name", "x"}}));
-    const auto e2 =
-        failure_of([&] { no_id.ctx->create_agent("operator", nlohmann::json::object()); });
-    EXPECT_NE(std::string(e2.what()).find("\"id\""), std::string::npos);
+    const auto b2 = blocked_of([&] { no_id.ctx->create_agent("operator"); });
+    EXPECT_NE(std::string(b2.what()).find("\"id\""), std::string::npos);
+
+    context_fixture own(reply::json(400, {{"title", "bad"}}), "REG-020.own");
+    own.the_check.requirements = {"REG-020"};
+    const auto f = failure_of([&] { own.ctx->create_agent("operator"); });
+    EXPECT_NE(std::string(f.what()).find("answered 400, not 201"), std::string::npos);
+}
+
+// The same failing fixture is requested once per run: later checks are blocked at once.
+TEST(context, a_failed_fixture_is_not_requested_again) {
+    std::atomic<int> posts{0};
+    fake_server server([&](const beast_request& req) {
+        if (req.method() == testing::http::verb::post) ++posts;
+        return reply::json(200, {{"id", "abc"}});
+    });
+    run_environment env;
+    env.target = server.url();
+    env.identities = identity_set("k", "r", nlohmann::json::object(), 0);
+    env.fixtures = std::make_shared<fixture_registry>();
+    const check first{"HTTP-006.a", {"HTTP-006"}, layer::unit, "t", noop};
+    const check second{"HTTP-008.b", {"HTTP-008"}, layer::unit, "t", noop};
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    {
+        run_context a(env, first, deadline);
+        const auto b = blocked_of([&] { a.create_agent("operator"); });
+        EXPECT_EQ(b.blocked_by, "REG-020");
+        a.cleanup(); // the agent the 200 made is deleted all the same
+    }
+    run_context b(env, second, deadline);
+    const auto again = blocked_of([&] { b.create_agent("operator"); });
+    EXPECT_EQ(std::string(again.what()),
+              "POST /agents answered 200, not 201, to a valid agent as operator");
+    EXPECT_EQ(posts.load(), 1) << "the failing create was sent again";
+    ASSERT_FALSE(b.notes().empty());
+    EXPECT_NE(b.notes().back().find("HTTP-006.a"), std::string::npos);
+    // With overrides the create is specific to the check: sent, not taken from the registry.
+    (void)blocked_of([&] { b.create_agent("operator", {{"metadata", {{"k", "v"}}}}); });
+    EXPECT_EQ(posts.load(), 2);
 }
 
 TEST(context, cleanup_notes_unexpected_delete_statuses) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -271,6 +272,7 @@ TEST(report_json, round_trips_with_every_field) {
     EXPECT_EQ(doc["checks"][5]["waived"], true);
     EXPECT_EQ(doc["checks"][2]["error_kind"], "timeout");
     bool saw_known = false;
+    bool saw_planned = false;
     for (const auto& req : doc["requirements"]) {
         if (req["id"] == "REG-003") {
             EXPECT_EQ(req["status"], "known_failure");
@@ -279,9 +281,11 @@ TEST(report_json, round_trips_with_every_field) {
         }
         if (req["id"] == "REG-099") {
             EXPECT_EQ(req["planned"], true);
+            saw_planned = true;
         }
     }
     EXPECT_TRUE(saw_known);
+    EXPECT_TRUE(saw_planned);
     ASSERT_EQ(doc["waiver_problems"].size(), 1U);
     EXPECT_EQ(doc["waiver_problems"][0]["kind"], "stale");
 }
@@ -447,12 +451,19 @@ TEST(console, lines_per_check_and_summary) {
     console.summary(r);
     const auto text = out.str();
     EXPECT_NE(text.find("running 2 checks"), std::string::npos);
-    EXPECT_NE(text.find("[1/2] PASS HTTP-001.pass (0.012 s)"), std::string::npos);
+    EXPECT_EQ(text.find("PASS HTTP-001.pass"), std::string::npos) << "passes are not listed";
     EXPECT_NE(text.find("[2/2] FAIL REG-001.fail"), std::string::npos);
-    EXPECT_NE(text.find("reproduce: curl"), std::string::npos);
+    EXPECT_NE(text.find("[2/2] 1 passed, 1 failed, 0 skipped"), std::string::npos) << text;
+    EXPECT_NE(text.find("Root causes (2)"), std::string::npos) << text;
+    EXPECT_NE(text.find("      reproduce:\n        curl"), std::string::npos) << text;
     EXPECT_NE(text.find("WAIVER"), std::string::npos);
     EXPECT_NE(text.find("FAIL — "), std::string::npos);
     EXPECT_EQ(text.find("\033["), std::string::npos) << "no colour unless asked";
+
+    std::ostringstream verbose;
+    console_reporter v(verbose, false, false, verbosity::verbose);
+    v.on_check_done(r.checks[0], 1, 2);
+    EXPECT_NE(verbose.str().find("[1/2] PASS HTTP-001.pass (0.012 s)"), std::string::npos);
 
     std::ostringstream live;
     console_reporter tty(live, true, true);
@@ -462,6 +473,57 @@ TEST(console, lines_per_check_and_summary) {
     tty.summary(r);
     EXPECT_NE(live.str().find("\r\033[K[2/2]"), std::string::npos);
     EXPECT_NE(live.str().find("\033[31mFAIL\033[0m REG-001.fail"), std::string::npos);
+}
+
+// One broken rule that blocks many checks reads as one line, with the failure that causes it.
+TEST(console, blocked_checks_are_grouped_by_root_cause) {
+    run_report r;
+    r.sections = testing::small_catalogue().sections;
+    auto cause = make_check("REG-001.create", {"REG-001"}, "2", verdict::fail);
+    cause.message = "POST /agents answered 200, not 201";
+    cause.expected = "201";
+    cause.actual = "200\n{\n  \"id\": \"x\"\n}";
+    r.checks.push_back(cause);
+    for (int i = 0; i < 9; ++i) {
+        auto b = make_check("HTTP-001.b" + std::to_string(i), {"HTTP-001"}, "0", verdict::blocked);
+        b.message = "POST /agents answered 200, not 201, to a valid agent as operator";
+        b.blocked_by = "REG-001";
+        r.checks.push_back(b);
+    }
+    r.requirements =
+        aggregate(testing::small_catalogue(), level::must, r.checks, {}, "2026-01-01").requirements;
+    finalize(r);
+    EXPECT_FALSE(r.passed);
+    EXPECT_EQ(r.counts.blocked, 9U);
+    EXPECT_EQ(r.counts.req_blocked, 1U); // HTTP-001: all its checks blocked
+    const auto groups = group_by_cause(r);
+    ASSERT_EQ(groups.size(), 2U);
+    EXPECT_EQ(cause_line(groups[0]),
+              "1 check failed: POST /agents answered 200, not 201 (REG-001.create)");
+    EXPECT_EQ(cause_line(groups[1]), "9 checks blocked: POST /agents answered 200, not 201, to a "
+                                     "valid agent as operator (REG-001)");
+    std::ostringstream quiet;
+    console_reporter q(quiet, false, false, verbosity::quiet);
+    for (std::size_t i = 0; i < r.checks.size(); ++i)
+        q.on_check_done(r.checks[i], i + 1, r.checks.size());
+    q.summary(r);
+    const auto text = quiet.str();
+    EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 7) << text;
+    EXPECT_NE(text.find("9 checks blocked"), std::string::npos);
+    EXPECT_NE(verdict_line(r).find("1 blocked"), std::string::npos) << verdict_line(r);
+
+    std::ostringstream normal;
+    console_reporter n(normal, false, false);
+    n.summary(r);
+    // Multi-line values keep their shape under the label.
+    EXPECT_NE(normal.str().find("      actual:   200\n                {\n"), std::string::npos)
+        << normal.str();
+    EXPECT_NE(normal.str().find("HTTP-001.b5, … and 3 more"), std::string::npos) << normal.str();
+    const auto json = nlohmann::json::parse(render(*make_json_writer(), r));
+    ASSERT_EQ(json["root_causes"].size(), 2U);
+    EXPECT_EQ(json["root_causes"][1]["checks"].size(), 9U);
+    EXPECT_EQ(json["checks"][1]["verdict"], "blocked");
+    EXPECT_EQ(json["checks"][1]["blocked_by"], "REG-001");
 }
 
 TEST(console, color_wanted_respects_no_color_and_tty) {

@@ -117,9 +117,8 @@ TEST_F(config_test, no_arguments_gives_the_defaults) {
     const auto out = parse({});
     EXPECT_FALSE(out.exit_now);
     EXPECT_TRUE(out.output.empty());
-    const config d;
     const config& c = out.cfg;
-    EXPECT_EQ(c.bind, d.bind);
+    EXPECT_EQ(c.bind, "127.0.0.1"); // loopback unless told otherwise
     EXPECT_EQ(c.port, 8080);
     EXPECT_EQ(c.threads, 0U);
     EXPECT_EQ(c.port_file, "");
@@ -127,6 +126,7 @@ TEST_F(config_test, no_arguments_gives_the_defaults) {
     EXPECT_EQ(c.synchronous, sync_mode::full);
     EXPECT_EQ(c.commit_batch_max, 512U);
     EXPECT_EQ(c.idempotency_ttl, seconds{86400});
+    EXPECT_EQ(c.maintenance_interval, std::chrono::milliseconds{5000});
     EXPECT_EQ(c.jwt_secret, "");
     EXPECT_FALSE(c.jwt_issuer.has_value());
     EXPECT_FALSE(c.jwt_audience.has_value());
@@ -158,6 +158,7 @@ std::map<std::string, std::string> every_option(const std::string& secret_file,
             {"synchronous", "extra"},
             {"commit-batch-max", "64"},
             {"idempotency-ttl-s", "600"},
+            {"maintenance-interval-ms", "250"},
             {"jwt-secret-file", secret_file},
             {"jwt-rs256-public-key-file", rsa_file},
             {"jwt-es256-public-key-file", ec_file},
@@ -187,6 +188,7 @@ void expect_every_option(const config& c, const std::string& secret_file,
     EXPECT_EQ(c.synchronous, sync_mode::extra);
     EXPECT_EQ(c.commit_batch_max, 64U);
     EXPECT_EQ(c.idempotency_ttl, seconds{600});
+    EXPECT_EQ(c.maintenance_interval, std::chrono::milliseconds{250});
     EXPECT_EQ(c.jwt_secret_file, secret_file);
     EXPECT_EQ(c.jwt_secret, good_secret);
     EXPECT_EQ(c.jwt_rs256_public_key_file, rsa_file);
@@ -375,6 +377,8 @@ TEST_F(config_test, each_bad_value_names_its_option) {
         {"commit-batch-max", "0"},
         {"commit-batch-max", "100001"},
         {"idempotency-ttl-s", "0"},
+        {"maintenance-interval-ms", "0"},
+        {"maintenance-interval-ms", "9"},
         {"jwt-leeway-s", "3601"},
         {"jwt-leeway-s", "-5"},
         {"max-token-bytes", "255"},
