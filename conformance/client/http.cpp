@@ -114,12 +114,16 @@ std::optional<target_url> target_url::parse(std::string_view url) {
         return std::nullopt;
     }
     std::string_view rest = url.substr(prefix.size());
-    if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-    if (rest.empty() || rest.find('/') != std::string_view::npos ||
-        rest.find_first_of("?#@ ") != std::string_view::npos) {
+    while (!rest.empty() && rest.back() == '/')
+        rest.remove_suffix(1);
+    if (rest.empty() || rest.find_first_of("?#@ \t\r\n\\") != std::string_view::npos)
         return std::nullopt;
-    }
     target_url out;
+    if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
+        out.path_prefix = std::string(rest.substr(slash));
+        rest = rest.substr(0, slash);
+        if (out.path_prefix.find("//") != std::string::npos || rest.empty()) return std::nullopt;
+    }
     out.scheme = "http";
     out.port = default_http_port;
     std::string_view host;
@@ -157,9 +161,13 @@ std::optional<target_url> target_url::parse(std::string_view url) {
     return out;
 }
 
-std::string target_url::base() const {
+std::string target_url::origin() const {
     const bool v6 = host.find(':') != std::string::npos;
     return scheme + "://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::string target_url::base() const {
+    return origin() + path_prefix;
 }
 
 bool target_url::is_loopback() const {
@@ -232,6 +240,8 @@ struct connection::impl {
     beast::flat_buffer buffer;
     std::chrono::milliseconds timeout;
     std::string host_header;
+    std::string path_prefix; ///< the target's mount path, prefixed to every request target
+    std::vector<std::pair<std::string, std::string>> extra_headers; ///< sent unless overridden
     bool closed_before_response = false;
 
     explicit impl(std::chrono::milliseconds t) : timeout(t) {}
@@ -271,6 +281,8 @@ connection::connection(const target_url& target, std::chrono::milliseconds timeo
     const bool v6 = target.host.find(':') != std::string::npos;
     d.host_header = (v6 ? "[" + target.host + "]" : target.host) +
                     (default_port ? "" : ":" + std::to_string(target.port));
+    d.path_prefix = target.path_prefix;
+    d.extra_headers = target.extra_headers;
     tcp::resolver resolver(d.io);
     error_code ec;
     const auto endpoints = resolver.resolve(target.host, std::to_string(target.port),
@@ -320,10 +332,13 @@ void connection::set_timeout(std::chrono::milliseconds timeout) {
 std::string connection::serialize(const request& req) const {
     std::string out;
     out.reserve(req.method.size() + req.target.size() + req.body.size() + drain_chunk_bytes / 4);
-    out.append(req.method).append(" ").append(req.target).append(" HTTP/1.1\r\n");
+    out.append(req.method).append(" ").append(impl_->path_prefix).append(req.target);
+    out.append(" HTTP/1.1\r\n");
     if (!req.header("Host")) out.append("Host: ").append(impl_->host_header).append("\r\n");
     for (const auto& h : req.headers)
         out.append(h.name).append(": ").append(h.value).append("\r\n");
+    for (const auto& [name, value] : impl_->extra_headers)
+        if (!req.header(name)) out.append(name).append(": ").append(value).append("\r\n");
     const bool body_method = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
     if (!req.header("Content-Length") && !req.header("Transfer-Encoding") &&
         (!req.body.empty() || body_method)) {
@@ -542,6 +557,8 @@ std::string to_curl(const target_url& target, const request& req) {
             out.append(" -H ").append(shell_quote(h.name + ": " + h.value));
         }
     }
+    for (const auto& [name, value] : target.extra_headers)
+        if (!req.header(name)) out.append(" -H ").append(shell_quote(name + ": " + value));
     if (!req.body.empty()) out.append(" --data-binary ").append(shell_quote(req.body));
     return out;
 }

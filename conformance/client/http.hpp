@@ -28,10 +28,18 @@ struct target_url {
     std::string scheme = "http";
     std::string host = "127.0.0.1";
     std::uint16_t port = 80;
-    /// Parses "http://host[:port][/]". nullopt when the URL is not of that form.
+    /// A path the agent is mounted under ("/api"; "" for the root), prefixed to every
+    /// request target; no trailing slash.
+    std::string path_prefix;
+    /// Headers sent with every request unless the request has its own (-H "X-Tenant: a").
+    std::vector<std::pair<std::string, std::string>> extra_headers;
+    /// Parses "http://host[:port][/prefix][/]". nullopt when the URL is not of that form
+    /// (no query, fragment, user info or spaces).
     static std::optional<target_url> parse(std::string_view url);
-    /// "http://host:port" — no trailing slash.
+    /// "http://host:port/prefix" — no trailing slash.
     [[nodiscard]] std::string base() const;
+    /// "http://host:port" (without the prefix).
+    [[nodiscard]] std::string origin() const;
     /// True when host is a loopback address (127.0.0.0/8, ::1, localhost).
     [[nodiscard]] bool is_loopback() const;
 };

@@ -4,6 +4,24 @@
 
 namespace agentcheck {
 
+const char* to_string(stop_kind k) noexcept {
+    switch (k) {
+    case stop_kind::none:
+        return "none";
+    case stop_kind::unreachable:
+        return "unreachable";
+    case stop_kind::token_refused:
+        return "token_refused";
+    case stop_kind::stalled:
+        return "stalled";
+    case stop_kind::max_failures:
+        return "max_failures";
+    case stop_kind::interrupted:
+        return "interrupted";
+    }
+    return "?";
+}
+
 const char* to_string(requirement_status s) noexcept {
     switch (s) {
     case requirement_status::pass:
@@ -147,8 +165,24 @@ void finalize(run_report& report) {
                                                 (r.status == requirement_status::fail ||
                                                  r.status == requirement_status::blocked);
                                      });
-    report.passed = !failing && report.waiver_problems.empty();
+    report.passed =
+        !failing && report.waiver_problems.empty() && report.stop == stop_kind::none;
     report.exit_code = report.passed ? exit_ok : exit_failures;
+    switch (report.stop) {
+    case stop_kind::unreachable:
+    case stop_kind::stalled:
+        report.exit_code = exit_unreachable;
+        break;
+    case stop_kind::token_refused:
+        report.exit_code = exit_usage;
+        break;
+    case stop_kind::interrupted:
+        report.exit_code = exit_interrupted;
+        break;
+    case stop_kind::max_failures:
+    case stop_kind::none:
+        break;
+    }
 }
 
 } // namespace agentcheck

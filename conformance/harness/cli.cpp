@@ -1,6 +1,11 @@
 #include "conformance/harness/cli.hpp"
 
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <signal.h>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <random>
@@ -34,6 +39,13 @@ constexpr std::uint64_t max_random_seed = (1ULL << 53U) - 1;
 /// How long discovery may take before the target counts as unreachable.
 constexpr std::chrono::milliseconds discovery_timeout{5000};
 constexpr std::string_view secret_env = "AGENTCHECK_JWT_SECRET";
+/// RFC 7518 §3.2: an HS256 key is at least as long as the hash (32 bytes).
+constexpr std::size_t min_secret_bytes = 32;
+/// Set by SIGINT/SIGTERM during a run: no further check starts.
+std::atomic<bool> interrupted{false};
+void on_interrupt(int /*signal*/) {
+    interrupted.store(true);
+}
 constexpr int id_column = 44;
 constexpr int level_column = 8;
 constexpr int layer_column = 13;
@@ -58,8 +70,21 @@ struct filter_options {
                        "(\"2\", \"s2\", \"section:2\"); * and ? glob; repeatable");
         app.add_option("--exclude", exclude, "skip checks matching a pattern; repeatable");
         app.add_option("--layer", layers,
-                       "only checks of a layer (unit, integration, e2e, property, robustness, "
-                       "lifecycle); repeatable");
+                       "only checks of a layer (" + layers_with_checks + "); repeatable");
+    }
+    /// The layers that have checks, for --help ("unit, integration").
+    std::string layers_with_checks = "unit, integration";
+
+    /// Remembers which layers have checks (before attach(), for --help).
+    void known_layers(const check_registry& registry) {
+        layers_with_checks.clear();
+        for (const auto l : {layer::unit, layer::integration, layer::e2e, layer::property,
+                             layer::robustness, layer::lifecycle}) {
+            const bool any = std::any_of(registry.all().begin(), registry.all().end(),
+                                         [&](const check& c) { return c.lyr == l; });
+            if (any) layers_with_checks += (layers_with_checks.empty() ? "" : ", ") +
+                                           std::string(to_string(l));
+        }
     }
 
     [[nodiscard]] selection to_selection() const {
@@ -103,13 +128,20 @@ std::string load_secret(const std::string& file) {
     while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r'))
         secret.pop_back();
     if (secret.empty()) throw usage_error("--jwt-secret-file: the secret is empty");
+    if (secret.size() < min_secret_bytes) {
+        throw usage_error("--jwt-secret-file: the secret is " + std::to_string(secret.size()) +
+                          " bytes; HS256 needs at least " + std::to_string(min_secret_bytes) +
+                          " (RFC 7518 §3.2). Make one with: head -c 32 /dev/urandom | base64 > "
+                          "secret, and start the agent with the same file");
+    }
     return secret;
 }
 
 client::target_url parse_target(const std::string& url, bool allow_non_loopback) {
     auto target = client::target_url::parse(url);
     if (!target)
-        throw usage_error("--target: \"" + url + "\" is not of the form http://host[:port]");
+        throw usage_error("--target: \"" + url +
+                          "\" is not of the form http://host[:port][/path-prefix]");
     if (!allow_non_loopback && !target->is_loopback()) {
         throw usage_error(
             "--target: " + target->host +
@@ -151,11 +183,145 @@ struct run_options {
     std::string report_dir = "reports/latest";
     bool allow_non_loopback = false;
     bool dry_run = false;
+    bool quiet = false;
+    bool verbose = false;
+    std::size_t max_failures = 0;
+    bool exit_first = false;
+    bool last_failed = false;
+    std::vector<std::string> headers;
 };
+
+/// Every --only/--exclude pattern without wildcards must name a check, a requirement or a
+/// section; otherwise a typo would silently select nothing (or everything).
+void check_patterns(const std::vector<std::string>& patterns, std::string_view flag,
+                    const catalogue& cat, const check_registry& registry) {
+    std::vector<std::string> names;
+    for (const auto& c : registry.all())
+        names.push_back(c.id);
+    for (const auto& r : cat.requirements)
+        names.push_back(r.id);
+    for (const auto& p : patterns) {
+        if (p.find_first_of("*?") != std::string::npos) {
+            const bool any = std::any_of(registry.all().begin(), registry.all().end(),
+                                         [&](const check& c) { return pattern_matches(p, c, cat); });
+            if (!any) throw usage_error(std::string(flag) + ": \"" + p + "\" matches no check");
+            continue;
+        }
+        const bool known =
+            std::any_of(registry.all().begin(), registry.all().end(),
+                        [&](const check& c) { return pattern_matches(p, c, cat); }) ||
+            cat.find(p) != nullptr;
+        if (known) continue;
+        const auto near = text::nearest(p, names);
+        throw usage_error(std::string(flag) + ": \"" + p +
+                          "\" is not a check ID, requirement ID or section" +
+                          (near.empty() ? std::string(" (see `agentcheck list`)")
+                                        : " (did you mean " + near + "?)"));
+    }
+}
+
+/// "Name: value" → a header; a usage error naming -H otherwise.
+std::pair<std::string, std::string> parse_header(const std::string& text) {
+    const auto colon = text.find(':');
+    if (colon == std::string::npos || colon == 0)
+        throw usage_error("-H/--header: \"" + text + "\" is not of the form \"Name: value\"");
+    std::string name = text.substr(0, colon);
+    std::string value = text.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+        value.erase(value.begin());
+    const auto bad_name = std::any_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) == 0 &&
+               std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos;
+    });
+    if (bad_name || value.find_first_of("\r\n") != std::string::npos)
+        throw usage_error("-H/--header: \"" + text + "\" has an invalid name or value");
+    return {name, value};
+}
+
+/// The IDs of the checks that failed, errored or were blocked in a report.json.
+std::vector<std::string> last_failed_ids(const std::string& report_dir) {
+    const auto path = std::filesystem::path(report_dir) / "report.json";
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw usage_error("--last-failed: no previous report at " + path.string());
+    const auto doc = nlohmann::json::parse(in, nullptr, false);
+    if (doc.is_discarded() || !doc.contains("checks") || !doc["checks"].is_array())
+        throw usage_error("--last-failed: " + path.string() + " is not an agentcheck report");
+    std::vector<std::string> ids;
+    for (const auto& c : doc["checks"]) {
+        const auto v = c.value("verdict", std::string());
+        if ((v == "fail" || v == "error" || v == "blocked") && c.contains("id"))
+            ids.push_back(c.value("id", std::string()));
+    }
+    return ids;
+}
+
+/// Fails early, before any check runs, when reports could not be written at the end.
+void check_report_dir(const std::string& dir) {
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    const auto probe = std::filesystem::path(dir) / ".agentcheck-write-test";
+    std::ofstream out(probe);
+    out << "x";
+    out.flush();
+    if (ec || !out) {
+        throw usage_error("--report-dir: cannot write to \"" + dir + "\"" +
+                          (ec ? ": " + ec.message() : std::string()));
+    }
+    out.close();
+    std::filesystem::remove(probe, ec);
+}
+
+/// Writes the reports and says where; a failure here is reported, not thrown.
+void write_all(const run_report& report, const std::string& dir, const cli_io& io) {
+    try {
+        write_reports(report, dir);
+        io.out << "reports: " << dir << "/{report.json,junit.xml,summary.md,report.html}\n";
+    } catch (const std::exception& e) {
+        io.err << "agentcheck: --report-dir: " << e.what() << "\n";
+    }
+}
+
+/// After discovery, before any check: does the agent accept a token minted with the secret?
+/// nullopt when it does (or cannot tell); else the one line to stop with.
+std::optional<std::string> token_refused(const run_settings& s, const nlohmann::json& discovery,
+                                         std::chrono::milliseconds timeout) {
+    try {
+        const identity_set ids(s.secret, "preflight", discovery,
+                               std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+        client::http_client http(s.target, timeout);
+        client::request req("GET", "/agents?limit=1");
+        req.bearer(ids.token("viewer"));
+        const auto resp = http.send(req);
+        if (resp.status != 401) return std::nullopt;
+        return std::string("the agent refuses tokens signed with --jwt-secret-file (GET "
+                           "/agents as a viewer answered 401): check that the agent was "
+                           "started with the same secret") +
+               (resp.header("WWW-Authenticate")
+                    ? " (it said: WWW-Authenticate: " + *resp.header("WWW-Authenticate") + ")"
+                    : std::string());
+    } catch (const client::transport_exception&) {
+        return std::nullopt; // the checks will say what is wrong with the transport
+    }
+}
 
 int do_run(const run_options& o, const catalogue& cat, const check_registry& registry,
            const cli_io& io) {
-    const auto sel = o.filters.to_selection();
+    auto sel = o.filters.to_selection();
+    check_patterns(sel.only, "--only", cat, registry);
+    check_patterns(sel.exclude, "--exclude", cat, registry);
+    if (o.last_failed) {
+        const auto ids = last_failed_ids(o.report_dir);
+        if (ids.empty()) {
+            io.out << "agentcheck: --last-failed: nothing failed in the last run; running the "
+                      "whole selection\n";
+        } else {
+            sel.only = ids;
+            io.out << "agentcheck: --last-failed: re-running " << ids.size()
+                   << " checks that failed, errored or were blocked\n";
+        }
+    }
     if (o.dry_run) {
         print_listing(select_checks(registry, cat, sel), cat, io.out);
         return exit_ok;
@@ -166,15 +332,20 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
     }
     if (!(o.timeout_scale > 0.0)) throw usage_error("--timeout-scale: must be greater than 0");
     if (o.jobs == 0) throw usage_error("--jobs: must be at least 1");
+    if (o.quiet && o.verbose) throw usage_error("-q/--quiet and -v/--verbose: choose one");
     if (o.target.empty()) throw usage_error("--target: required");
     run_settings s;
     s.target = parse_target(o.target, o.allow_non_loopback);
+    for (const auto& h : o.headers)
+        s.target.extra_headers.push_back(parse_header(h));
     s.secret = load_secret(o.secret_file);
     s.sel = sel;
     s.seed = o.seed_given ? o.seed : random_seed();
     s.timeout_scale = o.timeout_scale;
     s.jobs = o.jobs;
     s.retries = o.retries;
+    s.max_failures = o.exit_first ? 1 : o.max_failures;
+    s.interrupted = &interrupted;
     if (!o.known_failures.empty()) {
         try {
             s.known_failures =
@@ -184,32 +355,54 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
         }
         s.known_failures_file = o.known_failures;
     }
-    const auto discovered = fetch_discovery(
-        s.target, std::chrono::milliseconds(static_cast<long long>(
-                      static_cast<double>(discovery_timeout.count()) * s.timeout_scale)));
+    check_report_dir(o.report_dir);
+    const auto scaled_timeout = std::chrono::milliseconds(static_cast<long long>(
+        static_cast<double>(discovery_timeout.count()) * s.timeout_scale));
+    const auto discovered = fetch_discovery(s.target, scaled_timeout);
     if (!discovered.document) {
         io.err << "agentcheck: " << discovered.error << "\n";
-        return exit_unreachable;
+        auto report = stopped_report(cat, registry, s, nlohmann::json::object(),
+                                     stop_kind::unreachable, discovered.error);
+        report.tool_version = std::string(tool_version());
+        write_all(report, o.report_dir, io);
+        return report.exit_code;
     }
     const auto& doc = *discovered.document;
-    io.out << "agentcheck " << tool_version() << " → " << s.target.base();
-    if (doc.contains("implementation") && doc["implementation"].is_object()) {
-        io.out << " (" << doc["implementation"].value("name", "?") << " "
-               << doc["implementation"].value("version", "?") << ")";
+    if (auto refused = token_refused(s, doc, scaled_timeout)) {
+        io.err << "agentcheck: " << *refused << "\n";
+        auto report = stopped_report(cat, registry, s, doc, stop_kind::token_refused, *refused);
+        report.tool_version = std::string(tool_version());
+        write_all(report, o.report_dir, io);
+        return report.exit_code;
     }
-    io.out << ", level " << to_string(s.sel.lvl) << ", seed " << s.seed << ", " << s.jobs
-           << " jobs\n";
-    console_reporter console(io.out, io.color, io.tty);
+    const auto level = o.quiet ? verbosity::quiet
+                               : (o.verbose ? verbosity::verbose : verbosity::normal);
+    if (level != verbosity::quiet) {
+        io.out << "agentcheck " << tool_version() << " → " << s.target.base();
+        if (doc.contains("implementation") && doc["implementation"].is_object()) {
+            io.out << " (" << doc["implementation"].value("name", "?") << " "
+                   << doc["implementation"].value("version", "?") << ")";
+        }
+        io.out << ", level " << to_string(s.sel.lvl) << ", seed " << s.seed << ", " << s.jobs
+               << " jobs\n";
+    }
+    console_reporter console(io.out, io.color, io.tty, level);
+    // Ctrl-C: the checks running finish (bounded by their deadlines), the rest do not start,
+    // and the reports say so.
+    interrupted = false;
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    struct sigaction old_int {};
+    struct sigaction old_term {};
+    sigaction(SIGINT, &action, &old_int);
+    sigaction(SIGTERM, &action, &old_term);
     auto report = run_checks(cat, registry, s, doc, &console);
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
     report.tool_version = std::string(tool_version());
     console.summary(report);
-    try {
-        write_reports(report, o.report_dir);
-        io.out << "reports: " << o.report_dir
-               << "/{report.json,junit.xml,summary.md,report.html}\n";
-    } catch (const std::exception& e) {
-        throw usage_error(std::string("--report-dir: ") + e.what());
-    }
+    if (report.stop != stop_kind::none) io.err << "agentcheck: " << report.stopped_early << "\n";
+    write_all(report, o.report_dir, io);
     return report.exit_code;
 }
 
@@ -250,7 +443,19 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     app.set_version_flag("--version", std::string(tool_version()));
     app.require_subcommand(1);
 
+    // A command that does not exist is named, with the nearest one.
+    const std::vector<std::string> commands = {"run", "list", "coverage", "spec", "token"};
+    if (argc > 1 && argv[1][0] != '-' &&
+        std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
+        const auto near = text::nearest(argv[1], commands);
+        io.err << "agentcheck: unknown command \"" << argv[1] << "\""
+               << (near.empty() ? "" : " (did you mean " + near + "?)")
+               << "; commands: run, list, coverage, spec, token (agentcheck --help)\n";
+        return exit_usage;
+    }
+
     run_options ro;
+    ro.filters.known_layers(registry);
     auto* run = app.add_subcommand("run", "run the checks against a live agent");
     run->add_option("--target", ro.target, "the agent's base URL, http://127.0.0.1:PORT");
     run->add_option("--jwt-secret-file", ro.secret_file,
@@ -271,8 +476,20 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     run->add_flag("--allow-non-loopback", ro.allow_non_loopback,
                   "allow a target that is not on 127.0.0.0/8 or ::1");
     run->add_flag("--dry-run", ro.dry_run, "list the selected checks; send nothing");
+    run->add_option("-H,--header", ro.headers,
+                    "extra header for every request, \"Name: value\" (as curl's -H); repeatable");
+    run->add_flag("-q,--quiet", ro.quiet, "no progress; one line per root cause, then the verdict");
+    run->add_flag("-v,--verbose", ro.verbose,
+                  "a line per check; the detail of every failing check");
+    run->add_option("--max-failures", ro.max_failures,
+                    "stop after N failed checks (the reports say what ran)");
+    run->add_flag("-x,--exitfirst", ro.exit_first, "stop at the first failed check");
+    run->add_flag("--last-failed", ro.last_failed,
+                  "re-run only the checks that failed, errored or were blocked in the previous "
+                  "report.json of --report-dir");
 
     filter_options lo;
+    lo.known_layers(registry);
     auto* list = app.add_subcommand("list", "list the checks (nothing is sent)");
     lo.attach(*list);
 
@@ -296,6 +513,27 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
 
     try {
         app.parse(argc, argv);
+    } catch (const CLI::ExtrasError& e) {
+        // Name each unknown option with the nearest one the command has.
+        CLI::App* sub = app.get_subcommands().empty() ? &app : app.get_subcommands().front();
+        std::vector<std::string> names;
+        for (const auto* opt : sub->get_options()) {
+            for (const auto& n : opt->get_lnames())
+                names.push_back("--" + n);
+            for (const auto& n : opt->get_snames())
+                names.push_back("-" + n);
+        }
+        std::string message;
+        for (const auto& extra : sub->remaining()) {
+            const auto near = extra.rfind('-', 0) == 0 ? text::nearest(extra, names) : "";
+            message += (message.empty() ? "" : "; ") + std::string("unknown ") +
+                       (extra.rfind('-', 0) == 0 ? "option " : "argument ") + extra +
+                       (near.empty() ? "" : " (did you mean " + near + "?)");
+        }
+        if (message.empty()) message = e.what();
+        io.err << "agentcheck" << (sub == &app ? "" : " " + sub->get_name()) << ": " << message
+               << " (see agentcheck " << (sub == &app ? "" : sub->get_name() + " ") << "--help)\n";
+        return exit_usage;
     } catch (const CLI::ParseError& e) {
         const int code = app.exit(e, io.out, io.err);
         return code == 0 ? exit_ok : exit_usage;

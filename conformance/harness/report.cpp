@@ -86,6 +86,8 @@ std::vector<const check_result*> failures(const run_report& report) {
 
 std::string verdict_line(const run_report& report) {
     const auto& t = report.counts;
+    if (report.stop == stop_kind::unreachable || report.stop == stop_kind::token_refused)
+        return "ERROR — " + report.stopped_early;
     std::string line = report.passed ? "PASS" : "FAIL";
     line += " — " + std::to_string(t.req_pass + t.req_flaky) + " of " +
             std::to_string(t.req_checked()) + " checked requirements pass (level " +
@@ -108,6 +110,9 @@ std::string verdict_line(const run_report& report) {
     }
     if (!unchecked.empty()) line += " · " + unchecked + " not yet checked";
     if (t.req_skip > 0) line += " · " + std::to_string(t.req_skip) + " not applicable";
+    if (report.stop != stop_kind::none)
+        line += " · run stopped early (" + report.stopped_early + "), " +
+                std::to_string(report.not_run) + " checks not run";
     return line;
 }
 

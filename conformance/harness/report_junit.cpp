@@ -130,6 +130,11 @@ public:
         }
         all.tests += report.waiver_problems.size();
         all.failures += report.waiver_problems.size();
+        const bool stopped = report.stop != stop_kind::none;
+        if (stopped) {
+            ++all.tests;
+            ++all.errors;
+        }
         out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
         out << "<testsuites name=\"agentcheck\" tests=\"" << all.tests << "\" failures=\""
             << all.failures << "\" errors=\"" << all.errors << "\" skipped=\"" << all.skipped
@@ -157,6 +162,18 @@ public:
                     << "\" type=\"" << xml_escape(p.kind) << "_waiver\"/>\n    </testcase>\n";
             }
             out << "  </testsuite>\n";
+        }
+        if (stopped) {
+            // A run that ended early is one error CI shows, with the reason.
+            out << "  <testsuite name=\"agentcheck run\" tests=\"1\" failures=\"0\" "
+                   "errors=\"1\" skipped=\"0\" time=\"0.000\">\n"
+                << "    <testcase classname=\"agentcheck run\" name=\"run "
+                << xml_escape(to_string(report.stop)) << "\" time=\"0.000\">\n"
+                << "      <error message=\"" << xml_escape(report.stopped_early)
+                << "\" type=\"stopped_early\">"
+                << xml_escape(report.stopped_early + "\n" + std::to_string(report.not_run) +
+                              " selected checks did not run")
+                << "</error>\n    </testcase>\n  </testsuite>\n";
         }
         out << "</testsuites>\n";
     }

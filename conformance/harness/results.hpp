@@ -99,6 +99,18 @@ struct totals {
     }
 };
 
+/// Why a run ended before every selected check ran.
+enum class stop_kind {
+    none,          ///< it did not
+    unreachable,   ///< discovery failed: the target is down or not an agent (exit 3)
+    token_refused, ///< the agent refused a token signed with the given secret (exit 2)
+    stalled,       ///< checks in a row timed out (exit 3)
+    max_failures,  ///< --max-failures / -x was reached (exit 1)
+    interrupted,   ///< SIGINT or SIGTERM (exit 130)
+};
+/// "none", "unreachable", "token_refused", "stalled", "max_failures", "interrupted".
+const char* to_string(stop_kind k) noexcept;
+
 /// Everything one run produced.
 struct run_report {
     std::string tool_version;
@@ -115,6 +127,11 @@ struct run_report {
     totals counts;
     bool passed = true;
     int exit_code = 0;
+    /// Why the run ended before every selected check ran (none when it did not).
+    stop_kind stop = stop_kind::none;
+    /// That reason in words ("target stalled: 3 checks in a row timed out (last: …)").
+    std::string stopped_early;
+    std::size_t not_run = 0; ///< selected checks that did not run because the run stopped
 };
 
 /// Counts checks and requirements.

@@ -191,12 +191,13 @@ check_result execute_check(const check& c, const catalogue& cat, const run_envir
     return result;
 }
 
-run_report run_checks(const catalogue& cat, const check_registry& registry,
-                      const run_settings& settings, const nlohmann::json& discovery,
-                      progress_listener* progress) {
+namespace {
+
+/// A report with the run's identity and settings filled in, and no checks yet.
+run_report begin_report(const catalogue& cat, const run_settings& settings,
+                        const nlohmann::json& discovery) {
     run_report report;
     report.started_at = std::chrono::system_clock::now();
-    const auto started = std::chrono::steady_clock::now();
     report.run_id = settings.run_id.empty() ? random_run_id() : settings.run_id;
     report.target = settings.target.base();
     report.discovery = discovery;
@@ -212,6 +213,41 @@ run_report run_checks(const catalogue& cat, const check_registry& registry,
     for (const auto l : settings.sel.layers)
         rec.layers.emplace_back(to_string(l));
     rec.known_failures_file = settings.known_failures_file;
+    return report;
+}
+
+/// Aggregates the checks into requirement statuses, applies waivers, and finalizes.
+void end_report(run_report& report, const catalogue& cat, const run_settings& settings,
+                std::chrono::steady_clock::time_point started) {
+    const std::string today =
+        settings.today.empty() ? text::utc_date(std::chrono::system_clock::now()) : settings.today;
+    auto agg = aggregate(cat, settings.sel.lvl, report.checks, settings.known_failures, today);
+    report.requirements = std::move(agg.requirements);
+    report.waiver_problems = std::move(agg.problems);
+    report.duration = std::chrono::duration_cast<std::chrono::microseconds>(
+        std::chrono::steady_clock::now() - started);
+    finalize(report);
+}
+
+} // namespace
+
+run_report stopped_report(const catalogue& cat, const check_registry& registry,
+                          const run_settings& settings, const nlohmann::json& discovery,
+                          stop_kind why, std::string reason) {
+    const auto started = std::chrono::steady_clock::now();
+    auto report = begin_report(cat, settings, discovery);
+    report.stop = why;
+    report.stopped_early = std::move(reason);
+    report.not_run = select_checks(registry, cat, settings.sel).size();
+    end_report(report, cat, settings, started);
+    return report;
+}
+
+run_report run_checks(const catalogue& cat, const check_registry& registry,
+                      const run_settings& settings, const nlohmann::json& discovery,
+                      progress_listener* progress) {
+    const auto started = std::chrono::steady_clock::now();
+    auto report = begin_report(cat, settings, discovery);
 
     run_environment env;
     env.target = settings.target;
@@ -243,10 +279,53 @@ run_report run_checks(const catalogue& cat, const check_registry& registry,
             ++done;
         }
     };
+    // Stopping: a stalled target (checks in a row timed out), --max-failures, an interrupt.
+    std::atomic<bool> stop{false};
+    std::mutex stop_mutex;
+    std::string stop_reason;
+    stop_kind stop_why = stop_kind::none;
+    std::size_t timeouts_in_a_row = 0;
+    std::size_t failed = 0;
+    std::vector<bool> ran(selected.size(), false);
+    const auto should_stop = [&] {
+        if (settings.interrupted != nullptr && settings.interrupted->load()) {
+            const std::lock_guard<std::mutex> lock(stop_mutex);
+            if (stop_why == stop_kind::none) {
+                stop_why = stop_kind::interrupted;
+                stop_reason = "interrupted: the checks still running were finished, the rest "
+                              "not started";
+            }
+            stop = true;
+        }
+        return stop.load();
+    };
+    const auto after = [&](std::size_t i) {
+        const auto& r = results[i];
+        const std::lock_guard<std::mutex> lock(stop_mutex);
+        ran[i] = true;
+        const bool timed_out = r.outcome == verdict::error && r.error_kind == "timeout";
+        timeouts_in_a_row = timed_out ? timeouts_in_a_row + 1 : 0;
+        if (r.outcome == verdict::fail || r.outcome == verdict::error) ++failed;
+        if (stop_why != stop_kind::none) return;
+        if (settings.stall_after_timeouts > 0 &&
+            timeouts_in_a_row >= settings.stall_after_timeouts) {
+            stop_why = stop_kind::stalled;
+            stop_reason = "target stalled: " + std::to_string(timeouts_in_a_row) +
+                          " checks in a row timed out (last: " + r.id + ")";
+        } else if (settings.max_failures > 0 && failed >= settings.max_failures) {
+            stop_why = stop_kind::max_failures;
+            stop_reason = "stopped after " + std::to_string(failed) +
+                          (failed == 1 ? " failed check" : " failed checks") +
+                          " (--max-failures " + std::to_string(settings.max_failures) + ")";
+        }
+        if (stop_why != stop_kind::none) stop = true;
+    };
     std::atomic<std::size_t> next{0};
     const auto worker = [&] {
-        for (std::size_t k = next++; k < parallel.size(); k = next++)
+        for (std::size_t k = next++; k < parallel.size() && !should_stop(); k = next++) {
             run_index(parallel[k]);
+            after(parallel[k]);
+        }
     };
     const unsigned workers =
         std::max(1U, std::min<unsigned>(settings.jobs, static_cast<unsigned>(parallel.size())));
@@ -257,18 +336,22 @@ run_report run_checks(const catalogue& cat, const check_registry& registry,
     worker();
     for (auto& t : threads)
         t.join();
-    for (const auto i : alone)
+    for (const auto i : alone) {
+        if (should_stop()) break;
         run_index(i);
+        after(i);
+    }
 
-    report.checks = std::move(results);
-    const std::string today =
-        settings.today.empty() ? text::utc_date(std::chrono::system_clock::now()) : settings.today;
-    auto agg = aggregate(cat, settings.sel.lvl, report.checks, settings.known_failures, today);
-    report.requirements = std::move(agg.requirements);
-    report.waiver_problems = std::move(agg.problems);
-    report.duration = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::chrono::steady_clock::now() - started);
-    finalize(report);
+    // Only the checks that ran are reported; the rest are counted as not run.
+    for (std::size_t i = 0; i < results.size(); ++i) {
+        if (ran[i])
+            report.checks.push_back(std::move(results[i]));
+        else
+            ++report.not_run;
+    }
+    report.stop = stop_why;
+    report.stopped_early = stop_reason;
+    end_report(report, cat, settings, started);
     return report;
 }
 

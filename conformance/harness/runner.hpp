@@ -2,6 +2,7 @@
 // Runs the selected checks against a target: discovery, applicability, worker threads,
 // per-check deadline, retries, verdicts, aggregation.
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -26,6 +27,9 @@ inline constexpr std::chrono::milliseconds default_request_timeout{10000};
 /// Default time one check may take (before --timeout-scale).
 inline constexpr std::chrono::milliseconds default_check_timeout{60000};
 
+/// Checks in a row that timed out before a run stops as "target stalled".
+inline constexpr std::size_t default_stall_after_timeouts = 3;
+
 /// Options of a run.
 struct run_settings {
     client::target_url target;
@@ -41,6 +45,14 @@ struct run_settings {
     std::chrono::milliseconds check_timeout = default_check_timeout;     ///< before scaling
     std::string run_id; ///< "" → random 8 hex digits
     std::string today;  ///< "YYYY-MM-DD" for waiver expiry; "" → today (UTC)
+    /// Stop after this many failed or erroring checks (0: never); --max-failures, -x.
+    std::size_t max_failures = 0;
+    /// Stop as "target stalled" after this many checks in a row timed out (0: never).
+    std::size_t stall_after_timeouts = default_stall_after_timeouts;
+    /// Set (e.g. by SIGINT) to stop starting checks; those running finish. May be null.
+    const std::atomic<bool>* interrupted = nullptr;
+    /// Extra headers sent with every request (-H); never shown in reproductions redacted.
+    client::header_list extra_headers;
 };
 
 /// The outcome of fetching discovery: the document, or why the target is not an agent.
@@ -81,6 +93,12 @@ check_result execute_check(const check& c, const catalogue& cat, const run_envir
 run_report run_checks(const catalogue& cat, const check_registry& registry,
                       const run_settings& settings, const nlohmann::json& discovery,
                       progress_listener* progress = nullptr);
+
+/// The report of a run that ended before any check ran (target unreachable, token refused):
+/// no checks, every selected one counted as not run, `why` and `reason` recorded.
+run_report stopped_report(const catalogue& cat, const check_registry& registry,
+                          const run_settings& settings, const nlohmann::json& discovery,
+                          stop_kind why, std::string reason);
 
 /// A random run ID (8 lowercase hex digits).
 std::string random_run_id();

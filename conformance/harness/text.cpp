@@ -218,4 +218,33 @@ std::string indent(std::string_view s, std::string_view prefix) {
     return std::string(prefix) + indent_continuation(s, prefix);
 }
 
+std::string nearest(std::string_view word, const std::vector<std::string>& candidates) {
+    const std::string w = lower(word);
+    std::string best;
+    std::size_t best_distance = std::string::npos;
+    for (const auto& candidate : candidates) {
+        const std::string c = lower(candidate);
+        // Levenshtein distance, one row at a time.
+        std::vector<std::size_t> row(c.size() + 1);
+        for (std::size_t j = 0; j <= c.size(); ++j)
+            row[j] = j;
+        for (std::size_t i = 1; i <= w.size(); ++i) {
+            std::size_t diagonal = row[0];
+            row[0] = i;
+            for (std::size_t j = 1; j <= c.size(); ++j) {
+                const std::size_t above = row[j];
+                row[j] = std::min({row[j] + 1, row[j - 1] + 1,
+                                   diagonal + (w[i - 1] == c[j - 1] ? 0U : 1U)});
+                diagonal = above;
+            }
+        }
+        if (row[c.size()] < best_distance) {
+            best_distance = row[c.size()];
+            best = candidate;
+        }
+    }
+    const std::size_t allowed = std::max<std::size_t>(2, w.size() / 3);
+    return best_distance <= allowed ? best : std::string();
+}
+
 } // namespace agentcheck::text

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace agentcheck::text {
 
@@ -41,6 +42,10 @@ std::string seconds(std::chrono::microseconds d);
 
 /// 64-bit FNV-1a hash (stable across platforms and runs).
 std::uint64_t fnv1a(std::string_view s) noexcept;
+
+/// The candidate closest to `word` by edit distance (case-insensitive), when it is close
+/// enough to be a likely typo (at most a third of the word's length, at least 2); "" else.
+std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
 
 /// The text up to its first newline (all of it when there is none).
 std::string first_line(std::string_view s);

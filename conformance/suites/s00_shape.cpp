@@ -279,7 +279,8 @@ void add_connection_checks(check_registry& reg) {
                  request shown = make("GET", "/livez");
                  response r;
                  try {
-                     conn.write_raw("GET /livez HTTP/1.1\r\nUser-Agent: agentcheck\r\n\r\n");
+                     conn.write_raw("GET " + ctx.target().path_prefix +
+                                    "/livez HTTP/1.1\r\nUser-Agent: agentcheck\r\n\r\n");
                      r = conn.read_response();
                  } catch (const client::transport_exception& e) {
                      ctx.record(shown, nullptr, "raw request without Host");
@@ -957,7 +958,8 @@ void add_limit_checks(check_registry& reg) {
                  ctx.skip("header_timeout_ms is over 15 s (" + std::to_string(t) + " ms)");
              auto conn = ctx.open_connection();
              std::string partial =
-                 "GET /livez HTTP/1.1\r\nHost: " + host_header(ctx) + "\r\nX-Slow: 1\r\n";
+                 "GET " + ctx.target().path_prefix + "/livez HTTP/1.1\r\nHost: " + host_header(ctx) +
+                 "\r\nX-Slow: 1\r\n";
              conn.write_raw(partial);
              std::string got;
              auto wait = ctx.scaled(std::chrono::milliseconds(t * 3 / 2 + 500));
@@ -988,7 +990,8 @@ void add_limit_checks(check_registry& reg) {
                  std::string got;
                  bool closed = false;
                  try {
-                     conn.write_raw("GET /livez HTTP/1.1\r\nHost: " + host_header(ctx) + "\r\n");
+                     conn.write_raw("GET " + ctx.target().path_prefix + "/livez HTTP/1.1\r\nHost: " +
+                                    host_header(ctx) + "\r\n");
                      int n = 0;
                      while (std::chrono::steady_clock::now() < deadline) {
                          std::string more;

@@ -63,7 +63,7 @@ struct temp_dir {
             std::filesystem::temp_directory_path() /
             ("agentcheck-cli-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
         std::filesystem::create_directories(path);
-        std::ofstream(path / "secret") << "cli-test-secret\n";
+        std::ofstream(path / "secret") << "cli-test-secret-0123456789abcdef-0123\n";
     }
     ~temp_dir() { std::filesystem::remove_all(path); }
     [[nodiscard]] std::string file(const char* name) const { return (path / name).string(); }
@@ -157,7 +157,15 @@ TEST(cli, unreachable_target_exits_3) {
              dir.file("secret"), "--report-dir", dir.file("reports")});
     EXPECT_EQ(r.code, exit_unreachable);
     EXPECT_NE(r.err.find("cannot reach"), std::string::npos);
-    EXPECT_FALSE(std::filesystem::exists(dir.path / "reports"));
+    // A run that ended early still leaves reports that say what happened.
+    std::ifstream in(dir.path / "reports" / "report.json");
+    const auto doc = nlohmann::json::parse(in);
+    EXPECT_EQ(doc["stopped_early"]["kind"], "unreachable");
+    EXPECT_NE(doc["summary"].get<std::string>().find("ERROR — cannot reach"), std::string::npos);
+    EXPECT_EQ(doc["exit_code"], exit_unreachable);
+    std::ifstream junit(dir.path / "reports" / "junit.xml");
+    const std::string xml((std::istreambuf_iterator<char>(junit)), std::istreambuf_iterator<char>());
+    EXPECT_NE(xml.find("<error"), std::string::npos) << xml;
 }
 
 TEST(cli, not_an_agent_exits_3) {
@@ -237,7 +245,7 @@ TEST(cli, run_against_a_fake_agent_writes_reports_and_exits_by_verdict) {
     EXPECT_NE(expired.out.find("expired"), std::string::npos);
 
     // The secret may come from the environment.
-    ::setenv("AGENTCHECK_JWT_SECRET", "env-secret", 1);
+    ::setenv("AGENTCHECK_JWT_SECRET", "env-secret-0123456789abcdef-0123456789", 1);
     const auto env =
         run({"run", "--target", base, "--report-dir", reports, "--only", "HTTP-001.*"});
     ::unsetenv("AGENTCHECK_JWT_SECRET");
@@ -250,6 +258,45 @@ TEST(cli, run_against_a_fake_agent_writes_reports_and_exits_by_verdict) {
              dir.file("file") + "/sub", "--only", "HTTP-001.*"});
     EXPECT_EQ(unwritable.code, exit_usage);
     EXPECT_NE(unwritable.err.find("--report-dir"), std::string::npos);
+    EXPECT_EQ(unwritable.out.find("PASS"), std::string::npos) << "checked before the run";
+}
+
+TEST(cli, bad_setups_are_named_in_one_line) {
+    temp_dir dir;
+    testing::fake_agent agent;
+    const auto base = agent.url().base();
+    // A secret too short for HS256.
+    std::ofstream(dir.file("short")) << "12345";
+    const auto short_secret = run({"run", "--target", base, "--jwt-secret-file", dir.file("short")});
+    EXPECT_EQ(short_secret.code, exit_usage);
+    EXPECT_NE(short_secret.err.find("the secret is 5 bytes"), std::string::npos) << short_secret.err;
+    // Typos are named with the nearest real name.
+    const auto bogus = run({"bogus"});
+    EXPECT_EQ(bogus.code, exit_usage);
+    EXPECT_NE(bogus.err.find("unknown command \"bogus\""), std::string::npos) << bogus.err;
+    const auto rn = run({"rn"});
+    EXPECT_NE(rn.err.find("did you mean run?"), std::string::npos) << rn.err;
+    const auto targt = run({"run", "--targt", base});
+    EXPECT_EQ(targt.code, exit_usage);
+    EXPECT_NE(targt.err.find("unknown option --targt (did you mean --target?)"), std::string::npos)
+        << targt.err;
+    const auto only = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"),
+                           "--only", "REG-001.create", "--only", "REG-0O1"});
+    EXPECT_EQ(only.code, exit_usage);
+    EXPECT_NE(only.err.find("\"REG-0O1\" is not a check ID, requirement ID or section (did you "
+                            "mean REG-001?)"),
+              std::string::npos)
+        << only.err;
+    const auto header = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"),
+                             "-H", "no colon"});
+    EXPECT_EQ(header.code, exit_usage);
+    EXPECT_NE(header.err.find("-H/--header"), std::string::npos);
+    const auto both = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"), "-q",
+                           "-v"});
+    EXPECT_EQ(both.code, exit_usage);
+    // --help lists only layers that have checks.
+    const auto help = run({"run", "--help"});
+    EXPECT_EQ(help.out.find("robustness"), std::string::npos) << help.out;
 }
 
 TEST(cli, coverage_spec_and_token) {

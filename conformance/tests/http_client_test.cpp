@@ -25,7 +25,10 @@ reply echo(const beast_request& req) {
     reply r = reply::json(200, {{"method", std::string(req.method_string())},
                                 {"target", target},
                                 {"body", req.body()},
-                                {"host", std::string(req[testing::http::field::host])}});
+                                {"host", std::string(req[testing::http::field::host])},
+                                {"content_length",
+                                 std::string(req[testing::http::field::content_length])},
+                                {"tenant", std::string(req["X-Tenant"])}});
     if (target == "/close") r.close = true;
     if (target == "/drop") r.drop = true;
     if (target == "/slow") r.delay = slow_reply;
@@ -50,10 +53,17 @@ TEST(target_url, parses_host_port_and_rejects_others) {
     ASSERT_TRUE(v6);
     EXPECT_EQ(v6->host, "::1");
     EXPECT_EQ(v6->base(), "http://[::1]:9000");
+    // An agent mounted under a path: every request target is prefixed with it.
+    auto prefixed = target_url::parse("http://127.0.0.1:8080/api/v1/");
+    ASSERT_TRUE(prefixed);
+    EXPECT_EQ(prefixed->path_prefix, "/api/v1");
+    EXPECT_EQ(prefixed->base(), "http://127.0.0.1:8080/api/v1");
+    EXPECT_EQ(prefixed->origin(), "http://127.0.0.1:8080");
     for (const char* bad :
          {"https://127.0.0.1", "127.0.0.1:80", "http://", "http://h:0", "http://h:70000",
-          "http://h:x", "http://h/path", "http://h:", "http://[::1", "http://[::1]x", "http://u@h",
-          "http://[]:80", "http://:80", "http://[::1]:"}) {
+          "http://h:x", "http://h/a?b", "http://h//x", "http://h/a#f", "http://h:",
+          "http://[::1", "http://[::1]x", "http://u@h", "http://[]:80", "http://:80",
+          "http://[::1]:", "http:///api"}) {
         EXPECT_FALSE(target_url::parse(bad)) << bad;
     }
 }
@@ -118,6 +128,26 @@ TEST(http_client, sends_host_and_content_length) {
     // POST with an empty body still says Content-Length: 0 (the server would wait otherwise).
     const auto empty = client.send(request("POST", "/p"));
     EXPECT_EQ(empty.status, 200);
+    EXPECT_EQ((*empty.json())["content_length"], "0");
+}
+
+// A target behind a path prefix, with extra headers for every request (-H).
+TEST(http_client, path_prefix_and_extra_headers_reach_every_request) {
+    fake_server server(echo);
+    auto target = *target_url::parse("http://127.0.0.1:" + std::to_string(server.port()) + "/api");
+    target.extra_headers = {{"X-Tenant", "a"}};
+    http_client client(target, quick);
+    const auto r = client.send(request("GET", "/agents?limit=1"));
+    EXPECT_EQ((*r.json())["target"], "/api/agents?limit=1");
+    EXPECT_EQ((*r.json())["tenant"], "a");
+    request own("GET", "/x");
+    own.with("X-Tenant", "b"); // the request's own value wins
+    EXPECT_EQ((*client.send(own).json())["tenant"], "b");
+    const auto curl = to_curl(target, request("GET", "/agents"));
+    EXPECT_NE(curl.find("'http://127.0.0.1:" + std::to_string(server.port()) + "/api/agents'"),
+              std::string::npos)
+        << curl;
+    EXPECT_NE(curl.find("-H 'X-Tenant: a'"), std::string::npos) << curl;
 }
 
 TEST(http_client, reconnects_after_connection_close) {
