@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 PACKAGES := g++ cmake ninja-build ccache pkg-config libboost1.81-dev nlohmann-json3-dev \
             libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev libbenchmark-tools \
-            librapidcheck-dev gcovr libssl-dev libsqlite3-dev libcli11-dev openssl curl
+            librapidcheck-dev gcovr libssl-dev libsqlite3-dev libcli11-dev openssl curl python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COVERAGE_MIN ?= 90
 JOBS ?= $(shell nproc)

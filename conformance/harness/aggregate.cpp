@@ -68,7 +68,11 @@ aggregation aggregate(const catalogue& cat, level lvl, const std::vector<check_r
         for (const auto& c : checks) {
             if (std::find(c.requirements.begin(), c.requirements.end(), req.id) !=
                 c.requirements.end()) {
-                verdicts.push_back(c.outcome);
+                // A failure about another of the check's rules blocks this one.
+                const bool about_other = c.outcome == verdict::fail &&
+                                         !c.failed_requirement.empty() &&
+                                         c.failed_requirement != req.id;
+                verdicts.push_back(about_other ? verdict::blocked : c.outcome);
                 rr.checks.push_back(c.id);
             }
         }

@@ -50,6 +50,8 @@ struct check_failed : std::runtime_error {
           actual(std::move(actual_value)) {}
     std::string expected;
     std::string actual;
+    /// The one requirement the failure is about, when the check names several ("" = all).
+    std::string requirement;
 };
 
 /// Thrown by context::skip: the check does not apply (with the reason).
@@ -65,6 +67,15 @@ struct check_blocked : std::runtime_error {
         : std::runtime_error(std::move(reason)), blocked_by(std::move(requirement)) {}
     std::string blocked_by;
 };
+
+/// The requirement a fixture agent depends on: a valid POST /agents answers 201.
+inline constexpr std::string_view create_requirement = "REG-020";
+
+/// Why a check that needed a created agent is blocked, the same words for every check so
+/// that they group: "POST /agents answered 200, not 201, to a valid agent".
+inline std::string create_blocked_reason(int status) {
+    return "POST /agents answered " + std::to_string(status) + ", not 201, to a valid agent";
+}
 
 /// Identities the harness mints tokens for (all HS256 with the given secret, valid now,
 /// `exp` in 1 hour, with the target's declared `iss`/`aud` when it declares them).
@@ -138,6 +149,9 @@ public:
     /// d multiplied by --timeout-scale.
     [[nodiscard]] virtual std::chrono::milliseconds scaled(std::chrono::milliseconds d) const = 0;
 
+    /// True when the running check names `requirement` among those it checks.
+    [[nodiscard]] virtual bool names(std::string_view requirement) const = 0;
+
     // --- verdicts (throw check_failed / check_skipped) -----------------------------------
     [[noreturn]] virtual void fail(std::string message, std::string expected = {},
                                    std::string actual = {}) = 0;
@@ -159,9 +173,10 @@ public:
     std::string expect_header_present(const client::response& r, std::string_view name);
     /// Fails unless the body is JSON; returns it.
     nlohmann::json expect_json(const client::response& r);
-    /// Fails unless r is an RFC 9457 problem for `status`: media type
-    /// application/problem+json, body with type (string), title (string), status == status,
-    /// detail (string), instance (string), request_id == X-Request-ID header. Returns the body.
+    /// Fails unless r.status == status. The problem document (media type
+    /// application/problem+json, type (URI), title, status == status, detail, instance,
+    /// request_id == X-Request-ID header) must be right too when the check names HTTP-012 or
+    /// HTTP-013; other checks only note a bad shape. Returns the body ({} when not JSON).
     nlohmann::json expect_problem(const client::response& r, int status);
 };
 

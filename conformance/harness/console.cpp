@@ -138,37 +138,41 @@ void console_reporter::detail(const check_result& c, const run_report& report) {
 
 void console_reporter::summary(const run_report& report) {
     const auto groups = group_by_cause(report);
-    if (!groups.empty())
-        out_ << "\n"
-             << paint("Root causes (" + std::to_string(groups.size()) + ")", bold) << "\n";
     constexpr std::size_t ids_shown = 6;
-    for (const auto& g : groups) {
-        const auto colour = g.kind == verdict::blocked ? yellow : red;
-        out_ << "  " << paint(cause_line(g), colour) << "\n";
-        if (level_ == verbosity::quiet) continue;
-        if (g.kind == verdict::blocked && level_ != verbosity::verbose) {
-            std::string ids;
-            for (std::size_t i = 0; i < g.checks.size() && i < ids_shown; ++i)
-                ids += (i ? ", " : "") + g.checks[i]->id;
-            if (g.checks.size() > ids_shown)
-                ids += ", … and " + std::to_string(g.checks.size() - ids_shown) + " more";
-            out_ << "    " << paint(ids, dim) << "\n";
-            continue;
-        }
-        const std::size_t shown = level_ == verbosity::verbose ? g.checks.size() : 1;
-        for (std::size_t i = 0; i < shown; ++i)
-            detail(*g.checks[i], report);
-        if (shown < g.checks.size()) {
-            std::string ids;
-            for (std::size_t i = shown; i < g.checks.size() && i < shown + ids_shown; ++i)
-                ids += (i > shown ? ", " : "") + g.checks[i]->id;
-            if (g.checks.size() > shown + ids_shown)
-                ids += ", … and " + std::to_string(g.checks.size() - shown - ids_shown) + " more";
-            out_ << "    also: " << paint(ids, dim) << "\n";
+    const auto id_list = [&](const cause_group& g, std::size_t from) {
+        std::string ids;
+        for (std::size_t i = from; i < g.checks.size() && i < from + ids_shown; ++i)
+            ids += (i > from ? ", " : "") + g.checks[i]->id;
+        if (g.checks.size() > from + ids_shown)
+            ids += ", … and " + std::to_string(g.checks.size() - from - ids_shown) + " more";
+        return ids;
+    };
+    // The detail first (as pytest does), each root cause with its first check in full ...
+    if (level_ != verbosity::quiet && !groups.empty()) {
+        out_ << "\n" << paint("Failures", bold) << "\n";
+        for (const auto& g : groups) {
+            out_ << "\n  " << paint(cause_line(g), g.kind == verdict::blocked ? yellow : red)
+                 << "\n";
+            if (g.kind == verdict::blocked && level_ != verbosity::verbose) {
+                out_ << "    " << paint(id_list(g, 0), dim) << "\n";
+                continue;
+            }
+            const std::size_t shown = level_ == verbosity::verbose ? g.checks.size() : 1;
+            for (std::size_t i = 0; i < shown; ++i)
+                detail(*g.checks[i], report);
+            if (shown < g.checks.size())
+                out_ << "    also: " << paint(id_list(g, shown), dim) << "\n";
         }
     }
     for (const auto& p : report.waiver_problems)
         out_ << "\n  " << paint("WAIVER", red) << " " << p.message << "\n";
+    // ... then the short summary: one line per root cause.
+    if (!groups.empty()) {
+        out_ << "\n" << paint("Root causes (" + std::to_string(groups.size()) + ")", bold) << "\n";
+        for (const auto& g : groups)
+            out_ << "  " << paint(cause_line(g), g.kind == verdict::blocked ? yellow : red)
+                 << "\n";
+    }
     const auto& t = report.counts;
     out_ << "\nchecks: " << t.pass << " pass, " << t.fail << " fail, " << t.error << " error, "
          << t.blocked << " blocked, " << t.flaky << " flaky, " << t.skip << " skipped in "

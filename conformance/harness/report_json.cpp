@@ -60,6 +60,7 @@ nlohmann::json check_json(const check_result& c, const run_report& report) {
             {"actual", c.actual},
             {"error_kind", c.error_kind},
             {"blocked_by", c.blocked_by},
+            {"failed_requirement", c.failed_requirement},
             {"curl", c.curl},
             {"notes", c.notes},
             {"exchanges", exchanges}};

@@ -42,6 +42,9 @@ struct check_result {
     std::string actual;
     std::string error_kind; ///< for `error`: connect/read/write/timeout/closed/parse/exception
     std::string blocked_by; ///< for `blocked`: the requirement whose failure blocked it
+    /// For `fail`: the one requirement the failure is about, when the check names several
+    /// ("" = all of them); the others count as blocked by it.
+    std::string failed_requirement;
     std::string curl;       ///< reproduction of the last exchange
     std::vector<exchange> exchanges; ///< of the last attempt
     std::vector<std::string> notes;

@@ -233,9 +233,7 @@ nlohmann::json run_context::create_agent(std::string_view identity,
     if (has_id) created_.push_back((*body)["id"].get<std::string>());
     std::string why;
     if (resp.status != status_created) {
-        why = "POST /agents answered " + std::to_string(resp.status) + ", not 201, to " +
-              (plain ? "a valid agent" : "a valid agent with " + overrides.dump()) + " as " +
-              std::string(identity);
+        why = create_blocked_reason(resp.status);
     } else if (!has_id) {
         why = "POST /agents answered 201 without a JSON agent carrying a string \"id\": " +
               text::truncate(resp.body, fixture_body_excerpt);
@@ -288,11 +286,20 @@ void run_context::fail(std::string message, std::string expected, std::string ac
     throw check_failed(std::move(message), std::move(expected), std::move(actual));
 }
 
+bool run_context::names(std::string_view requirement) const {
+    return std::find(check_.requirements.begin(), check_.requirements.end(), requirement) !=
+           check_.requirements.end();
+}
+
 void run_context::block(std::string requirement, std::string reason) {
     // A check of the blocking rule itself has found that rule broken: that is its failure.
     if (std::find(check_.requirements.begin(), check_.requirements.end(), requirement) !=
-        check_.requirements.end())
-        fail(std::move(reason));
+        check_.requirements.end()) {
+        // A failure of that rule only: the check's other rules are blocked by it.
+        check_failed failed(std::move(reason), {}, {});
+        failed.requirement = std::move(requirement);
+        throw failed;
+    }
     throw check_blocked(std::move(requirement), std::move(reason));
 }
 

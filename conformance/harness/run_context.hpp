@@ -47,9 +47,6 @@ private:
     std::map<std::string, failure> failures_;
 };
 
-/// The requirement a fixture agent depends on: a valid POST /agents answers 201.
-inline constexpr std::string_view create_requirement = "REG-020";
-
 /// What every check of a run shares. Read-only while checks run; thread-safe to read.
 struct run_environment {
     client::target_url target;
@@ -104,6 +101,7 @@ public:
                            std::string actual = {}) override;
     [[noreturn]] void skip(std::string reason) override;
     [[noreturn]] void block(std::string requirement, std::string reason) override;
+    [[nodiscard]] bool names(std::string_view requirement) const override;
 
     /// Deletes the agents create_agent made (as admin); problems become notes. Idempotent.
     void cleanup();

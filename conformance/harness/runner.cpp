@@ -47,6 +47,7 @@ check_result attempt(const check& c, const run_environment& env, const run_setti
         r.message = e.what();
         r.expected = e.expected;
         r.actual = e.actual;
+        r.failed_requirement = e.requirement;
     } catch (const check_skipped& e) {
         r.outcome = verdict::skip;
         r.message = e.what();

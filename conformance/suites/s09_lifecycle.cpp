@@ -50,6 +50,16 @@ public:
         std::lock_guard lock(mutex_);
         if (error_.empty()) error_ = std::move(why);
     }
+    /// The writer could not write because another rule is broken (see context::block).
+    void blocked(std::string why) {
+        std::lock_guard lock(mutex_);
+        if (blocked_.empty()) blocked_ = std::move(why);
+    }
+    /// Why the writer was blocked ("" if it was not); read after stop().
+    [[nodiscard]] std::string blocked_by() const {
+        std::lock_guard lock(mutex_);
+        return blocked_;
+    }
     /// The first failure; read after stop().
     [[nodiscard]] std::string error() const {
         std::lock_guard lock(mutex_);
@@ -62,6 +72,7 @@ private:
     std::atomic<int> rounds_{0};
     mutable std::mutex mutex_;
     std::string error_;
+    std::string blocked_;
     std::thread thread_;
 };
 
@@ -98,6 +109,8 @@ void register_s09_lifecycle(check_registry& reg) {
                                      {"metadata", json::object()}});
                          auto r = conn.send(c);
                          auto j = r.json();
+                         if (r.status >= 200 && r.status < 300 && r.status != 201)
+                             return writer.blocked(create_blocked_reason(r.status));
                          if (r.status != 201 || !j || !j->contains("id") ||
                              !(*j)["id"].is_string())
                              return writer.failed("POST /agents answered " + describe(r));
@@ -129,6 +142,7 @@ void register_s09_lifecycle(check_registry& reg) {
                           " create+delete rounds; " + std::to_string(probes) + " probes");
                  if (!bad.empty())
                      ctx.fail("the agent stopped being ready or live while serving", "200", bad);
+                 if (!writer.blocked_by().empty()) ctx.block("REG-020", writer.blocked_by());
                  if (!writer.error().empty())
                      ctx.fail("the concurrent writer could not write, so readiness under writes "
                               "was not shown",

@@ -129,6 +129,25 @@ TEST(finalize, exit_codes) {
     EXPECT_EQ(report.exit_code, exit_failures);
 }
 
+// A workflow check that names several rules and fails on one of them (the create answered
+// 200, REG-001 here) fails that rule only; its other rules are blocked, not failed.
+TEST(aggregate, a_failure_about_one_rule_blocks_the_checks_other_rules) {
+    auto workflow = result("REG-001.workflow", {"REG-001", "HTTP-001"}, verdict::fail);
+    workflow.failed_requirement = "REG-001";
+    auto blocked = result("REG-002.x", {"REG-002"}, verdict::blocked);
+    blocked.blocked_by = "REG-001";
+    const auto a = aggregate(testing::small_catalogue(), level::should, {workflow, blocked}, {},
+                             "2026-01-01");
+    EXPECT_EQ(find(a, "REG-001").status, requirement_status::fail);
+    EXPECT_EQ(find(a, "HTTP-001").status, requirement_status::blocked);
+    EXPECT_EQ(find(a, "REG-002").status, requirement_status::blocked);
+    // A plain failure still fails every rule the check names.
+    const auto plain = aggregate(testing::small_catalogue(), level::must,
+                                 {result("X.1", {"REG-001", "HTTP-001"}, verdict::fail)}, {},
+                                 "2026-01-01");
+    EXPECT_EQ(find(plain, "HTTP-001").status, requirement_status::fail);
+}
+
 TEST(counts, cover_every_status) {
     std::vector<check_result> checks = {result("a", {}, verdict::flaky),
                                         result("b", {}, verdict::skip)};
