@@ -4,12 +4,13 @@ SHELL := /bin/bash
 
 PACKAGES := g++ cmake ninja-build ccache pkg-config libboost1.81-dev nlohmann-json3-dev \
             libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev libbenchmark-tools \
-            librapidcheck-dev gcovr libssl-dev libsqlite3-dev libcli11-dev openssl curl python3
+            librapidcheck-dev gcovr libssl-dev libsqlite3-dev libcli11-dev openssl curl python3 netcat-openbsd
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COVERAGE_MIN ?= 90
 JOBS ?= $(shell nproc)
 
-.PHONY: help deps build release demo test coverage clean format
+.PHONY: help deps build release install demo test coverage clean format
+PREFIX ?= /usr/local
 
 help:
 	@echo "make demo   - install what is missing, build, run agentd and the harness against it"
@@ -31,6 +32,9 @@ build: deps
 release: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
+
+install: release
+	cmake --install build/release --prefix $(PREFIX)
 
 demo: release
 	@bash scripts/demo.sh build/release

@@ -43,10 +43,8 @@ int main(int argc, char** argv) {
     try {
         std::filesystem::create_directories(cfg.data_dir);
         agent::sqlite_settings db{(std::filesystem::path(cfg.data_dir) / "agentd.db").string(),
-                                  agent::to_string(cfg.synchronous),
-                                  cfg.commit_batch_max,
-                                  cfg.idempotency_ttl,
-                                  cfg.maintenance_interval};
+                                  agent::to_string(cfg.synchronous), cfg.commit_batch_max,
+                                  cfg.idempotency_ttl, cfg.maintenance_interval};
         agent::sqlite_store store(db, clk);
         agent::registry agents(store, clk);
         agents.load();

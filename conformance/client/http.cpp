@@ -240,8 +240,7 @@ struct connection::impl {
     beast::flat_buffer buffer;
     std::chrono::milliseconds timeout;
     std::string host_header;
-    std::string path_prefix; ///< the target's mount path, prefixed to every request target
-    std::vector<std::pair<std::string, std::string>> extra_headers; ///< sent unless overridden
+    target_url target; ///< where, with its path prefix and extra headers
     bool closed_before_response = false;
 
     explicit impl(std::chrono::milliseconds t) : timeout(t) {}
@@ -281,8 +280,7 @@ connection::connection(const target_url& target, std::chrono::milliseconds timeo
     const bool v6 = target.host.find(':') != std::string::npos;
     d.host_header = (v6 ? "[" + target.host + "]" : target.host) +
                     (default_port ? "" : ":" + std::to_string(target.port));
-    d.path_prefix = target.path_prefix;
-    d.extra_headers = target.extra_headers;
+    d.target = target;
     tcp::resolver resolver(d.io);
     error_code ec;
     const auto endpoints = resolver.resolve(target.host, std::to_string(target.port),
@@ -329,15 +327,23 @@ void connection::set_timeout(std::chrono::milliseconds timeout) {
     impl_->timeout = timeout;
 }
 
-std::string connection::serialize(const request& req) const {
+namespace {
+std::string host_header_of(const target_url& target) {
+    const bool v6 = target.host.find(':') != std::string::npos;
+    return (v6 ? "[" + target.host + "]" : target.host) +
+           (target.port == default_http_port ? "" : ":" + std::to_string(target.port));
+}
+} // namespace
+
+std::string serialize_request(const target_url& target, const request& req) {
     std::string out;
     out.reserve(req.method.size() + req.target.size() + req.body.size() + drain_chunk_bytes / 4);
-    out.append(req.method).append(" ").append(impl_->path_prefix).append(req.target);
+    out.append(req.method).append(" ").append(target.path_prefix).append(req.target);
     out.append(" HTTP/1.1\r\n");
-    if (!req.header("Host")) out.append("Host: ").append(impl_->host_header).append("\r\n");
+    if (!req.header("Host")) out.append("Host: ").append(host_header_of(target)).append("\r\n");
     for (const auto& h : req.headers)
         out.append(h.name).append(": ").append(h.value).append("\r\n");
-    for (const auto& [name, value] : impl_->extra_headers)
+    for (const auto& [name, value] : target.extra_headers)
         if (!req.header(name)) out.append(name).append(": ").append(value).append("\r\n");
     const bool body_method = req.method == "POST" || req.method == "PUT" || req.method == "PATCH";
     if (!req.header("Content-Length") && !req.header("Transfer-Encoding") &&
@@ -346,6 +352,10 @@ std::string connection::serialize(const request& req) const {
     }
     out.append("\r\n").append(req.body);
     return out;
+}
+
+std::string connection::serialize(const request& req) const {
+    return serialize_request(impl_->target, req);
 }
 
 void connection::write_raw(std::string_view bytes) {
@@ -530,8 +540,13 @@ std::string shell_quote(std::string_view s) {
 
 } // namespace
 
-std::string to_curl(const target_url& target, const request& req) {
-    std::string out = "curl -sS -i";
+bool curl_can_send(const request& req) {
+    // curl adds Host itself and re-chunks a body sent with Transfer-Encoding: chunked.
+    return !req.header("Transfer-Encoding") && req.header("Host").value_or("x") != "";
+}
+
+std::string to_curl(const target_url& target, const request& req, bool hide_tokens) {
+    std::string out = "curl -sS -i -w '\\n'"; // a newline after the body: sequences stay readable
     if (req.method == "HEAD") {
         out.append(" -I");
     } else {
@@ -539,12 +554,13 @@ std::string to_curl(const target_url& target, const request& req) {
     }
     out.append(" ").append(shell_quote(target.base() + req.target));
     for (const auto& h : req.headers) {
-        if (iequals(h.name, "Authorization")) {
-            const bool bearer =
-                h.value.size() >= std::string_view("Bearer").size() &&
-                iequals(h.value.substr(0, std::string_view("Bearer").size()), "Bearer");
-            out.append(bearer ? " -H \"Authorization: Bearer $AGENTCHECK_TOKEN\""
-                              : " -H \"Authorization: $AGENTCHECK_TOKEN\"");
+        if (iequals(h.name, "Authorization") && hide_tokens) {
+            // The scheme word exactly as sent ("bearer" stays lower-case); the token itself
+            // becomes $AGENTCHECK_TOKEN.
+            const auto space = h.value.find(' ');
+            const std::string scheme =
+                space == std::string::npos ? std::string() : h.value.substr(0, space + 1);
+            out.append(" -H \"Authorization: " + scheme + "$AGENTCHECK_TOKEN\"");
             continue;
         }
         if (iequals(h.name, "Content-Length") && h.value == std::to_string(req.body.size())) {
@@ -559,8 +575,65 @@ std::string to_curl(const target_url& target, const request& req) {
     }
     for (const auto& [name, value] : target.extra_headers)
         if (!req.header(name)) out.append(" -H ").append(shell_quote(name + ": " + value));
+    // curl adds a form Content-Type to --data-binary unless one is given: remove it.
+    if (!req.body.empty() && !req.header("Content-Type")) out.append(" -H 'Content-Type:'");
     if (!req.body.empty()) out.append(" --data-binary ").append(shell_quote(req.body));
     return out;
+}
+
+std::string to_raw_repro(const target_url& target, std::string_view bytes,
+                         std::chrono::seconds hold, bool hide_tokens) {
+    // printf's format: the bytes with \r \n \\ and % escaped; a bearer token becomes %s and
+    // "$AGENTCHECK_TOKEN" its argument, so that the token never appears.
+    std::string format;
+    std::string token_arg;
+    std::size_t i = 0;
+    while (i < bytes.size()) {
+        if (hide_tokens && token_arg.empty() && iequals(bytes.substr(i, 15), "Authorization: ")) {
+            const auto eol = bytes.find("\r\n", i);
+            const auto line =
+                bytes.substr(i, eol == std::string_view::npos ? bytes.size() - i : eol - i);
+            const auto space = line.find(' ', 15);
+            if (space != std::string_view::npos) {
+                for (char c : line.substr(0, space + 1))
+                    format.push_back(c);
+                format.append("%s");
+                token_arg = " \"$AGENTCHECK_TOKEN\"";
+                i += line.size();
+                continue;
+            }
+        }
+        const char c = bytes[i++];
+        switch (c) {
+        case '\r':
+            format.append("\\r");
+            break;
+        case '\n':
+            format.append("\\n");
+            break;
+        case '\\':
+            format.append("\\\\");
+            break;
+        case '%':
+            format.append("%%");
+            break;
+        default:
+            format.push_back(c);
+        }
+    }
+    // A held head: the connection stays open (never half-closed, as the check never closes
+    // it) and whatever the agent says within `hold` seconds is shown.
+    constexpr long long answer_wait_s = 5;
+    const bool v6 = target.host.find(':') != std::string::npos;
+    const std::string address =
+        std::string(v6 ? "-6 " : "") + target.host + " " + std::to_string(target.port);
+    if (hold.count() > 0) {
+        return "{ printf " + shell_quote(format) + token_arg + "; sleep " +
+               std::to_string(hold.count() + 2) + "; } | timeout " + std::to_string(hold.count()) +
+               " nc " + address;
+    }
+    return "printf " + shell_quote(format) + token_arg + " | nc -q " +
+           std::to_string(answer_wait_s) + " " + address;
 }
 
 request redacted(request req) {

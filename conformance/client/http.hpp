@@ -148,9 +148,26 @@ private:
     std::unique_ptr<connection> conn_;
 };
 
-/// A copy-pasteable curl command line for a request, with tokens replaced by
-/// "$AGENTCHECK_TOKEN" placeholders (never the token itself).
-std::string to_curl(const target_url& target, const request& req);
+/// The bytes connection::send writes for req: request line (with the target's path prefix),
+/// Host (unless the request has one), the request's headers, the target's extra headers,
+/// Content-Length when needed, and the body.
+std::string serialize_request(const target_url& target, const request& req);
+
+/// A copy-pasteable curl command line for a request. With hide_tokens, the Authorization
+/// credential becomes "$AGENTCHECK_TOKEN" (its scheme word kept exactly as sent); without,
+/// the header is printed as it is (for values that are no credential: made-up test tokens).
+std::string to_curl(const target_url& target, const request& req, bool hide_tokens = true);
+
+/// True when curl sends this request as it is: it has a Host header (curl always adds one)
+/// and no Transfer-Encoding (curl would encode the body again).
+bool curl_can_send(const request& req);
+
+/// A shell line that sends exactly these bytes to the target with nc (printf + netcat),
+/// keeping the connection open `hold` seconds after them (for partial heads); a bearer
+/// credential in them is sent as "$AGENTCHECK_TOKEN".
+std::string to_raw_repro(const target_url& target, std::string_view bytes,
+                         std::chrono::seconds hold = std::chrono::seconds(0),
+                         bool hide_tokens = true);
 
 /// The request with Authorization values redacted ("Bearer <redacted>").
 request redacted(request req);

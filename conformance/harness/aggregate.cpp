@@ -163,14 +163,12 @@ totals count(const std::vector<check_result>& checks, const std::vector<requirem
 void finalize(run_report& report) {
     report.counts = count(report.checks, report.requirements);
     // A blocked requirement was not shown to hold: the run cannot pass while one is.
-    const bool failing = std::any_of(report.requirements.begin(), report.requirements.end(),
-                                     [](const requirement_result& r) {
-                                         return !r.planned &&
-                                                (r.status == requirement_status::fail ||
-                                                 r.status == requirement_status::blocked);
-                                     });
-    report.passed =
-        !failing && report.waiver_problems.empty() && report.stop == stop_kind::none;
+    const bool failing = std::any_of(
+        report.requirements.begin(), report.requirements.end(), [](const requirement_result& r) {
+            return !r.planned && (r.status == requirement_status::fail ||
+                                  r.status == requirement_status::blocked);
+        });
+    report.passed = !failing && report.waiver_problems.empty() && report.stop == stop_kind::none;
     report.exit_code = report.passed ? exit_ok : exit_failures;
     switch (report.stop) {
     case stop_kind::unreachable:

@@ -11,11 +11,11 @@
 namespace agentcheck {
 
 /// Process exit codes of `agentcheck`.
-inline constexpr int exit_ok = 0;          ///< every applicable requirement passes
-inline constexpr int exit_failures = 1; ///< a requirement failed or was blocked, or a waiver
-                                        ///< is stale/expired
-inline constexpr int exit_usage = 2;       ///< bad flag, bad configuration file
-inline constexpr int exit_unreachable = 3; ///< the target is unreachable, stalled or not an agent
+inline constexpr int exit_ok = 0;            ///< every applicable requirement passes
+inline constexpr int exit_failures = 1;      ///< a requirement failed or was blocked, or a waiver
+                                             ///< is stale/expired
+inline constexpr int exit_usage = 2;         ///< bad flag, bad configuration file
+inline constexpr int exit_unreachable = 3;   ///< the target is unreachable, stalled or not an agent
 inline constexpr int exit_interrupted = 130; ///< SIGINT/SIGTERM (128 + SIGINT, as shells do)
 
 /// The status of one requirement from the verdicts of the checks that name it: fail if

@@ -111,6 +111,12 @@ public:
     /// Records an exchange made on a raw connection (resp may be null: none received).
     virtual void record(const client::request& req, const client::response* resp,
                         std::string note = {}) = 0;
+    /// Records bytes written on a raw connection as they were (a request curl cannot send:
+    /// no Host, a chunked body, a head left open `hold` seconds); `shown` is how reports
+    /// display it. The reproduction sends the same bytes with printf | nc.
+    virtual void record_raw(const client::request& shown, std::string_view bytes,
+                            const client::response* resp, std::string note,
+                            std::chrono::seconds hold = std::chrono::seconds(0)) = 0;
     /// Free-text evidence shown with the check's result.
     virtual void note(std::string text) = 0;
 

@@ -3,18 +3,19 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
-#include <signal.h>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 #include <random>
+#include <signal.h>
 #include <sstream>
 #include <thread>
 
 #include <CLI/CLI.hpp>
 
 #include "conformance/client/http.hpp"
+#include "conformance/client/jwt.hpp"
 #include "conformance/harness/aggregate.hpp"
 #include "conformance/harness/catalogue.hpp"
 #include "conformance/harness/console.hpp"
@@ -82,8 +83,9 @@ struct filter_options {
                              layer::robustness, layer::lifecycle}) {
             const bool any = std::any_of(registry.all().begin(), registry.all().end(),
                                          [&](const check& c) { return c.lyr == l; });
-            if (any) layers_with_checks += (layers_with_checks.empty() ? "" : ", ") +
-                                           std::string(to_string(l));
+            if (any)
+                layers_with_checks +=
+                    (layers_with_checks.empty() ? "" : ", ") + std::string(to_string(l));
         }
     }
 
@@ -202,8 +204,9 @@ void check_patterns(const std::vector<std::string>& patterns, std::string_view f
         names.push_back(r.id);
     for (const auto& p : patterns) {
         if (p.find_first_of("*?") != std::string::npos) {
-            const bool any = std::any_of(registry.all().begin(), registry.all().end(),
-                                         [&](const check& c) { return pattern_matches(p, c, cat); });
+            const bool any =
+                std::any_of(registry.all().begin(), registry.all().end(),
+                            [&](const check& c) { return pattern_matches(p, c, cat); });
             if (!any) throw usage_error(std::string(flag) + ": \"" + p + "\" matches no check");
             continue;
         }
@@ -339,6 +342,11 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
     for (const auto& h : o.headers)
         s.target.extra_headers.push_back(parse_header(h));
     s.secret = load_secret(o.secret_file);
+    if (!o.secret_file.empty()) {
+        std::error_code ec;
+        const auto absolute = std::filesystem::absolute(o.secret_file, ec);
+        s.secret_file = ec ? o.secret_file : absolute.string();
+    }
     s.sel = sel;
     s.seed = o.seed_given ? o.seed : random_seed();
     s.timeout_scale = o.timeout_scale;
@@ -356,8 +364,8 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
         s.known_failures_file = o.known_failures;
     }
     check_report_dir(o.report_dir);
-    const auto scaled_timeout = std::chrono::milliseconds(static_cast<long long>(
-        static_cast<double>(discovery_timeout.count()) * s.timeout_scale));
+    const auto scaled_timeout = std::chrono::milliseconds(
+        static_cast<long long>(static_cast<double>(discovery_timeout.count()) * s.timeout_scale));
     const auto discovered = fetch_discovery(s.target, scaled_timeout);
     if (!discovered.document) {
         io.err << "agentcheck: " << discovered.error << "\n";
@@ -375,8 +383,8 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
         write_all(report, o.report_dir, io);
         return report.exit_code;
     }
-    const auto level = o.quiet ? verbosity::quiet
-                               : (o.verbose ? verbosity::verbose : verbosity::normal);
+    const auto level =
+        o.quiet ? verbosity::quiet : (o.verbose ? verbosity::verbose : verbosity::normal);
     if (level != verbosity::quiet) {
         io.out << "agentcheck " << tool_version() << " → " << s.target.base();
         if (doc.contains("implementation") && doc["implementation"].is_object()) {
@@ -406,8 +414,53 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
     return report.exit_code;
 }
 
+/// "now+3600" / "now-60" / "now" in a time claim → seconds since the epoch at `now`.
+nlohmann::json resolve_times(nlohmann::json claims, long long now) {
+    for (const char* k : {"exp", "nbf", "iat"}) {
+        if (!claims.contains(k) || !claims[k].is_string()) continue;
+        const auto text = claims[k].get<std::string>();
+        if (text.rfind("now", 0) != 0) continue;
+        long long delta = 0;
+        if (text.size() > 3) {
+            std::size_t used = 0;
+            try {
+                delta = std::stoll(text.substr(3), &used);
+            } catch (const std::exception&) {
+                used = 0;
+            }
+            if (used != text.size() - 3 || (text[3] != '+' && text[3] != '-'))
+                throw usage_error("--claims: \"" + std::string(k) + "\": \"" + text +
+                                  "\" is not now, now+N or now-N");
+        }
+        claims[k] = now + delta;
+    }
+    return claims;
+}
+
 int do_token(const std::string& identity, const std::string& secret_file,
-             const std::string& target_text, bool allow_non_loopback, const cli_io& io) {
+             const std::string& target_text, bool allow_non_loopback, const cli_io& io,
+             const std::string& claims_text = {}, const std::string& header_text = {}) {
+    if (!claims_text.empty()) {
+        // Any token a check minted: its claims (times relative to now) and header.
+        if (!identity.empty()) throw usage_error("--identity and --claims: choose one");
+        const auto claims = nlohmann::json::parse(claims_text, nullptr, false);
+        if (claims.is_discarded() || !claims.is_object())
+            throw usage_error("--claims: not a JSON object");
+        auto header = nlohmann::json{{"alg", "HS256"}, {"typ", "JWT"}};
+        if (!header_text.empty()) {
+            header = nlohmann::json::parse(header_text, nullptr, false);
+            if (header.is_discarded() || !header.is_object())
+                throw usage_error("--header: not a JSON object");
+        }
+        const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+        io.out << client::mint(header, resolve_times(claims, now), load_secret(secret_file))
+               << "\n";
+        return exit_ok;
+    }
+    if (!header_text.empty()) throw usage_error("--header: only with --claims");
+    if (identity.empty()) throw usage_error("--identity or --claims: one is required");
     if (std::find(std::begin(identities), std::end(identities), identity) == std::end(identities)) {
         throw usage_error("--identity: \"" + identity +
                           "\" is not one of viewer, operator, operator2, admin, noroles");
@@ -503,8 +556,15 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     bool token_remote = false;
     auto* token =
         app.add_subcommand("token", "print a token for an identity (for the curl reproductions)");
-    token->add_option("--identity", identity, "viewer, operator, operator2, admin or noroles")
-        ->required();
+    std::string token_claims;
+    std::string token_header;
+    token->add_option("--identity", identity, "viewer, operator, operator2, admin or noroles");
+    token->add_option("--claims", token_claims,
+                      "instead of an identity: these claims (JSON; exp/nbf/iat may be \"now\", "
+                      "\"now+N\" or \"now-N\"), as the reproductions of bad-token checks print");
+    token->add_option("--header", token_header,
+                      "with --claims: the JOSE header (JSON; {\"alg\":\"none\"} gives an "
+                      "unsigned token); default {\"alg\":\"HS256\",\"typ\":\"JWT\"}");
     token->add_option("--jwt-secret-file", token_secret,
                       "file holding the HS256 secret (or AGENTCHECK_JWT_SECRET)");
     token->add_option("--target", token_target,
@@ -551,7 +611,8 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
             io.out << generate_spec(cat, registry);
             return exit_ok;
         }
-        return do_token(identity, token_secret, token_target, token_remote, io);
+        return do_token(identity, token_secret, token_target, token_remote, io, token_claims,
+                        token_header);
     } catch (const usage_error& e) {
         io.err << "agentcheck: " << e.what() << "\n";
         return exit_usage;

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <sstream>
 #include <string>
 
 #include <unistd.h>
@@ -123,16 +124,21 @@ void console_reporter::detail(const check_result& c, const run_report& report) {
         out_ << text::indent(c.message, "      ") << "\n";
     if (!c.expected.empty())
         out_ << "      expected: "
-             << text::indent_continuation(text::truncate(c.expected, console_excerpt), "                ")
+             << text::indent_continuation(text::truncate(c.expected, console_excerpt),
+                                          "                ")
              << "\n";
     if (!c.actual.empty())
         out_ << "      actual:   "
-             << text::indent_continuation(text::truncate(c.actual, console_excerpt), "                ")
+             << text::indent_continuation(text::truncate(c.actual, console_excerpt),
+                                          "                ")
              << "\n";
     if (!c.curl.empty()) {
-        out_ << "      reproduce:\n"
-             << paint(text::indent(text::truncate(c.curl, console_curl_excerpt), "        "), dim)
-             << "\n";
+        // Each step of a sequence cut on its own, so that every request stays visible.
+        std::string shown;
+        std::istringstream steps(c.curl);
+        for (std::string line; std::getline(steps, line);)
+            shown += (shown.empty() ? "" : "\n") + text::truncate(line, console_curl_excerpt);
+        out_ << "      reproduce:\n" << paint(text::indent(shown, "        "), dim) << "\n";
     }
 }
 
@@ -170,8 +176,7 @@ void console_reporter::summary(const run_report& report) {
     if (!groups.empty()) {
         out_ << "\n" << paint("Root causes (" + std::to_string(groups.size()) + ")", bold) << "\n";
         for (const auto& g : groups)
-            out_ << "  " << paint(cause_line(g), g.kind == verdict::blocked ? yellow : red)
-                 << "\n";
+            out_ << "  " << paint(cause_line(g), g.kind == verdict::blocked ? yellow : red) << "\n";
     }
     const auto& t = report.counts;
     out_ << "\nchecks: " << t.pass << " pass, " << t.fail << " fail, " << t.error << " error, "

@@ -27,8 +27,7 @@ enum class verbosity {
 class console_reporter final : public progress_listener {
 public:
     /// `live`: overwrite one counter line (TTY) instead of printing progress lines.
-    console_reporter(std::ostream& out, bool color, bool live,
-                     verbosity level = verbosity::normal);
+    console_reporter(std::ostream& out, bool color, bool live, verbosity level = verbosity::normal);
     void on_start(std::size_t total) override;
     void on_check_done(const check_result& result, std::size_t done, std::size_t total) override;
     /// The end-of-run summary: root causes (with the failing checks' rules, expected and

@@ -94,7 +94,8 @@ std::string verdict_line(const run_report& report) {
             to_string(report.settings.lvl) + " and stricter)";
     if (t.req_fail > 0) line += ", " + std::to_string(t.req_fail) + " fail";
     if (t.req_blocked > 0)
-        line += ", " + std::to_string(t.req_blocked) + " blocked (not testable because another "
+        line += ", " + std::to_string(t.req_blocked) +
+                " blocked (not testable because another "
                 "requirement fails)";
     if (t.req_known_failure > 0)
         line += ", " + std::to_string(t.req_known_failure) + " known failures";
@@ -122,8 +123,8 @@ std::vector<cause_group> group_by_cause(const run_report& report) {
     for (const auto& c : report.checks) {
         const bool bad = c.outcome == verdict::fail || c.outcome == verdict::error;
         if (!(bad && !is_waived(c, report)) && c.outcome != verdict::blocked) continue;
-        const std::string key = std::string(to_string(c.outcome)) + "\n" + c.blocked_by + "\n" +
-                                c.message;
+        const std::string key =
+            std::string(to_string(c.outcome)) + "\n" + c.blocked_by + "\n" + c.message;
         auto [it, fresh] = index.emplace(key, groups.size());
         if (fresh) {
             cause_group g;

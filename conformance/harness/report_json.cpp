@@ -113,12 +113,11 @@ nlohmann::json to_json(const run_report& report) {
                           {"discovery", report.discovery},
                           {"verdict", report.passed ? "pass" : "fail"},
                           {"exit_code", report.exit_code},
-                          {"stopped_early",
-                           report.stop == stop_kind::none
-                               ? nlohmann::json(nullptr)
-                               : nlohmann::json{{"kind", to_string(report.stop)},
-                                                {"reason", report.stopped_early},
-                                                {"not_run", report.not_run}}},
+                          {"stopped_early", report.stop == stop_kind::none
+                                                ? nlohmann::json(nullptr)
+                                                : nlohmann::json{{"kind", to_string(report.stop)},
+                                                                 {"reason", report.stopped_early},
+                                                                 {"not_run", report.not_run}}},
                           {"summary", verdict_line(report)}};
     const auto& t = report.counts;
     doc["totals"] = {{"checks",

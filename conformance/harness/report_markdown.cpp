@@ -109,7 +109,8 @@ public:
         if (!groups.empty()) {
             out << "\n## Root causes\n\n";
             for (const auto& g : groups) {
-                out << "- " << (g.kind == verdict::blocked ? "⏸️ " : "❌ ") << md_cell(cause_line(g));
+                out << "- " << (g.kind == verdict::blocked ? "⏸️ " : "❌ ")
+                    << md_cell(cause_line(g));
                 if (g.checks.size() > 1 || g.kind == verdict::blocked) {
                     out << ": ";
                     for (std::size_t i = 0; i < g.checks.size() && i < ids_listed; ++i)
@@ -125,11 +126,11 @@ public:
         for (const auto& g : groups) {
             if (g.kind == verdict::blocked) continue; // the failure that blocks them is listed
             const auto* c = g.checks.front();
-            std::string entry = "\n### " + md_code(c->id) + " — " + to_string(c->outcome) +
-                                (g.checks.size() > 1
-                                     ? " (and " + std::to_string(g.checks.size() - 1) + " more)"
+            std::string entry =
+                "\n### " + md_code(c->id) + " — " + to_string(c->outcome) +
+                (g.checks.size() > 1 ? " (and " + std::to_string(g.checks.size() - 1) + " more)"
                                      : std::string()) +
-                                "\n\n" + md_cell(c->message) + "\n\n";
+                "\n\n" + md_cell(c->message) + "\n\n";
             for (const auto* r : requirements_of(*c, report)) {
                 entry += "> **" + r->req.id + "** (" + to_string(r->req.lvl) + ") " +
                          md_cell(r->req.title) + ": " + md_cell(r->req.text) + "\n>\n";

@@ -45,7 +45,7 @@ struct check_result {
     /// For `fail`: the one requirement the failure is about, when the check names several
     /// ("" = all of them); the others count as blocked by it.
     std::string failed_requirement;
-    std::string curl;       ///< reproduction of the last exchange
+    std::string curl;                ///< reproduction of the last exchange
     std::vector<exchange> exchanges; ///< of the last attempt
     std::vector<std::string> notes;
 };

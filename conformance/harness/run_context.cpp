@@ -37,15 +37,60 @@ std::string sanitize_hint(std::string_view hint) {
 
 } // namespace
 
+namespace {
+
+/// A body too large for a command line as a shell process substitution, when it is mostly
+/// one repeated byte (the over-limit bodies the checks send): prefix, N times c, suffix.
+std::optional<std::string> generated_body(std::string_view body) {
+    std::size_t best_start = 0;
+    std::size_t best_len = 0;
+    for (std::size_t i = 0; i < body.size();) {
+        std::size_t j = i;
+        while (j < body.size() && body[j] == body[i])
+            ++j;
+        if (j - i > best_len) {
+            best_start = i;
+            best_len = j - i;
+        }
+        i = j;
+    }
+    if (best_len + curl_body_bytes < body.size()) return std::nullopt; // not mostly one byte
+    const auto quote = [](std::string_view text) {
+        std::string q = "'";
+        for (char c : text) {
+            if (c == '\'')
+                q += "'\\''";
+            else
+                q.push_back(c);
+        }
+        return q + "'";
+    };
+    std::array<char, 8> octal{};
+    std::snprintf(octal.data(), octal.size(), "\\%03o",
+                  static_cast<unsigned>(static_cast<unsigned char>(body[best_start])));
+    return "@<(printf '%s' " + quote(body.substr(0, best_start)) + "; head -c " +
+           std::to_string(best_len) + " /dev/zero | tr '\\000' '" + octal.data() +
+           "'; printf '%s' " + quote(body.substr(best_start + best_len)) + ")";
+}
+
+} // namespace
+
 exchange make_exchange(const client::target_url& target, const client::request& req,
-                       const client::response* resp, std::string note) {
+                       const client::response* resp, std::string note, bool hide_tokens) {
     exchange ex;
-    if (req.body.size() <= curl_body_bytes) {
-        ex.curl = client::to_curl(target, req);
+    if (!client::curl_can_send(req)) {
+        // curl would add a Host header or chunk the body again: send the exact bytes.
+        ex.curl = client::to_raw_repro(target, client::serialize_request(target, req));
+    } else if (req.body.size() <= curl_body_bytes) {
+        ex.curl = client::to_curl(target, req, hide_tokens);
+    } else if (auto generated = generated_body(req.body)) {
+        auto without = req;
+        without.body.clear();
+        ex.curl = client::to_curl(target, without, hide_tokens) + " --data-binary " + *generated;
     } else {
         auto shortened = req;
         shortened.body = req.body.substr(0, curl_body_bytes);
-        ex.curl = client::to_curl(target, shortened) + "  # body cut from " +
+        ex.curl = client::to_curl(target, shortened, hide_tokens) + "  # body cut from " +
                   std::to_string(req.body.size()) + " bytes";
     }
     ex.request = client::redacted(req);
@@ -100,17 +145,62 @@ std::chrono::milliseconds run_context::operation_timeout() const {
     return std::min(env_.request_timeout, left);
 }
 
-void run_context::keep(exchange ex, const client::request& original) {
-    // Say whose token $AGENTCHECK_TOKEN stands for, so the reproduction can be replayed.
+namespace {
+
+/// "now+3600" for a time claim minted at `at`, so that a replay later means the same.
+nlohmann::json relative_times(nlohmann::json claims, long long at) {
+    for (const char* k : {"exp", "nbf", "iat"}) {
+        if (!claims.contains(k) || !claims[k].is_number()) continue;
+        const auto delta = static_cast<long long>(std::llround(claims[k].get<double>())) - at;
+        claims[k] = "now" + std::string(delta < 0 ? "-" : "+") + std::to_string(std::llabs(delta));
+    }
+    return claims;
+}
+
+std::string single_quoted(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) {
+        if (c == '\'')
+            out += "'\\''";
+        else
+            out.push_back(c);
+    }
+    return out + "'";
+}
+
+} // namespace
+
+void run_context::keep(exchange ex, const client::request& original, const raw_bytes* raw) {
+    // Say how to make the token $AGENTCHECK_TOKEN stands for, so the reproduction replays.
     if (const auto auth = original.header("Authorization"); auth && !ex.curl.empty()) {
-        std::string owner = "a token the check minted itself";
+        const auto space = auth->find(' ');
+        const std::string credential = space == std::string::npos ? *auth : auth->substr(space + 1);
+        std::string how;
         for (const auto name : identities) {
-            if (*auth == "Bearer " + env_.identities.token(name)) {
-                owner = "agentcheck token --identity " + std::string(name);
+            if (credential == env_.identities.token(name)) {
+                how = "agentcheck token --identity " + std::string(name);
                 break;
             }
         }
-        ex.curl += "  # $AGENTCHECK_TOKEN: " + owner;
+        if (const auto it = minted_.find(credential); how.empty() && it != minted_.end()) {
+            how = "agentcheck token --claims " +
+                  single_quoted(relative_times(it->second.claims, it->second.at).dump()) +
+                  (it->second.header.is_object() && !it->second.header.empty()
+                       ? " --header " + single_quoted(it->second.header.dump())
+                       : std::string());
+        }
+        if (how.empty()) {
+            // Not a credential the harness can mint again (a made-up or tampered value):
+            // the reproduction carries it as it was sent.
+            ex.curl = raw != nullptr
+                          ? client::to_raw_repro(env_.target, raw->bytes, raw->hold, false)
+                          : make_exchange(env_.target, original, nullptr, {}, false).curl;
+        } else {
+            const std::string file = env_.secret_file.empty()
+                                         ? std::string() // AGENTCHECK_JWT_SECRET
+                                         : " --jwt-secret-file " + single_quoted(env_.secret_file);
+            ex.curl = "AGENTCHECK_TOKEN=$(" + how + file + "); " + ex.curl;
+        }
     }
     exchanges_.push_back(std::move(ex));
     if (exchanges_.size() > recorded_exchanges_max) {
@@ -143,6 +233,23 @@ void run_context::record(const client::request& req, const client::response* res
     keep(make_exchange(env_.target, req, resp, std::move(note)), req);
 }
 
+void run_context::record_raw(const client::request& shown, std::string_view bytes,
+                             const client::response* resp, std::string note,
+                             std::chrono::seconds hold) {
+    auto ex = make_exchange(env_.target, shown, resp, std::move(note));
+    ex.curl = client::to_raw_repro(env_.target, bytes, hold);
+    // The credential as the bytes carry it, for keep() to recognise.
+    auto with_auth = shown;
+    if (const auto at = bytes.find("\r\nAuthorization: "); at != std::string_view::npos) {
+        const auto start = at + 17;
+        const auto end = bytes.find("\r\n", start);
+        with_auth.headers.push_back(
+            {"Authorization", std::string(bytes.substr(start, end - start))});
+    }
+    const raw_bytes raw{std::string(bytes), hold};
+    keep(std::move(ex), with_auth, &raw);
+}
+
 void run_context::note(std::string text) {
     notes_.push_back(std::move(text));
 }
@@ -161,8 +268,11 @@ nlohmann::json run_context::claims(std::string_view identity) {
 
 std::string run_context::mint(const nlohmann::json& claims, const nlohmann::json& header) {
     const bool default_header = header.is_null() || (header.is_object() && header.empty());
-    return client::mint(default_header ? nlohmann::json{{"alg", "HS256"}, {"typ", "JWT"}} : header,
-                        claims, env_.secret);
+    auto token =
+        client::mint(default_header ? nlohmann::json{{"alg", "HS256"}, {"typ", "JWT"}} : header,
+                     claims, env_.secret);
+    minted_[token] = {claims, default_header ? nlohmann::json::object() : header, now_s()};
+    return token;
 }
 
 const std::string& run_context::hs256_secret() const {
@@ -197,8 +307,7 @@ nlohmann::json run_context::agent_body(const nlohmann::json& overrides) {
     return body;
 }
 
-std::optional<fixture_registry::failure>
-fixture_registry::find(const std::string& fixture) const {
+std::optional<fixture_registry::failure> fixture_registry::find(const std::string& fixture) const {
     const std::lock_guard lock(mutex_);
     const auto it = failures_.find(fixture);
     if (it == failures_.end()) return std::nullopt;

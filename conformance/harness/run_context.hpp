@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
-#include <memory>
 #include <random>
 #include <string>
 #include <vector>
@@ -58,11 +58,16 @@ struct run_environment {
     std::chrono::milliseconds request_timeout{10000};
     /// Shared by the run's checks (null: every check makes its own fixtures regardless).
     std::shared_ptr<fixture_registry> fixtures;
+    /// The --jwt-secret-file path, for reproductions ("" when the secret came from
+    /// AGENTCHECK_JWT_SECRET).
+    std::string secret_file;
 };
 
 /// Records an exchange: request redacted, bodies truncated, curl reproduction attached.
+/// The reproduction is curl when curl can send the request as it is, else printf | nc with
+/// the exact bytes; with hide_tokens the credential is "$AGENTCHECK_TOKEN".
 exchange make_exchange(const client::target_url& target, const client::request& req,
-                       const client::response* resp, std::string note);
+                       const client::response* resp, std::string note, bool hide_tokens = true);
 
 /// The context implementation used by the runner. One per check attempt; not thread-safe.
 class run_context final : public context {
@@ -83,6 +88,9 @@ public:
     client::connection open_connection() override;
     void record(const client::request& req, const client::response* resp,
                 std::string note = {}) override;
+    void record_raw(const client::request& shown, std::string_view bytes,
+                    const client::response* resp, std::string note,
+                    std::chrono::seconds hold) override;
     void note(std::string text) override;
     std::string token(std::string_view identity) override;
     std::string subject(std::string_view identity) override;
@@ -118,7 +126,12 @@ private:
     /// The per-operation timeout: the run's, cut to what is left before the deadline.
     /// Throws transport_exception(timeout) once the deadline has passed.
     [[nodiscard]] std::chrono::milliseconds operation_timeout() const;
-    void keep(exchange ex, const client::request& original);
+    /// Bytes recorded by record_raw.
+    struct raw_bytes {
+        std::string bytes;
+        std::chrono::seconds hold{0};
+    };
+    void keep(exchange ex, const client::request& original, const raw_bytes* raw = nullptr);
 
     const run_environment& env_;
     const check& check_;
@@ -130,6 +143,13 @@ private:
     std::size_t dropped_ = 0;
     std::vector<std::string> notes_;
     std::vector<std::string> created_;
+    /// Tokens this check minted: token → (claims, header, when), to say how to mint them again.
+    struct minted_token {
+        nlohmann::json claims;
+        nlohmann::json header;
+        long long at = 0;
+    };
+    std::map<std::string, minted_token> minted_;
 };
 
 } // namespace agentcheck

@@ -33,6 +33,30 @@ long long epoch_seconds() {
         .count();
 }
 
+/// Requests of a sequence shown in a reproduction (the most recent ones).
+constexpr std::size_t reproduction_steps_max = 12;
+
+/// The check's reproduction: the one request, or the numbered sequence of them all.
+std::string reproduction(const std::vector<exchange>& exchanges) {
+    std::vector<const exchange*> steps;
+    for (const auto& e : exchanges)
+        if (!e.curl.empty()) steps.push_back(&e);
+    if (steps.empty()) return {};
+    if (steps.size() == 1) return steps.front()->curl;
+    std::string out;
+    const std::size_t first =
+        steps.size() > reproduction_steps_max ? steps.size() - reproduction_steps_max : 0;
+    if (first > 0)
+        out += "# the first " + std::to_string(first) + " of " + std::to_string(steps.size()) +
+               " requests are in report.json\n";
+    for (std::size_t i = first; i < steps.size(); ++i) {
+        out += "# " + std::to_string(i + 1) + "/" + std::to_string(steps.size()) +
+               (steps[i]->note.empty() ? std::string() : " " + steps[i]->note) + "\n" +
+               steps[i]->curl + (i + 1 < steps.size() ? "\n" : "");
+    }
+    return out;
+}
+
 /// One attempt of a check: its verdict and evidence.
 check_result attempt(const check& c, const run_environment& env, const run_settings& settings) {
     check_result r;
@@ -83,7 +107,7 @@ check_result attempt(const check& c, const run_environment& env, const run_setti
         r.notes.push_back(std::to_string(ctx.dropped_exchanges()) +
                           " earlier exchanges were not kept");
     }
-    r.curl = ctx.last_curl();
+    r.curl = reproduction(r.exchanges);
     return r;
 }
 
@@ -259,6 +283,7 @@ run_report run_checks(const catalogue& cat, const check_registry& registry,
     env.request_timeout = scale(settings.request_timeout, settings.timeout_scale);
     env.identities = identity_set(settings.secret, report.run_id, discovery, epoch_seconds());
     env.fixtures = std::make_shared<fixture_registry>();
+    env.secret_file = settings.secret_file;
 
     const auto selected = select_checks(registry, cat, settings.sel);
     std::vector<std::size_t> parallel;
@@ -316,8 +341,8 @@ run_report run_checks(const catalogue& cat, const check_registry& registry,
         } else if (settings.max_failures > 0 && failed >= settings.max_failures) {
             stop_why = stop_kind::max_failures;
             stop_reason = "stopped after " + std::to_string(failed) +
-                          (failed == 1 ? " failed check" : " failed checks") +
-                          " (--max-failures " + std::to_string(settings.max_failures) + ")";
+                          (failed == 1 ? " failed check" : " failed checks") + " (--max-failures " +
+                          std::to_string(settings.max_failures) + ")";
         }
         if (stop_why != stop_kind::none) stop = true;
     };

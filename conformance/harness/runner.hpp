@@ -51,8 +51,8 @@ struct run_settings {
     std::size_t stall_after_timeouts = default_stall_after_timeouts;
     /// Set (e.g. by SIGINT) to stop starting checks; those running finish. May be null.
     const std::atomic<bool>* interrupted = nullptr;
-    /// Extra headers sent with every request (-H); never shown in reproductions redacted.
-    client::header_list extra_headers;
+    /// The --jwt-secret-file path, named in reproductions ("" when from the environment).
+    std::string secret_file;
 };
 
 /// The outcome of fetching discovery: the document, or why the target is not an agent.

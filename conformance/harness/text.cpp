@@ -233,8 +233,8 @@ std::string nearest(std::string_view word, const std::vector<std::string>& candi
             row[0] = i;
             for (std::size_t j = 1; j <= c.size(); ++j) {
                 const std::size_t above = row[j];
-                row[j] = std::min({row[j] + 1, row[j - 1] + 1,
-                                   diagonal + (w[i - 1] == c[j - 1] ? 0U : 1U)});
+                row[j] = std::min(
+                    {row[j] + 1, row[j - 1] + 1, diagonal + (w[i - 1] == c[j - 1] ? 0U : 1U)});
                 diagonal = above;
             }
         }

@@ -44,7 +44,8 @@ std::vector<sample> battery(context& ctx, agent_guard& guard) {
     auto add = [&](std::string label, const request& r, std::initializer_list<int> expected) {
         out.push_back({std::move(label), ctx.send(r)});
         const auto& got = out.back().resp;
-        if (wrong.empty() && std::find(expected.begin(), expected.end(), got.status) == expected.end())
+        if (wrong.empty() &&
+            std::find(expected.begin(), expected.end(), got.status) == expected.end())
             wrong = out.back().label + " answered " + describe(got);
         return got;
     };
@@ -54,7 +55,8 @@ std::vector<sample> battery(context& ctx, agent_guard& guard) {
     add("GET /readyz", make("GET", "/readyz"), {200, 503});
     add("GET /agents (viewer)", authed(ctx, "viewer", "GET", "/agents?limit=1"), {200});
     auto body = base_body(ctx, "battery");
-    auto created = add("POST /agents 201", authed(ctx, "operator", "POST", "/agents").json(body), {201});
+    auto created =
+        add("POST /agents 201", authed(ctx, "operator", "POST", "/agents").json(body), {201});
     guard.adopt(created);
     std::string id = random_uuid(ctx);
     std::string etag = "\"1\"";
@@ -68,21 +70,31 @@ std::vector<sample> battery(context& ctx, agent_guard& guard) {
         authed(ctx, "viewer", "GET", "/agents/" + id).with("If-None-Match", etag), {304});
     add("GET /agents/{id}/capabilities",
         authed(ctx, "viewer", "GET", "/agents/" + id + "/capabilities"), {200});
-    add("POST /agents 409 (duplicate name)", authed(ctx, "operator", "POST", "/agents").json(body), {409});
+    add("POST /agents 409 (duplicate name)", authed(ctx, "operator", "POST", "/agents").json(body),
+        {409});
     add("PUT /agents/{id} 428",
         authed(ctx, "operator", "PUT", "/agents/" + id).json(mutable_fields(body)), {428});
-    add("PUT /agents/{id} 412", authed(ctx, "operator", "PUT", "/agents/" + id)
-                                    .json(mutable_fields(body))
-                                    .with("If-Match", "\"999999\""), {412});
-    auto put = add("PUT /agents/{id} 200", authed(ctx, "operator", "PUT", "/agents/" + id)
-                                               .json(mutable_fields(body))
-                                               .with("If-Match", etag), {200});
-    add("PUT /agents/{id}/status 200", authed(ctx, "operator", "PUT", "/agents/" + id + "/status")
-                                           .json(json{{"status", "active"}}), {200});
+    add("PUT /agents/{id} 412",
+        authed(ctx, "operator", "PUT", "/agents/" + id)
+            .json(mutable_fields(body))
+            .with("If-Match", "\"999999\""),
+        {412});
+    auto put = add("PUT /agents/{id} 200",
+                   authed(ctx, "operator", "PUT", "/agents/" + id)
+                       .json(mutable_fields(body))
+                       .with("If-Match", etag),
+                   {200});
+    add("PUT /agents/{id}/status 200",
+        authed(ctx, "operator", "PUT", "/agents/" + id + "/status")
+            .json(json{{"status", "active"}}),
+        {200});
     add("GET /agents (no token) 401", make("GET", "/agents"), {401});
-    add("POST /agents (viewer) 403", authed(ctx, "viewer", "POST", "/agents").json(base_body(ctx)), {403});
-    add("GET unknown path 404", authed(ctx, "admin", "GET", "/no-such-path-" + random_hex(ctx, 6)), {404});
-    add("GET unknown agent 404", authed(ctx, "viewer", "GET", "/agents/" + random_uuid(ctx)), {404});
+    add("POST /agents (viewer) 403", authed(ctx, "viewer", "POST", "/agents").json(base_body(ctx)),
+        {403});
+    add("GET unknown path 404", authed(ctx, "admin", "GET", "/no-such-path-" + random_hex(ctx, 6)),
+        {404});
+    add("GET unknown agent 404", authed(ctx, "viewer", "GET", "/agents/" + random_uuid(ctx)),
+        {404});
     add("DELETE /agents 405", authed(ctx, "admin", "DELETE", "/agents"), {405});
     add("POST /agents bad JSON 400", raw_post(ctx, "{\"name\":", "application/json"), {400});
     add("POST /agents text/plain 415", raw_post(ctx, body.dump(), "text/plain"), {415});
@@ -277,17 +289,18 @@ void add_connection_checks(check_registry& reg) {
              [](context& ctx) {
                  auto conn = ctx.open_connection();
                  request shown = make("GET", "/livez");
+                 const std::string bytes = "GET " + ctx.target().path_prefix +
+                                           "/livez HTTP/1.1\r\nUser-Agent: agentcheck\r\n\r\n";
                  response r;
                  try {
-                     conn.write_raw("GET " + ctx.target().path_prefix +
-                                    "/livez HTTP/1.1\r\nUser-Agent: agentcheck\r\n\r\n");
+                     conn.write_raw(bytes);
                      r = conn.read_response();
                  } catch (const client::transport_exception& e) {
-                     ctx.record(shown, nullptr, "raw request without Host");
+                     ctx.record_raw(shown, bytes, nullptr, "raw request without Host");
                      ctx.fail(std::string("no response to a request without Host: ") + e.what(),
                               "400", "none");
                  }
-                 ctx.record(shown, &r, "raw request without Host");
+                 ctx.record_raw(shown, bytes, &r, "raw request without Host");
                  ctx.expect_status(r, 400);
              }});
 }
@@ -957,16 +970,18 @@ void add_limit_checks(check_registry& reg) {
              if (t > 15000)
                  ctx.skip("header_timeout_ms is over 15 s (" + std::to_string(t) + " ms)");
              auto conn = ctx.open_connection();
-             std::string partial =
-                 "GET " + ctx.target().path_prefix + "/livez HTTP/1.1\r\nHost: " + host_header(ctx) +
-                 "\r\nX-Slow: 1\r\n";
+             std::string partial = "GET " + ctx.target().path_prefix +
+                                   "/livez HTTP/1.1\r\nHost: " + host_header(ctx) +
+                                   "\r\nX-Slow: 1\r\n";
              conn.write_raw(partial);
              std::string got;
              auto wait = ctx.scaled(std::chrono::milliseconds(t * 3 / 2 + 500));
              bool closed = conn.wait_closed(wait, &got);
              auto shown = make("GET", "/livez").with("X-Slow", "1");
              auto r = parse_raw_response(got, closed);
-             ctx.record(shown, r ? &*r : nullptr, "head never completed");
+             ctx.record_raw(shown, partial, r ? &*r : nullptr, "head never completed",
+                            std::chrono::duration_cast<std::chrono::seconds>(wait) +
+                                std::chrono::seconds(1));
              if (r && r->status == 408) return;
              if (closed) return;
              ctx.fail("the agent neither answered 408 nor closed the connection",
@@ -988,10 +1003,11 @@ void add_limit_checks(check_registry& reg) {
                      start + ctx.scaled(std::chrono::milliseconds(t * 3 / 2 + 500));
                  auto shown = make("GET", "/livez").with("X-Slow", "...");
                  std::string got;
+                 std::string sent = "GET " + ctx.target().path_prefix +
+                                    "/livez HTTP/1.1\r\nHost: " + host_header(ctx) + "\r\n";
                  bool closed = false;
                  try {
-                     conn.write_raw("GET " + ctx.target().path_prefix + "/livez HTTP/1.1\r\nHost: " +
-                                    host_header(ctx) + "\r\n");
+                     conn.write_raw(sent);
                      int n = 0;
                      while (std::chrono::steady_clock::now() < deadline) {
                          std::string more;
@@ -1000,13 +1016,19 @@ void add_limit_checks(check_registry& reg) {
                                                    &more);
                          got += more;
                          if (closed || !got.empty()) break;
-                         conn.write_raw("X-Slow-" + std::to_string(n++) + ": 1\r\n");
+                         const std::string line = "X-Slow-" + std::to_string(n++) + ": 1\r\n";
+                         conn.write_raw(line);
+                         sent += line;
                      }
                  } catch (const client::transport_exception&) {
                      closed = true;
                  }
                  auto r = parse_raw_response(got, closed);
-                 ctx.record(shown, r ? &*r : nullptr, "head trickled, never completed");
+                 ctx.record_raw(shown, sent, r ? &*r : nullptr,
+                                "head trickled, never completed (the reproduction sends the same "
+                                "bytes at once, then waits)",
+                                std::chrono::duration_cast<std::chrono::seconds>(deadline - start) +
+                                    std::chrono::seconds(1));
                  if (r && r->status == 408) return;
                  if (closed) return;
                  ctx.fail("the agent kept reading a trickled head past header_timeout_ms",

@@ -257,11 +257,11 @@ void add_health_checks(check_registry& reg) {
                  if (r.status == 401 || r.status == 403)
                      ctx.fail(std::string(p) + " asked for credentials", "no auth", describe(r));
                  // Health and readiness may report 503; anything else is not an answer.
-                 const bool may_be_503 = std::string_view(p) == "/health" ||
-                                         std::string_view(p) == "/readyz";
+                 const bool may_be_503 =
+                     std::string_view(p) == "/health" || std::string_view(p) == "/readyz";
                  if (r.status != 200 && !(may_be_503 && r.status == 503))
                      ctx.fail(std::string(p) + " did not answer a request carrying a Basic "
-                                                "credential",
+                                               "credential",
                               may_be_503 ? "200 or 503" : "200", describe(r));
              }
          }});

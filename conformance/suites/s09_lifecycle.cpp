@@ -111,8 +111,7 @@ void register_s09_lifecycle(check_registry& reg) {
                          auto j = r.json();
                          if (r.status >= 200 && r.status < 300 && r.status != 201)
                              return writer.blocked(create_blocked_reason(r.status));
-                         if (r.status != 201 || !j || !j->contains("id") ||
-                             !(*j)["id"].is_string())
+                         if (r.status != 201 || !j || !j->contains("id") || !(*j)["id"].is_string())
                              return writer.failed("POST /agents answered " + describe(r));
                          request d("DELETE", "/agents/" + (*j)["id"].get<std::string>());
                          d.bearer(token);
@@ -150,8 +149,8 @@ void register_s09_lifecycle(check_registry& reg) {
                  if (rounds_during == 0 || probes < 40)
                      ctx.fail("the probes did not overlap the writes",
                               "40 probes while create+delete rounds run",
-                              std::to_string(probes) + " probes, " +
-                                  std::to_string(rounds_during) + " rounds by then");
+                              std::to_string(probes) + " probes, " + std::to_string(rounds_during) +
+                                  " rounds by then");
              }});
 }
 

@@ -232,7 +232,8 @@ inline json create_exact(context& ctx, agent_guard& guard, const json& body,
     auto j = r.json();
     if (!j || !j->is_object() || !j->contains("id") || !(*j)["id"].is_string())
         ctx.block("REG-020", "POST /agents answered 201 without a JSON agent carrying a string "
-                             "\"id\": " + describe(r));
+                             "\"id\": " +
+                                 describe(r));
     return *j;
 }
 
@@ -457,11 +458,8 @@ send_large(context& ctx, const request& req,
     } catch (const client::transport_exception& e) {
         ctx.note(std::string("transport: ") + e.what());
     }
-    request shown = req;
-    if (shown.body.size() > 256)
-        shown.body =
-            shown.body.substr(0, 256) + "… (" + std::to_string(req.body.size()) + " bytes)";
-    ctx.record(shown, out ? &*out : nullptr, "head written first, then the body");
+    // The whole request: the report keeps its first bytes, the reproduction makes the rest.
+    ctx.record(req, out ? &*out : nullptr, "head written first, then the body");
     return out;
 }
 

@@ -136,15 +136,15 @@ TEST(aggregate, a_failure_about_one_rule_blocks_the_checks_other_rules) {
     workflow.failed_requirement = "REG-001";
     auto blocked = result("REG-002.x", {"REG-002"}, verdict::blocked);
     blocked.blocked_by = "REG-001";
-    const auto a = aggregate(testing::small_catalogue(), level::should, {workflow, blocked}, {},
-                             "2026-01-01");
+    const auto a =
+        aggregate(testing::small_catalogue(), level::should, {workflow, blocked}, {}, "2026-01-01");
     EXPECT_EQ(find(a, "REG-001").status, requirement_status::fail);
     EXPECT_EQ(find(a, "HTTP-001").status, requirement_status::blocked);
     EXPECT_EQ(find(a, "REG-002").status, requirement_status::blocked);
     // A plain failure still fails every rule the check names.
-    const auto plain = aggregate(testing::small_catalogue(), level::must,
-                                 {result("X.1", {"REG-001", "HTTP-001"}, verdict::fail)}, {},
-                                 "2026-01-01");
+    const auto plain =
+        aggregate(testing::small_catalogue(), level::must,
+                  {result("X.1", {"REG-001", "HTTP-001"}, verdict::fail)}, {}, "2026-01-01");
     EXPECT_EQ(find(plain, "HTTP-001").status, requirement_status::fail);
 }
 
@@ -169,7 +169,7 @@ TEST(counts, cover_every_status) {
     EXPECT_EQ(t.req_skip, 1U);
     EXPECT_EQ(t.req_not_checked, 1U);
     EXPECT_EQ(t.req_known_failure, 1U);
-    EXPECT_EQ(t.req_checked(), 4U); // pass, flaky, fail, known failure
+    EXPECT_EQ(t.req_checked(), 4U);               // pass, flaky, fail, known failure
     EXPECT_EQ(t.req_not_checked_by_level[0], 1U); // requirements default to MUST
     for (const auto& r : reqs)
         EXPECT_STRNE(to_string(r.status), "?");

@@ -170,9 +170,9 @@ namespace agentcheck {
 namespace {
 
 TEST(problem_type, is_a_uri_reference) {
-    for (const char* ok : {"about:blank", "https://example.com/problems/not-found",
-                           "/problems/conflict", "urn:agent:problem:x", "tag:x.org,2026:y",
-                           "https://x.test/a%20b"})
+    for (const char* ok :
+         {"about:blank", "https://example.com/problems/not-found", "/problems/conflict",
+          "urn:agent:problem:x", "tag:x.org,2026:y", "https://x.test/a%20b"})
         EXPECT_TRUE(is_uri_reference(ok)) << ok;
     for (const char* bad : {"", "not a uri", "https://x.test/a%2", "https://x.test/a%zz",
                             "1http://x", "ht^tp://x", "a\"b", "line\nbreak"})

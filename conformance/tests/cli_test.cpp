@@ -9,6 +9,7 @@
 
 #include <unistd.h>
 
+#include "conformance/client/jwt.hpp"
 #include "conformance/harness/aggregate.hpp"
 #include "conformance/tests/fake_server.hpp"
 #include "conformance/tests/test_catalogue.hpp"
@@ -164,7 +165,8 @@ TEST(cli, unreachable_target_exits_3) {
     EXPECT_NE(doc["summary"].get<std::string>().find("ERROR — cannot reach"), std::string::npos);
     EXPECT_EQ(doc["exit_code"], exit_unreachable);
     std::ifstream junit(dir.path / "reports" / "junit.xml");
-    const std::string xml((std::istreambuf_iterator<char>(junit)), std::istreambuf_iterator<char>());
+    const std::string xml((std::istreambuf_iterator<char>(junit)),
+                          std::istreambuf_iterator<char>());
     EXPECT_NE(xml.find("<error"), std::string::npos) << xml;
 }
 
@@ -267,9 +269,11 @@ TEST(cli, bad_setups_are_named_in_one_line) {
     const auto base = agent.url().base();
     // A secret too short for HS256.
     std::ofstream(dir.file("short")) << "12345";
-    const auto short_secret = run({"run", "--target", base, "--jwt-secret-file", dir.file("short")});
+    const auto short_secret =
+        run({"run", "--target", base, "--jwt-secret-file", dir.file("short")});
     EXPECT_EQ(short_secret.code, exit_usage);
-    EXPECT_NE(short_secret.err.find("the secret is 5 bytes"), std::string::npos) << short_secret.err;
+    EXPECT_NE(short_secret.err.find("the secret is 5 bytes"), std::string::npos)
+        << short_secret.err;
     // Typos are named with the nearest real name.
     const auto bogus = run({"bogus"});
     EXPECT_EQ(bogus.code, exit_usage);
@@ -287,12 +291,12 @@ TEST(cli, bad_setups_are_named_in_one_line) {
                             "mean REG-001?)"),
               std::string::npos)
         << only.err;
-    const auto header = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"),
-                             "-H", "no colon"});
+    const auto header =
+        run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"), "-H", "no colon"});
     EXPECT_EQ(header.code, exit_usage);
     EXPECT_NE(header.err.find("-H/--header"), std::string::npos);
-    const auto both = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"), "-q",
-                           "-v"});
+    const auto both =
+        run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"), "-q", "-v"});
     EXPECT_EQ(both.code, exit_usage);
     // --help lists only layers that have checks.
     const auto help = run({"run", "--help"});
@@ -332,6 +336,35 @@ TEST(cli, coverage_spec_and_token) {
         run({"token", "--identity", "admin", "--jwt-secret-file", dir.file("secret"), "--target",
              "http://127.0.0.1:" + std::to_string(dead_port())});
     EXPECT_EQ(unreachable.code, exit_unreachable);
+
+    // Any token a check minted, from the claims and header its reproduction prints.
+    const auto minted =
+        run({"token", "--claims", R"({"sub":"x","exp":"now-90","roles":["admin"]})", "--header",
+             R"({"alg":"none"})", "--jwt-secret-file", dir.file("secret")});
+    ASSERT_EQ(minted.code, exit_ok) << minted.err;
+    const auto first_dot = minted.out.find('.');
+    const auto second_dot = minted.out.find('.', first_dot + 1);
+    ASSERT_NE(second_dot, std::string::npos);
+    const auto header = client::b64url_decode(minted.out.substr(0, first_dot));
+    const auto payload =
+        client::b64url_decode(minted.out.substr(first_dot + 1, second_dot - first_dot - 1));
+    ASSERT_TRUE(header && payload);
+    EXPECT_EQ(nlohmann::json::parse(*header)["alg"], "none");
+    const auto claims = nlohmann::json::parse(*payload);
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    EXPECT_NEAR(claims["exp"].get<double>(), static_cast<double>(now - 90), 5.0);
+    EXPECT_EQ(claims["sub"], "x");
+    const auto bad_time =
+        run({"token", "--claims", R"({"exp":"soon"})", "--jwt-secret-file", dir.file("secret")});
+    EXPECT_EQ(bad_time.code, exit_ok) << "a string that is not now±N stays as it is";
+    const auto bad_now =
+        run({"token", "--claims", R"({"exp":"now*2"})", "--jwt-secret-file", dir.file("secret")});
+    EXPECT_EQ(bad_now.code, exit_usage);
+    EXPECT_NE(bad_now.err.find("--claims"), std::string::npos);
+    const auto neither = run({"token", "--jwt-secret-file", dir.file("secret")});
+    EXPECT_EQ(neither.code, exit_usage);
 }
 
 } // namespace

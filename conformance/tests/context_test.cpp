@@ -240,20 +240,39 @@ TEST(context, records_are_truncated_redacted_and_capped) {
     EXPECT_LT(ex[0].response->body.size(), recorded_body_bytes + 64);
     EXPECT_EQ(ex[0].request.header("authorization"), "Bearer <redacted>");
     EXPECT_EQ(ex[0].note, "by hand");
-    EXPECT_NE(ex[0].curl.find("# body cut from"), std::string::npos);
-    EXPECT_EQ(ex[0].curl.find("Bearer tok"), std::string::npos);
-    EXPECT_NE(ex[0].curl.find("# $AGENTCHECK_TOKEN: a token the check minted itself"),
-              std::string::npos);
+    // A body of one repeated byte is made by the shell, not cut; a made-up credential ("tok",
+    // no token the harness minted) is printed as it was sent.
+    EXPECT_NE(ex[0].curl.find("--data-binary @<(printf '%s' ''; head -c 32768 /dev/zero | tr "
+                              "'\\000' '\\142'; printf '%s' '')"),
+              std::string::npos)
+        << ex[0].curl;
+    EXPECT_NE(ex[0].curl.find("-H 'Authorization: Bearer tok'"), std::string::npos) << ex[0].curl;
+    // An identity's token is never printed: the line says how to mint it again.
     client::request as_viewer("GET", "/v");
     as_viewer.bearer(ctx.token("viewer"));
     ctx.record(as_viewer, nullptr, "");
-    EXPECT_NE(ctx.last_curl().find("# $AGENTCHECK_TOKEN: agentcheck token --identity viewer"),
-              std::string::npos);
+    EXPECT_EQ(ctx.last_curl().find(ctx.token("viewer")), std::string::npos);
+    EXPECT_EQ(
+        ctx.last_curl().rfind("AGENTCHECK_TOKEN=$(agentcheck token --identity viewer); curl", 0),
+        0U)
+        << ctx.last_curl();
+    // A token the check minted: its claims, times relative to when it was minted.
+    const auto now = ctx.now_s();
+    client::request minted("GET", "/m");
+    minted.bearer(ctx.mint({{"sub", "x"}, {"exp", now - 60}}, {{"alg", "none"}}));
+    ctx.record(minted, nullptr, "");
+    // (now-60, or now-61 when a second passed in between)
+    EXPECT_NE(ctx.last_curl().find("agentcheck token --claims '{\"exp\":\"now-6"),
+              std::string::npos)
+        << ctx.last_curl();
+    EXPECT_NE(ctx.last_curl().find("\"sub\":\"x\"}' --header '{\"alg\":\"none\"}'"),
+              std::string::npos)
+        << ctx.last_curl();
     EXPECT_FALSE(ex[1].response);
     for (std::size_t i = 0; i < recorded_exchanges_max; ++i)
         ctx.record(client::request("GET", "/n"), nullptr, "");
     EXPECT_EQ(ctx.exchanges().size(), recorded_exchanges_max);
-    EXPECT_EQ(ctx.dropped_exchanges(), 3U);
+    EXPECT_EQ(ctx.dropped_exchanges(), 4U);
     EXPECT_NE(ctx.last_curl().find("/n"), std::string::npos);
 }
 

@@ -22,13 +22,13 @@ constexpr std::chrono::milliseconds slow_reply{3000};
 /// without replying, "/slow" replies late.
 reply echo(const beast_request& req) {
     const std::string target(req.target());
-    reply r = reply::json(200, {{"method", std::string(req.method_string())},
-                                {"target", target},
-                                {"body", req.body()},
-                                {"host", std::string(req[testing::http::field::host])},
-                                {"content_length",
-                                 std::string(req[testing::http::field::content_length])},
-                                {"tenant", std::string(req["X-Tenant"])}});
+    reply r = reply::json(
+        200, {{"method", std::string(req.method_string())},
+              {"target", target},
+              {"body", req.body()},
+              {"host", std::string(req[testing::http::field::host])},
+              {"content_length", std::string(req[testing::http::field::content_length])},
+              {"tenant", std::string(req["X-Tenant"])}});
     if (target == "/close") r.close = true;
     if (target == "/drop") r.drop = true;
     if (target == "/slow") r.delay = slow_reply;
@@ -61,8 +61,8 @@ TEST(target_url, parses_host_port_and_rejects_others) {
     EXPECT_EQ(prefixed->origin(), "http://127.0.0.1:8080");
     for (const char* bad :
          {"https://127.0.0.1", "127.0.0.1:80", "http://", "http://h:0", "http://h:70000",
-          "http://h:x", "http://h/a?b", "http://h//x", "http://h/a#f", "http://h:",
-          "http://[::1", "http://[::1]x", "http://u@h", "http://[]:80", "http://:80",
+          "http://h:x", "http://h/a?b", "http://h//x", "http://h/a#f", "http://h:", "http://[::1",
+          "http://[::1]x", "http://u@h", "http://[]:80", "http://:80",
           "http://[::1]:", "http:///api"}) {
         EXPECT_FALSE(target_url::parse(bad)) << bad;
     }
@@ -328,20 +328,51 @@ TEST(curl, quotes_and_redacts) {
     r.with("Content-Length", std::to_string(r.body.size()));
     const auto curl = to_curl(u, r);
     EXPECT_EQ(curl,
-              "curl -sS -i -X 'POST' 'http://127.0.0.1:8080/agents?x=1' -H \"Authorization: Bearer "
-              "$AGENTCHECK_TOKEN\" -H 'Content-Type: application/json' -H 'X-Empty;' "
-              "--data-binary '{\"name\":\"it'\\''s\"}'");
+              "curl -sS -i -w '\\n' -X 'POST' 'http://127.0.0.1:8080/agents?x=1' -H "
+              "\"Authorization: Bearer $AGENTCHECK_TOKEN\" -H 'Content-Type: application/json' "
+              "-H 'X-Empty;' --data-binary '{\"name\":\"it'\\''s\"}'");
     EXPECT_EQ(curl.find("secret-token"), std::string::npos);
 
-    request head("HEAD", "/x");
-    head.with("Authorization", "Basic abc");
-    EXPECT_EQ(to_curl(u, head),
-              "curl -sS -i -I 'http://127.0.0.1:8080/x' -H \"Authorization: $AGENTCHECK_TOKEN\"");
+    // The scheme word as sent (a lower-case "bearer" is what a check may test).
+    request lower("GET", "/x");
+    lower.with("Authorization", "bearer t0k");
+    EXPECT_NE(to_curl(u, lower).find("-H \"Authorization: bearer $AGENTCHECK_TOKEN\""),
+              std::string::npos);
+    // Without hiding (a made-up value, no credential), the header goes as it is.
+    EXPECT_NE(to_curl(u, lower, false).find("-H 'Authorization: bearer t0k'"), std::string::npos);
 
+    request head("HEAD", "/x");
+    head.with("Authorization", "abc");
+    EXPECT_EQ(to_curl(u, head),
+              "curl -sS -i -w '\\n' -I 'http://127.0.0.1:8080/x' -H \"Authorization: "
+              "$AGENTCHECK_TOKEN\"");
+
+    // A body without Content-Type: curl must not add its form type.
     request binary("POST", "/b");
     binary.body = std::string("a\x01'\\b", 5);
-    EXPECT_EQ(to_curl(u, binary),
-              "curl -sS -i -X 'POST' 'http://127.0.0.1:8080/b' --data-binary $'a\\x01\\'\\\\b'");
+    EXPECT_EQ(to_curl(u, binary), "curl -sS -i -w '\\n' -X 'POST' 'http://127.0.0.1:8080/b' -H "
+                                  "'Content-Type:' --data-binary $'a\\x01\\'\\\\b'");
+}
+
+// What curl cannot send as it is goes as bytes through nc, the credential as a variable.
+TEST(curl, raw_reproductions_send_the_same_bytes) {
+    target_url u;
+    u.port = 8080;
+    request chunked("POST", "/agents");
+    chunked.with("Transfer-Encoding", "chunked");
+    EXPECT_FALSE(curl_can_send(chunked));
+    EXPECT_TRUE(curl_can_send(request("GET", "/")));
+    const std::string bytes = "GET /livez HTTP/1.1\r\nAuthorization: Bearer x.y.z\r\nX-P: 100%\r\n";
+    EXPECT_EQ(to_raw_repro(u, bytes, std::chrono::seconds(3)),
+              "{ printf 'GET /livez HTTP/1.1\\r\\nAuthorization: Bearer %s\\r\\nX-P: "
+              "100%%\\r\\n' \"$AGENTCHECK_TOKEN\"; sleep 5; } | timeout 3 nc 127.0.0.1 8080");
+    EXPECT_EQ(to_raw_repro(u, "GET / HTTP/1.1\r\n\r\n"),
+              "printf 'GET / HTTP/1.1\\r\\n\\r\\n' | nc -q 5 127.0.0.1 8080");
+    // serialize_request: what connection::send writes, prefix and extra headers included.
+    auto prefixed = *target_url::parse("http://127.0.0.1:8080/api");
+    prefixed.extra_headers = {{"X-Tenant", "a"}};
+    EXPECT_EQ(serialize_request(prefixed, request("GET", "/x")),
+              "GET /api/x HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nX-Tenant: a\r\n\r\n");
 }
 
 TEST(curl, redacted_hides_every_authorization_value) {

@@ -65,10 +65,11 @@ constexpr const char* no_key_message =
 /// --help shows them.
 struct raw_options {
     std::string bind, port, threads, port_file, data_dir, synchronous, commit_batch_max,
-        idempotency_ttl_s, maintenance_interval_ms, jwt_secret_file, jwt_rs256_public_key_file, jwt_es256_public_key_file,
-        jwt_issuer, jwt_audience, jwt_leeway_s, max_token_bytes, max_body_bytes, max_header_bytes,
-        header_timeout_ms, idle_timeout_ms, write_timeout_ms, drain_timeout_ms, page_limit_default,
-        page_limit_max, max_connections, log_requests, config_file;
+        idempotency_ttl_s, maintenance_interval_ms, jwt_secret_file, jwt_rs256_public_key_file,
+        jwt_es256_public_key_file, jwt_issuer, jwt_audience, jwt_leeway_s, max_token_bytes,
+        max_body_bytes, max_header_bytes, header_timeout_ms, idle_timeout_ms, write_timeout_ms,
+        drain_timeout_ms, page_limit_default, page_limit_max, max_connections, log_requests,
+        config_file;
 };
 
 /// One command-line option: its long name (without "--"), where its text goes, its help.
@@ -337,8 +338,9 @@ config convert(const raw_options& raw, const CLI::App& app) {
         number("--commit-batch-max", raw.commit_batch_max, 1, max_commit_batch));
     c.idempotency_ttl = std::chrono::seconds{
         number("--idempotency-ttl-s", raw.idempotency_ttl_s, 1, max_idempotency_ttl_s)};
-    c.maintenance_interval = std::chrono::milliseconds{number(
-        "--maintenance-interval-ms", raw.maintenance_interval_ms, min_maintenance_ms, max_timeout_ms)};
+    c.maintenance_interval =
+        std::chrono::milliseconds{number("--maintenance-interval-ms", raw.maintenance_interval_ms,
+                                         min_maintenance_ms, max_timeout_ms)};
     c.jwt_secret_file = raw.jwt_secret_file;
     c.jwt_rs256_public_key_file = raw.jwt_rs256_public_key_file;
     c.jwt_es256_public_key_file = raw.jwt_es256_public_key_file;

@@ -35,7 +35,7 @@ private:
     std::condition_variable cv_;
     std::condition_variable flushed_;
     std::string pending_;
-    bool flush_wanted_ = false; ///< flush() is waiting: write without gathering more
+    bool flush_wanted_ = false;  ///< flush() is waiting: write without gathering more
     std::size_t generation_ = 0; ///< batches taken
     std::size_t written_ = 0;    ///< batches written
     bool stopping_ = false;

@@ -1,13 +1,13 @@
 // PROTOCOL.md §9: drain on SIGTERM, durability across SIGKILL; start-up errors.
 #include "reference/tests/integration/agentd_fixture.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <set>
-#include <algorithm>
-#include <atomic>
 #include <thread>
 
 namespace agentd_test {
@@ -66,7 +66,8 @@ TEST(lifecycle, sigterm_answers_in_flight_requests_then_exits_zero) {
     ASSERT_FALSE(id.empty());
     agentd_process again({}, dir + "/data");
     conn c(again.port());
-    auto r = c.send("GET", "/agents/" + id, {}, {{"Authorization", bearer_for(again, "v", "viewer")}});
+    auto r =
+        c.send("GET", "/agents/" + id, {}, {{"Authorization", bearer_for(again, "v", "viewer")}});
     EXPECT_EQ(r.status, 200) << r.body;
     again.terminate();
     std::filesystem::remove_all(dir);
@@ -84,8 +85,8 @@ TEST(lifecycle, drain_timeout_bounds_the_exit_when_a_request_never_completes) {
 }
 
 struct write_outcome {
-    std::vector<std::string> sent;                            ///< names attempted
-    std::vector<std::pair<std::string, std::string>> acked;   ///< (id, name) answered 201
+    std::vector<std::string> sent;                          ///< names attempted
+    std::vector<std::pair<std::string, std::string>> acked; ///< (id, name) answered 201
 };
 
 // Writers create agents until `stop` is set or their connection fails; exceptions stay in
@@ -182,8 +183,9 @@ int unsynced_acknowledgements(const std::vector<std::string>& flags, int writes)
     const auto log = dir + "/syncs.txt";
     std::vector<std::pair<std::int64_t, std::int64_t>> windows; // (sent, answered)
     {
-        agentd_process p(flags, dir + "/data",
-                         {std::string("LD_PRELOAD=") + FSYNC_PROBE_PATH, "AGENTD_FSYNC_LOG=" + log});
+        agentd_process p(
+            flags, dir + "/data",
+            {std::string("LD_PRELOAD=") + FSYNC_PROBE_PATH, "AGENTD_FSYNC_LOG=" + log});
         conn c(p.port());
         const auto auth = bearer_for(p, "owner", "operator");
         for (int i = 0; i < writes; ++i) {

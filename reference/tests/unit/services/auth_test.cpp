@@ -932,7 +932,9 @@ TEST_P(auth_thread_test, verify_is_thread_safe) {
     EXPECT_EQ(failures.load(), 0);
 }
 INSTANTIATE_TEST_SUITE_P(cache, auth_thread_test, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "cached" : "uncached"; });
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                             return p.param ? "cached" : "uncached";
+                         });
 
 } // namespace
 

@@ -169,8 +169,8 @@ TEST(sqlite_store, idle_writer_runs_maintenance_only_when_due) {
     // With a 10 ms interval and a simulated clock that never moves, the idle writer wakes
     // about every 10 ms but never finds maintenance due: it must not spin through rounds.
     manual_clock clk{std::chrono::system_clock::now()};
-    sqlite_store s({temp_db(), "NORMAL", 16, std::chrono::seconds(60), std::chrono::milliseconds(10)},
-                   clk);
+    sqlite_store s(
+        {temp_db(), "NORMAL", 16, std::chrono::seconds(60), std::chrono::milliseconds(10)}, clk);
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     EXPECT_EQ(s.maintenance_runs(), 0U);
     clk.advance(std::chrono::milliseconds(10));
@@ -181,10 +181,10 @@ TEST(sqlite_store, idle_writer_runs_maintenance_only_when_due) {
 
 TEST(sqlite_store, non_positive_maintenance_interval_is_refused) {
     manual_clock clk;
-    EXPECT_THROW(sqlite_store({temp_db(), "NORMAL", 16, std::chrono::seconds(60),
-                               std::chrono::milliseconds(0)},
-                              clk),
-                 std::invalid_argument);
+    EXPECT_THROW(
+        sqlite_store(
+            {temp_db(), "NORMAL", 16, std::chrono::seconds(60), std::chrono::milliseconds(0)}, clk),
+        std::invalid_argument);
 }
 
 TEST(sqlite_store, many_queued_writes_share_commits) {
