@@ -137,7 +137,8 @@ public:
     [[nodiscard]] virtual long long now_s() const = 0;
 
     // --- fixtures -----------------------------------------------------------------------
-    /// A valid agent name unique to this run and check ("ac-<hint>-<random>", <= 64 chars).
+    /// A valid agent name for this check ("ac-<hint>-<8 hex>", <= 64 chars): distinct within
+    /// the check, the same for the same --seed (so that a re-run sends the same bytes).
     virtual std::string unique_name(std::string_view hint = "agent") = 0;
     /// A valid agent body with a unique name; `overrides` are merged over it (null values
     /// remove a field).

@@ -19,8 +19,12 @@ h2{margin-top:32px;border-bottom:1px solid #d5d9e0;padding-bottom:4px}
 .matrix{display:flex;flex-wrap:wrap;gap:4px;margin:6px 0 14px}
 .cell{display:inline-block;padding:3px 6px;border-radius:4px;font:12px ui-monospace,monospace;color:#fff;text-decoration:none}
 .st-pass{background:#2e8b47}.st-flaky{background:#7aa33a}.st-fail{background:#c62828}
-.st-known_failure{background:#b26a00}.st-skip{background:#8a93a3}.st-not_checked{background:#c4c9d2;color:#333}
-.v-pass{color:#1f7a3a}.v-fail,.v-error{color:#b3261e}.v-skip{color:#6b7280}.v-flaky{color:#7a6a00}
+.st-known_failure{background:#b26a00}.st-blocked{background:#d98e04}
+.st-skip{background:repeating-linear-gradient(45deg,#fff,#fff 4px,#e3e6eb 4px,#e3e6eb 8px);color:#333;border:1px dashed #8a93a3}
+.st-not_checked{background:#fff;color:#6b7280;border:1px dotted #9aa1ad}
+.v-pass{color:#1f7a3a}.v-fail,.v-error{color:#b3261e}.v-skip{color:#6b7280}.v-flaky{color:#7a6a00}.v-blocked{color:#a86a00}
+code{font:12px ui-monospace,monospace;background:#eef0f4;padding:0 3px;border-radius:3px}
+.causes li{margin:4px 0}.causes .blocked{color:#a86a00}.causes .fail{color:#b3261e}
 table{border-collapse:collapse;width:100%;background:#fff;margin:8px 0}
 th,td{border:1px solid #dde1e7;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#eef0f4}td.n{text-align:right}
@@ -29,6 +33,26 @@ details{background:#fff;border:1px solid #dde1e7;border-radius:4px;margin:10px 0
 summary{cursor:pointer;font-weight:600}blockquote{margin:8px 0;padding:4px 12px;border-left:4px solid #c62828;background:#fff5f5}
 .legend span{margin-right:8px}
 )css";
+
+/// A rule text with its `code spans` rendered as <code> (escaped first).
+std::string rule_html(std::string_view rule) {
+    const std::string escaped = html_escape(rule);
+    std::string out;
+    bool open = false;
+    for (char c : escaped) {
+        if (c == '`') {
+            out += open ? "</code>" : "<code>";
+            open = !open;
+        } else {
+            out.push_back(c);
+        }
+    }
+    if (open) out += "</code>";
+    return out;
+}
+
+/// Failure cards shown open; the rest are folded so a page with hundreds stays readable.
+constexpr std::size_t open_cards = 10;
 
 std::string exchange_html(const exchange& ex) {
     std::string out = "<tr><td><pre>";
@@ -52,14 +76,14 @@ std::string exchange_html(const exchange& ex) {
     return out;
 }
 
-void write_failure(std::ostream& out, const check_result& c, const run_report& report) {
-    out << "<details open=\"open\" id=\"check-" << html_escape(c.id)
+void write_failure(std::ostream& out, const check_result& c, const run_report& report, bool open) {
+    out << "<details" << (open ? " open=\"open\"" : "") << " id=\"check-" << html_escape(c.id)
         << "\"><summary><span class=\"v-" << to_string(c.outcome) << "\">" << to_string(c.outcome)
         << "</span> " << html_escape(c.id) << " — " << html_escape(c.title) << "</summary>\n";
     out << "<p>" << html_escape(c.message) << "</p>\n";
     for (const auto* r : requirements_of(c, report)) {
         out << "<blockquote><strong>" << html_escape(r->req.id) << "</strong> ("
-            << to_string(r->req.lvl) << ") " << html_escape(r->req.text) << "</blockquote>\n";
+            << to_string(r->req.lvl) << ") " << rule_html(r->req.text) << "</blockquote>\n";
     }
     if (!c.expected.empty() || !c.actual.empty()) {
         out << "<table><tr><th>expected</th><td><pre>" << html_escape(c.expected)
@@ -70,10 +94,11 @@ void write_failure(std::ostream& out, const check_result& c, const run_report& r
     for (const auto& n : c.notes)
         out << "<p>Note: " << html_escape(n) << "</p>\n";
     if (!c.exchanges.empty()) {
-        out << "<table><tr><th>request</th><th>response</th><th>time</th></tr>\n";
+        out << "<details><summary>Exchanges (" << c.exchanges.size()
+            << ")</summary><table><tr><th>request</th><th>response</th><th>time</th></tr>\n";
         for (const auto& ex : c.exchanges)
             out << exchange_html(ex);
-        out << "</table>\n";
+        out << "</table></details>\n";
     }
     out << "</details>\n";
 }
@@ -100,14 +125,25 @@ public:
         out << "</p><p>Started " << text::rfc3339(report.started_at) << " · "
             << text::seconds(report.duration) << " s · seed " << report.settings.seed << " · run "
             << html_escape(report.run_id) << "</p><p>Checks: " << t.pass << " pass, " << t.fail
-            << " fail, " << t.error << " error, " << t.flaky << " flaky, " << t.skip
-            << " skipped</p></div>\n<main>\n";
+            << " fail, " << t.error << " error, " << t.blocked << " blocked, " << t.flaky
+            << " flaky, " << t.skip << " skipped";
+        if (report.stop != stop_kind::none)
+            out << "</p><p>Stopped early: " << html_escape(report.stopped_early) << " ("
+                << report.not_run << " checks not run)";
+        out << "</p></div>\n<main>\n";
 
         out << "<h2>Requirements by section</h2>\n<p class=\"legend\">";
-        for (const auto s : {requirement_status::pass, requirement_status::flaky,
-                             requirement_status::fail, requirement_status::known_failure,
-                             requirement_status::skip, requirement_status::not_checked}) {
-            out << "<span class=\"cell st-" << to_string(s) << "\">" << to_string(s) << "</span>";
+        for (const auto s :
+             {requirement_status::pass, requirement_status::flaky, requirement_status::fail,
+              requirement_status::blocked, requirement_status::known_failure,
+              requirement_status::skip, requirement_status::not_checked}) {
+            const char* meaning = s == requirement_status::skip          ? " (not applicable)"
+                                  : s == requirement_status::not_checked ? " (no check ran)"
+                                  : s == requirement_status::blocked
+                                      ? " (another requirement's failure kept it from being tested)"
+                                      : "";
+            out << "<span class=\"cell st-" << to_string(s) << "\">" << to_string(s) << meaning
+                << "</span>";
         }
         out << "</p>\n";
         for (const auto& sec : report.sections) {
@@ -123,11 +159,35 @@ public:
             out << "</div>\n";
         }
 
-        const auto failed = failures(report);
-        if (!failed.empty()) {
-            out << "<h2>Failures</h2>\n";
-            for (const auto* c : failed)
-                write_failure(out, *c, report);
+        const auto groups = group_by_cause(report);
+        if (!groups.empty()) {
+            out << "<h2>Root causes</h2>\n<ul class=\"causes\">";
+            for (std::size_t i = 0; i < groups.size(); ++i) {
+                const auto& g = groups[i];
+                out << "<li class=\"" << (g.kind == verdict::blocked ? "blocked" : "fail")
+                    << "\"><a href=\"#cause-" << i << "\">" << html_escape(cause_line(g))
+                    << "</a></li>";
+            }
+            out << "</ul>\n<h2>Failures</h2>\n";
+            std::size_t cards = 0;
+            for (std::size_t i = 0; i < groups.size(); ++i) {
+                const auto& g = groups[i];
+                out << "<section id=\"cause-" << i << "\"><h3 class=\"v-" << to_string(g.kind)
+                    << "\">" << html_escape(cause_line(g)) << "</h3>\n";
+                if (g.kind == verdict::blocked) {
+                    // Blocked checks: their names; the failure that blocks them is above.
+                    out << "<details><summary>" << g.checks.size()
+                        << " blocked checks</summary><ul>";
+                    for (const auto* c : g.checks)
+                        out << "<li>" << html_escape(c->id) << " — " << html_escape(c->title)
+                            << "</li>";
+                    out << "</ul></details>\n</section>\n";
+                    continue;
+                }
+                for (const auto* c : g.checks)
+                    write_failure(out, *c, report, cards++ < open_cards);
+                out << "</section>\n";
+            }
         }
         if (!report.waiver_problems.empty()) {
             out << "<h2>Waiver problems</h2>\n<ul>";
@@ -144,22 +204,32 @@ public:
             out << "<tr id=\"req-" << html_escape(r.req.id) << "\"><td>" << html_escape(r.req.id)
                 << "</td><td>" << to_string(r.req.lvl) << "</td><td><span class=\"cell st-"
                 << to_string(r.status) << "\">" << to_string(r.status) << "</span></td><td>"
-                << html_escape(r.req.text);
+                << rule_html(r.req.text);
             if (!r.waiver.empty()) out << "<p>Known failure: " << html_escape(r.waiver) << "</p>";
             out << "</td><td>";
             for (const auto& id : r.checks)
                 out << html_escape(id) << " ";
             out << "</td></tr>\n";
         }
-        out << "</table>\n<h2>Checks</h2>\n<table><tr><th>Check</th><th>Verdict</th><th>Layer</th>"
-               "<th>Time</th><th>Message</th></tr>\n";
-        for (const auto& c : report.checks) {
-            out << "<tr><td>" << html_escape(c.id) << "</td><td class=\"v-" << to_string(c.outcome)
-                << "\">" << to_string(c.outcome) << "</td><td>" << to_string(c.lyr)
-                << "</td><td class=\"n\">" << text::seconds(c.duration) << " s</td><td>"
-                << html_escape(c.message) << "</td></tr>\n";
-        }
-        out << "</table>\n<h2>Discovery document</h2>\n<pre>"
+        out << "</table>\n<h2>Checks</h2>\n";
+        // Checks that did not pass first, open; passing ones folded.
+        const auto rows = [&](bool passing) {
+            std::string html;
+            for (const auto& c : report.checks) {
+                const bool passed = c.outcome == verdict::pass || c.outcome == verdict::flaky;
+                if (passed != passing) continue;
+                html += "<tr><td>" + html_escape(c.id) + "</td><td class=\"v-" +
+                        to_string(c.outcome) + "\">" + to_string(c.outcome) + "</td><td>" +
+                        to_string(c.lyr) + "</td><td class=\"n\">" + text::seconds(c.duration) +
+                        " s</td><td>" + html_escape(c.message) + "</td></tr>\n";
+            }
+            return html;
+        };
+        constexpr std::string_view head = "<table><tr><th>Check</th><th>Verdict</th><th>Layer</th>"
+                                          "<th>Time</th><th>Message</th></tr>\n";
+        out << head << rows(false) << "</table>\n<details><summary>Passing checks ("
+            << t.pass + t.flaky << ")</summary>" << head << rows(true) << "</table></details>\n";
+        out << "<h2>Discovery document</h2>\n<pre>"
             << html_escape(
                    report.discovery.dump(2, ' ', false, nlohmann::json::error_handler_t::replace))
             << "</pre>\n</main></body></html>\n";

@@ -19,6 +19,8 @@ constexpr int status_not_found = 404;
 constexpr std::size_t name_suffix_hex = 8;
 constexpr std::uint32_t name_suffix_mask = 0xffffffffU;
 constexpr std::string_view name_prefix = "ac-";
+/// Keeps the name sequence apart from the check's own random choices (same seed).
+constexpr std::uint64_t names_stream = 0x9e3779b97f4a7c15ULL;
 /// Time the cleanup of fixtures may take after the check's own deadline.
 constexpr std::chrono::milliseconds cleanup_grace{5000};
 /// How much of a body a fixture failure quotes.
@@ -107,7 +109,11 @@ exchange make_exchange(const client::target_url& target, const client::request& 
 run_context::run_context(const run_environment& env, const check& c,
                          std::chrono::steady_clock::time_point deadline)
     : env_(env), check_(c), deadline_(deadline), http_(env.target, env.request_timeout),
-      rng_(env.seed ^ text::fnv1a(c.id)), names_(std::random_device{}() ^ text::fnv1a(c.id)) {}
+      rng_(env.seed ^ text::fnv1a(c.id)),
+      // Names follow --seed too, so a re-run with the same seed sends the same bytes; the
+      // agents a check made are deleted after it (whatever the create answered), so a
+      // re-run does not meet its own names.
+      names_(env.seed ^ text::fnv1a(c.id) ^ names_stream) {}
 
 run_context::~run_context() = default;
 

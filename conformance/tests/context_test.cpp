@@ -123,6 +123,16 @@ TEST(context, unique_names_are_valid_and_distinct) {
     EXPECT_TRUE(std::regex_match(longest, valid)) << longest;
     EXPECT_TRUE(std::regex_match(ctx.unique_name(""), std::regex("^ac-agent-[0-9a-f]{8}$")));
     EXPECT_TRUE(std::regex_match(ctx.unique_name("---"), std::regex("^ac-agent-[0-9a-f]{8}$")));
+    // The same seed and check give the same names (a re-run sends the same bytes); another
+    // seed gives others.
+    run_context again(f.env, f.the_check,
+                      std::chrono::steady_clock::now() + std::chrono::seconds(5));
+    EXPECT_EQ(again.unique_name("dup"), a);
+    auto other_env = f.env;
+    other_env.seed += 1;
+    run_context other(other_env, f.the_check,
+                      std::chrono::steady_clock::now() + std::chrono::seconds(5));
+    EXPECT_NE(other.unique_name("dup"), a);
 }
 
 TEST(context, rng_replays_with_the_same_seed_and_check) {

@@ -384,7 +384,18 @@ TEST(report_html, is_well_formed_self_contained_and_escaped) {
     EXPECT_EQ(html.find("id=\"check-REG-003.waived\""), std::string::npos);
     std::vector<const element*> details;
     root->collect("details", details);
-    EXPECT_EQ(details.size(), 2U); // the failure and the error
+    std::size_t cards = 0;
+    for (const auto* d : details)
+        if (const auto id = d->attrs.find("id"); id != d->attrs.end())
+            cards += id->second.rfind("check-", 0) == 0 ? 1 : 0;
+    EXPECT_EQ(cards, 2U); // the failure and the error
+    // Root causes first; passing checks and exchanges folded away.
+    EXPECT_NE(html.find("<h2>Root causes</h2>"), std::string::npos);
+    EXPECT_NE(html.find("<summary>Passing checks (2)</summary>"), std::string::npos);
+    EXPECT_NE(html.find("<summary>Exchanges (2)</summary>"), std::string::npos);
+    // "skip" (not applicable) and "not checked" (no check ran) are told apart.
+    EXPECT_NE(html.find("skip (not applicable)"), std::string::npos);
+    EXPECT_NE(html.find("not_checked (no check ran)"), std::string::npos);
 }
 
 TEST(report_writers, passing_report_renders_too) {
