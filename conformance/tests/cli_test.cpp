@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -261,6 +262,64 @@ TEST(cli, run_against_a_fake_agent_writes_reports_and_exits_by_verdict) {
     EXPECT_EQ(unwritable.code, exit_usage);
     EXPECT_NE(unwritable.err.find("--report-dir"), std::string::npos);
     EXPECT_EQ(unwritable.out.find("PASS"), std::string::npos) << "checked before the run";
+}
+
+// An agent that answers discovery and then hangs: the run stops as "target stalled" after a
+// few timeouts, with exit 3 and reports that say so, instead of waiting out every check.
+TEST(cli, a_stalled_target_stops_the_run) {
+    temp_dir dir;
+    std::atomic<int> seen{0};
+    testing::fake_server hanging([&](const testing::beast_request& req) {
+        if (++seen <= 2) { // discovery, then the token check before the run
+            if (req.target() == "/.well-known/agent-service")
+                return testing::reply::json(200, {{"protocol", "agent-service/1"}});
+            return testing::reply::json(200, {{"items", nlohmann::json::array()}});
+        }
+        testing::reply slow = testing::reply::json(200, nlohmann::json::object());
+        slow.delay = std::chrono::milliseconds(1500);
+        return slow;
+    });
+    const auto started = std::chrono::steady_clock::now();
+    const auto r = run({"run", "--target", hanging.url().base(), "--jwt-secret-file",
+                        dir.file("secret"), "--report-dir", dir.file("reports"), "--level",
+                        "should", "--timeout-scale", "0.02", "--jobs", "1"});
+    EXPECT_EQ(r.code, exit_unreachable) << r.out << r.err;
+    EXPECT_NE(r.err.find("target stalled: 3 checks in a row timed out"), std::string::npos)
+        << r.err;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(20));
+    std::ifstream in(dir.path / "reports" / "report.json");
+    const auto doc = nlohmann::json::parse(in);
+    EXPECT_EQ(doc["stopped_early"]["kind"], "stalled");
+}
+
+// --last-failed re-runs what failed last time; -x stops at the first failure.
+TEST(cli, last_failed_and_exitfirst) {
+    temp_dir dir;
+    testing::fake_agent agent;
+    const auto base = agent.url().base();
+    const auto reports = dir.file("reports");
+    const auto first = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"),
+                            "--report-dir", reports, "--level", "should", "--jobs", "1"});
+    ASSERT_EQ(first.code, exit_failures);
+    const auto again = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"),
+                            "--report-dir", reports, "--level", "should", "--last-failed"});
+    EXPECT_EQ(again.code, exit_failures);
+    EXPECT_NE(again.out.find("re-running 1 checks"), std::string::npos) << again.out;
+    std::ifstream in(dir.path / "reports" / "report.json");
+    const auto doc = nlohmann::json::parse(in);
+    ASSERT_EQ(doc["checks"].size(), 1U);
+    EXPECT_EQ(doc["checks"][0]["id"], "REG-002.location");
+    const auto none = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"),
+                           "--report-dir", dir.file("empty"), "--last-failed"});
+    EXPECT_EQ(none.code, exit_usage);
+    EXPECT_NE(none.err.find("--last-failed: no previous report"), std::string::npos);
+    const auto x = run({"run", "--target", base, "--jwt-secret-file", dir.file("secret"),
+                        "--report-dir", reports, "--level", "should", "-x", "--jobs", "1", "--only",
+                        "REG-002.location", "--only", "HTTP-001.discovery"});
+    EXPECT_EQ(x.code, exit_failures);
+    std::ifstream xin(dir.path / "reports" / "report.json");
+    const auto xdoc = nlohmann::json::parse(xin);
+    EXPECT_EQ(xdoc["stopped_early"]["kind"], "max_failures") << xdoc.dump();
 }
 
 TEST(cli, bad_setups_are_named_in_one_line) {
