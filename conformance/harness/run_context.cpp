@@ -41,6 +41,18 @@ std::string sanitize_hint(std::string_view hint) {
 
 namespace {
 
+/// s in single quotes for a POSIX shell.
+std::string single_quoted(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) {
+        if (c == '\'')
+            out += "'\\''";
+        else
+            out.push_back(c);
+    }
+    return out + "'";
+}
+
 /// A body too large for a command line as a shell process substitution, when it is mostly
 /// one repeated byte (the over-limit bodies the checks send): prefix, N times c, suffix.
 std::optional<std::string> generated_body(std::string_view body) {
@@ -57,16 +69,7 @@ std::optional<std::string> generated_body(std::string_view body) {
         i = j;
     }
     if (best_len + curl_body_bytes < body.size()) return std::nullopt; // not mostly one byte
-    const auto quote = [](std::string_view text) {
-        std::string q = "'";
-        for (char c : text) {
-            if (c == '\'')
-                q += "'\\''";
-            else
-                q.push_back(c);
-        }
-        return q + "'";
-    };
+    const auto quote = [](std::string_view text) { return single_quoted(std::string(text)); };
     std::array<char, 8> octal{};
     std::snprintf(octal.data(), octal.size(), "\\%03o",
                   static_cast<unsigned>(static_cast<unsigned char>(body[best_start])));
@@ -161,17 +164,6 @@ nlohmann::json relative_times(nlohmann::json claims, long long at) {
         claims[k] = "now" + std::string(delta < 0 ? "-" : "+") + std::to_string(std::llabs(delta));
     }
     return claims;
-}
-
-std::string single_quoted(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) {
-        if (c == '\'')
-            out += "'\\''";
-        else
-            out.push_back(c);
-    }
-    return out + "'";
 }
 
 } // namespace

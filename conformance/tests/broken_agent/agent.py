@@ -277,16 +277,23 @@ class Handler(BaseHTTPRequestHandler):
             return None
         return agent
 
-    def put_agent(self, agent_id):
+    def mutation(self, agent_id):
+        """(body, agent) for a PUT by an operator who may change the agent; None after
+        answering the refusal (401/403, 415/400, 404)."""
         who = self.principal("operator")
         if not who:
-            return
+            return None
         body = self.body_json()
         if body is None:
-            return
+            return None
         agent = self.writable(agent_id, who)
-        if not agent:
+        return (body, agent) if agent else None
+
+    def put_agent(self, agent_id):
+        allowed = self.mutation(agent_id)
+        if not allowed:
             return
+        body, agent = allowed
         if not self.bug("ignore-if-match"):
             given = self.headers.get("If-Match")
             if given is None:
@@ -308,15 +315,10 @@ class Handler(BaseHTTPRequestHandler):
         self.send(200, agent, {"ETag": self.etag(agent)})
 
     def put_status(self, agent_id):
-        who = self.principal("operator")
-        if not who:
+        allowed = self.mutation(agent_id)
+        if not allowed:
             return
-        body = self.body_json()
-        if body is None:
-            return
-        agent = self.writable(agent_id, who)
-        if not agent:
-            return
+        body, agent = allowed
         wanted = body.get("status") if isinstance(body, dict) else None
         if wanted not in STATUSES:
             return self.problem(422, "Unprocessable Content", "unknown status",
