@@ -239,7 +239,6 @@ struct connection::impl {
     tcp::socket socket{io};
     beast::flat_buffer buffer;
     std::chrono::milliseconds timeout;
-    std::string host_header;
     target_url target; ///< where, with its path prefix and extra headers
     bool closed_before_response = false;
 
@@ -276,10 +275,6 @@ struct connection::impl {
 connection::connection(const target_url& target, std::chrono::milliseconds timeout)
     : impl_(std::make_unique<impl>(timeout)) {
     auto& d = *impl_;
-    const bool default_port = target.port == default_http_port;
-    const bool v6 = target.host.find(':') != std::string::npos;
-    d.host_header = (v6 ? "[" + target.host + "]" : target.host) +
-                    (default_port ? "" : ":" + std::to_string(target.port));
     d.target = target;
     tcp::resolver resolver(d.io);
     error_code ec;

@@ -74,16 +74,6 @@ bool is_waived(const check_result& c, const run_report& report) {
     });
 }
 
-std::vector<const check_result*> failures(const run_report& report) {
-    std::vector<const check_result*> out;
-    for (const auto& c : report.checks) {
-        if ((c.outcome == verdict::fail || c.outcome == verdict::error) && !is_waived(c, report)) {
-            out.push_back(&c);
-        }
-    }
-    return out;
-}
-
 std::string verdict_line(const run_report& report) {
     const auto& t = report.counts;
     if (report.stop == stop_kind::unreachable || report.stop == stop_kind::token_refused)

@@ -86,7 +86,4 @@ std::vector<cause_group> group_by_cause(const run_report& report);
 /// One line for a group: "104 checks blocked: POST /agents answered 200, not 201 … (REG-020)".
 std::string cause_line(const cause_group& g);
 
-/// The checks that failed or errored and are not waived, in report order.
-std::vector<const check_result*> failures(const run_report& report);
-
 } // namespace agentcheck

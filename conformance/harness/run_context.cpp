@@ -69,13 +69,12 @@ std::optional<std::string> generated_body(std::string_view body) {
         i = j;
     }
     if (best_len + curl_body_bytes < body.size()) return std::nullopt; // not mostly one byte
-    const auto quote = [](std::string_view text) { return single_quoted(std::string(text)); };
     std::array<char, 8> octal{};
     std::snprintf(octal.data(), octal.size(), "\\%03o",
                   static_cast<unsigned>(static_cast<unsigned char>(body[best_start])));
-    return "@<(printf '%s' " + quote(body.substr(0, best_start)) + "; head -c " +
-           std::to_string(best_len) + " /dev/zero | tr '\\000' '" + octal.data() +
-           "'; printf '%s' " + quote(body.substr(best_start + best_len)) + ")";
+    return "@<(printf '%s' " + single_quoted(std::string(body.substr(0, best_start))) +
+           "; head -c " + std::to_string(best_len) + " /dev/zero | tr '\\000' '" + octal.data() +
+           "'; printf '%s' " + single_quoted(std::string(body.substr(best_start + best_len))) + ")";
 }
 
 } // namespace

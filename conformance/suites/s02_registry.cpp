@@ -1557,8 +1557,7 @@ void add_idempotency_checks(check_registry& reg) {
                          guard.adopt(*out[i]);
                      }
                      for (int i = 0; i < 2; ++i) // accepted, but not as 201: REG-020's bug
-                         if (out[i]->status >= 200 && out[i]->status < 300 && out[i]->status != 201)
-                             ctx.block("REG-020", create_blocked_reason(out[i]->status));
+                         block_if_created_without_201(ctx, *out[i]);
                      int n201 = (out[0]->status == 201) + (out[1]->status == 201);
                      int n409 = (out[0]->status == 409) + (out[1]->status == 409);
                      if (n201 == 1 && n409 == 1) return; // overlap observed and refused

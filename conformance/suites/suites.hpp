@@ -227,7 +227,6 @@ inline response post_agent(context& ctx, agent_guard& guard, const json& body,
 inline json create_exact(context& ctx, agent_guard& guard, const json& body,
                          std::string_view identity = "operator") {
     auto r = post_agent(ctx, guard, body, identity);
-    (void)identity;
     if (r.status != 201) ctx.block("REG-020", create_blocked_reason(r.status));
     auto j = r.json();
     if (!j || !j->is_object() || !j->contains("id") || !(*j)["id"].is_string())
@@ -278,18 +277,24 @@ inline json expect_refused(context& ctx, const response& r, int status, std::str
 }
 
 /// Fails unless r is 201; `what` names the accepted input.
-/// Fails unless POST /agents created the agent (201). A 2xx other than 201 means the agent
-/// accepted it but broke REG-020 (create is 201): the check is blocked by that, not failed.
+/// A 2xx other than 201 to POST /agents means the agent accepted the body but broke REG-020
+/// (create is 201): the check is blocked by that, not failed.
+inline void block_if_created_without_201(context& ctx, const response& r) {
+    if (r.status >= 200 && r.status < 300 && r.status != 201)
+        ctx.block("REG-020", create_blocked_reason(r.status));
+}
+
+/// Fails unless POST /agents created the agent (201); see block_if_created_without_201.
 inline void expect_created(context& ctx, const response& r) {
     if (r.status == 201) return;
-    if (r.status >= 200 && r.status < 300) ctx.block("REG-020", create_blocked_reason(r.status));
+    block_if_created_without_201(ctx, r);
     ctx.fail("expected status 201, got " + std::to_string(r.status), "201", describe(r));
 }
 
 /// Fails unless a valid POST /agents body was accepted (201); see expect_created for 2xx.
 inline void expect_accepted(context& ctx, const response& r, std::string_view what) {
     if (r.status == 201) return;
-    if (r.status >= 200 && r.status < 300) ctx.block("REG-020", create_blocked_reason(r.status));
+    block_if_created_without_201(ctx, r);
     ctx.fail(std::string(what) + " was refused (it is valid)", "201", describe(r));
 }
 
