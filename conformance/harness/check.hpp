@@ -117,6 +117,10 @@ public:
     virtual void record_raw(const client::request& shown, std::string_view bytes,
                             const client::response* resp, std::string note,
                             std::chrono::seconds hold = std::chrono::seconds(0)) = 0;
+    /// Says that the requests recorded so far were sent at the same time (from several
+    /// connections): `agentcheck replay` sends them one after another, so their answers may
+    /// differ, and it says so.
+    virtual void mark_concurrent() = 0;
     /// Free-text evidence shown with the check's result.
     virtual void note(std::string text) = 0;
 
@@ -131,6 +135,12 @@ public:
     /// Signs claims with the run's HS256 secret (or header["alg"] as given:
     /// "none" → unsigned). `header` defaults to {"alg":"HS256","typ":"JWT"}.
     virtual std::string mint(const nlohmann::json& claims, const nlohmann::json& header = {}) = 0;
+    /// A named bad or edge-case token (`agentcheck token --variant` lists them: "expired",
+    /// "alg-none", "wrong-iss", …) made from `identity`'s claims; its reproduction mints it
+    /// again by name. Throws std::invalid_argument for an unknown variant, or check_skipped
+    /// when the target does not declare what the variant needs (auth.issuer for wrong-iss).
+    virtual std::string variant_token(std::string_view variant,
+                                      std::string_view identity = "admin") = 0;
     /// The HS256 secret (for HS/RS confusion checks that sign with a public key).
     [[nodiscard]] virtual const std::string& hs256_secret() const = 0;
     /// Seconds since the epoch, from the harness's clock.

@@ -21,11 +21,13 @@
 #include "conformance/harness/console.hpp"
 #include "conformance/harness/identities.hpp"
 #include "conformance/harness/known_failures.hpp"
+#include "conformance/harness/replay.hpp"
 #include "conformance/harness/report.hpp"
 #include "conformance/harness/runner.hpp"
 #include "conformance/harness/selection.hpp"
 #include "conformance/harness/spec.hpp"
 #include "conformance/harness/text.hpp"
+#include "conformance/harness/token_variants.hpp"
 
 #ifndef AGENTCHECK_VERSION
 #define AGENTCHECK_VERSION "0.0.0"
@@ -191,7 +193,42 @@ struct run_options {
     bool exit_first = false;
     bool last_failed = false;
     std::vector<std::string> headers;
+    std::string save_replays = "failed";
 };
+
+/// Writes the replay documents of the checks `which` selects ("failed": fail, error and
+/// flaky; "all"; "none") under DIR/replay/, and adds to the reproduction of each check whose
+/// reproduction is more than one curl line the command that sends it all again.
+void save_replays(run_report& report, const client::target_url& target, const std::string& dir,
+                  const std::string& which, const std::string& secret_file, const cli_io& io) {
+    if (which == "none") return;
+    std::error_code ec;
+    std::filesystem::remove_all(std::filesystem::path(dir) / "replay", ec);
+    std::size_t written = 0;
+    for (auto& c : report.checks) {
+        const bool bad = c.outcome == verdict::fail || c.outcome == verdict::error ||
+                         c.outcome == verdict::flaky;
+        if (c.exchanges.empty() || (which != "all" && !bad)) continue;
+        const auto path = replay_path(dir, c.id);
+        try {
+            std::filesystem::create_directories(path.parent_path());
+            std::ofstream out(path, std::ios::binary | std::ios::trunc);
+            out << replay_document(c, target, report.settings.seed).dump(1) << "\n";
+            if (!out) throw std::runtime_error("cannot write " + path.string());
+        } catch (const std::exception& e) {
+            io.err << "agentcheck: --report-dir: " << e.what() << "\n";
+            return;
+        }
+        ++written;
+        const bool one_curl = c.exchanges.size() == 1 && c.curl.find("| nc") == std::string::npos;
+        if (bad && !one_curl) {
+            c.curl += "\n# all of it again, with the ids this agent gives: agentcheck replay " +
+                      path.string() +
+                      (secret_file.empty() ? std::string() : " --jwt-secret-file " + secret_file);
+        }
+    }
+    (void)written;
+}
 
 /// Every --only/--exclude pattern without wildcards must name a check, a requirement or a
 /// section; otherwise a typo would silently select nothing (or everything).
@@ -408,6 +445,7 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
     sigaction(SIGINT, &old_int, nullptr);
     sigaction(SIGTERM, &old_term, nullptr);
     report.tool_version = std::string(tool_version());
+    save_replays(report, s.target, o.report_dir, o.save_replays, s.secret_file, io);
     console.summary(report);
     if (report.stop != stop_kind::none) io.err << "agentcheck: " << report.stopped_early << "\n";
     write_all(report, o.report_dir, io);
@@ -439,7 +477,10 @@ nlohmann::json resolve_times(nlohmann::json claims, long long now) {
 
 int do_token(const std::string& identity, const std::string& secret_file,
              const std::string& target_text, bool allow_non_loopback, const cli_io& io,
-             const std::string& claims_text = {}, const std::string& header_text = {}) {
+             const std::string& claims_text = {}, const std::string& header_text = {},
+             const std::string& variant = {}) {
+    if (!variant.empty() && !claims_text.empty())
+        throw usage_error("--variant and --claims: choose one");
     if (!claims_text.empty()) {
         // Any token a check minted: its claims (times relative to now) and header.
         if (!identity.empty()) throw usage_error("--identity and --claims: choose one");
@@ -460,9 +501,10 @@ int do_token(const std::string& identity, const std::string& secret_file,
         return exit_ok;
     }
     if (!header_text.empty()) throw usage_error("--header: only with --claims");
-    if (identity.empty()) throw usage_error("--identity or --claims: one is required");
-    if (std::find(std::begin(identities), std::end(identities), identity) == std::end(identities)) {
-        throw usage_error("--identity: \"" + identity +
+    const std::string who = identity.empty() && !variant.empty() ? "admin" : identity;
+    if (who.empty()) throw usage_error("--identity, --variant or --claims: one is required");
+    if (std::find(std::begin(identities), std::end(identities), who) == std::end(identities)) {
+        throw usage_error("--identity: \"" + who +
                           "\" is not one of viewer, operator, operator2, admin, noroles");
     }
     const auto secret = load_secret(secret_file);
@@ -480,7 +522,16 @@ int do_token(const std::string& identity, const std::string& secret_file,
                          std::chrono::system_clock::now().time_since_epoch())
                          .count();
     const identity_set ids(secret, random_run_id(), discovery, now);
-    io.out << ids.token(identity) << "\n";
+    if (!variant.empty()) {
+        try {
+            io.out << mint_token_variant(variant, ids.claims(who), discovery, now, secret).token
+                   << "\n";
+        } catch (const std::invalid_argument& e) {
+            throw usage_error(std::string("--variant: ") + e.what());
+        }
+        return exit_ok;
+    }
+    io.out << ids.token(who) << "\n";
     return exit_ok;
 }
 
@@ -497,13 +548,14 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     app.require_subcommand(1);
 
     // A command that does not exist is named, with the nearest one.
-    const std::vector<std::string> commands = {"run", "list", "coverage", "spec", "token"};
+    const std::vector<std::string> commands = {"run",  "list",  "coverage",
+                                               "spec", "token", "replay"};
     if (argc > 1 && argv[1][0] != '-' &&
         std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
         const auto near = text::nearest(argv[1], commands);
         io.err << "agentcheck: unknown command \"" << argv[1] << "\""
                << (near.empty() ? "" : " (did you mean " + near + "?)")
-               << "; commands: run, list, coverage, spec, token (agentcheck --help)\n";
+               << "; commands: run, list, coverage, spec, token, replay (agentcheck --help)\n";
         return exit_usage;
     }
 
@@ -537,6 +589,11 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     run->add_option("--max-failures", ro.max_failures,
                     "stop after N failed checks (the reports say what ran)");
     run->add_flag("-x,--exitfirst", ro.exit_first, "stop at the first failed check");
+    run->add_option("--save-replays", ro.save_replays,
+                    "save the requests of failed|all|none checks under REPORT_DIR/replay/ for "
+                    "`agentcheck replay`")
+        ->check(CLI::IsMember({"failed", "all", "none"}))
+        ->capture_default_str();
     run->add_flag("--last-failed", ro.last_failed,
                   "re-run only the checks that failed, errored or were blocked in the previous "
                   "report.json of --report-dir");
@@ -558,6 +615,7 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
         app.add_subcommand("token", "print a token for an identity (for the curl reproductions)");
     std::string token_claims;
     std::string token_header;
+    std::string token_variant_name;
     token->add_option("--identity", identity, "viewer, operator, operator2, admin or noroles");
     token->add_option("--claims", token_claims,
                       "instead of an identity: these claims (JSON; exp/nbf/iat may be \"now\", "
@@ -565,11 +623,35 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     token->add_option("--header", token_header,
                       "with --claims: the JOSE header (JSON; {\"alg\":\"none\"} gives an "
                       "unsigned token); default {\"alg\":\"HS256\",\"typ\":\"JWT\"}");
+    std::string variant_help = "a bad or edge-case token made from --identity's claims (default "
+                               "admin), as the auth checks send it; give --target so that "
+                               "leeway, issuer and audience are the target's:";
+    for (const auto& v : token_variants())
+        variant_help += "\n  " + std::string(v.name) + ": " + std::string(v.summary);
+    token->add_option("--variant", token_variant_name, variant_help);
     token->add_option("--jwt-secret-file", token_secret,
                       "file holding the HS256 secret (or AGENTCHECK_JWT_SECRET)");
     token->add_option("--target", token_target,
                       "take iss/aud from this agent's discovery document");
     token->add_flag("--allow-non-loopback", token_remote, "allow a target that is not loopback");
+
+    std::string replay_file;
+    std::string replay_target;
+    std::string replay_secret;
+    bool replay_remote = false;
+    bool replay_keep = false;
+    auto* replay_cmd = app.add_subcommand(
+        "replay", "send a saved check's requests again, in order, and compare the answers "
+                  "(REPORT_DIR/replay/ID.json; exit 0 when every answer is as recorded)");
+    replay_cmd->add_option("file", replay_file, "a replay document")->required();
+    replay_cmd->add_option("--target", replay_target,
+                           "send to this agent instead of the one it was recorded against");
+    replay_cmd->add_option("--jwt-secret-file", replay_secret,
+                           "file holding the HS256 secret (or AGENTCHECK_JWT_SECRET)");
+    replay_cmd->add_flag("--keep-agents", replay_keep,
+                         "do not delete the agents the replay created");
+    replay_cmd->add_flag("--allow-non-loopback", replay_remote,
+                         "allow a target that is not loopback");
 
     try {
         app.parse(argc, argv);
@@ -611,8 +693,24 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
             io.out << generate_spec(cat, registry);
             return exit_ok;
         }
+        if (replay_cmd->parsed()) {
+            replay_options ropt;
+            if (!replay_target.empty()) ropt.target = parse_target(replay_target, replay_remote);
+            ropt.allow_non_loopback = replay_remote;
+            ropt.secret = load_secret(replay_secret);
+            const auto doc = nlohmann::json::parse(read_file(replay_file, "file"), nullptr, false);
+            try {
+                const auto outcome = replay(doc, ropt, io.out);
+                return outcome.different == 0 ? exit_ok : exit_failures;
+            } catch (const std::invalid_argument& e) {
+                throw usage_error(replay_file + ": " + e.what());
+            } catch (const client::transport_exception& e) {
+                io.err << "agentcheck: " << e.what() << "\n";
+                return exit_unreachable;
+            }
+        }
         return do_token(identity, token_secret, token_target, token_remote, io, token_claims,
-                        token_header);
+                        token_header, token_variant_name);
     } catch (const usage_error& e) {
         io.err << "agentcheck: " << e.what() << "\n";
         return exit_usage;

@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,12 +19,29 @@
 namespace agentcheck {
 
 /// One recorded HTTP exchange (request redacted, bodies truncated).
+/// What `agentcheck replay` sends again for one exchange: the exact bytes, with the
+/// credential the harness can mint again written as "$AGENTCHECK_TOKEN".
+struct replay_step {
+    std::string bytes;
+    /// How to mint the credential: {"identity":"admin"}, {"variant":"expired",
+    /// "identity":"admin"} or {"claims":{…},"header":{…}} (times as "now±N"); null when the
+    /// bytes carry no credential or carry it as it was sent.
+    nlohmann::json credential;
+    bool own_connection = false;  ///< written on a fresh connection (raw checks)
+    std::chrono::seconds hold{0}; ///< the connection was held open this long after the bytes
+    bool head = false;            ///< a HEAD request (no body follows its response)
+    std::optional<int> status;    ///< what the agent answered (none: no response)
+    std::string id;               ///< the response body's top-level "id", if any
+    std::string etag;             ///< the response's ETag, if any
+};
+
 struct exchange {
     client::request request;                  ///< Authorization redacted, body truncated
     std::optional<client::response> response; ///< none when nothing was received
     std::chrono::microseconds duration{0};
     std::string note;
-    std::string curl; ///< reproduction (token as $AGENTCHECK_TOKEN)
+    std::string curl;                          ///< reproduction (token as $AGENTCHECK_TOKEN)
+    std::shared_ptr<const replay_step> replay; ///< null when the bytes were not kept
 };
 
 /// The outcome of one check (after retries).
@@ -45,8 +63,10 @@ struct check_result {
     /// For `fail`: the one requirement the failure is about, when the check names several
     /// ("" = all of them); the others count as blocked by it.
     std::string failed_requirement;
-    std::string curl;                ///< reproduction of the last exchange
-    std::vector<exchange> exchanges; ///< of the last attempt
+    std::string curl;                  ///< reproduction of the last exchange
+    std::vector<exchange> exchanges;   ///< of the last attempt
+    std::size_t dropped_exchanges = 0; ///< earlier exchanges of the last attempt not kept
+    bool concurrent = false; ///< its requests were sent at the same time (context::mark_concurrent)
     std::vector<std::string> notes;
 };
 

@@ -8,6 +8,7 @@
 
 #include "conformance/client/jwt.hpp"
 #include "conformance/harness/text.hpp"
+#include "conformance/harness/token_variants.hpp"
 
 namespace agentcheck {
 
@@ -97,6 +98,17 @@ exchange make_exchange(const client::target_url& target, const client::request& 
         ex.curl = client::to_curl(target, shortened, hide_tokens) + "  # body cut from " +
                   std::to_string(req.body.size()) + " bytes";
     }
+    auto step = std::make_shared<replay_step>();
+    step->bytes = client::serialize_request(target, req);
+    step->head = req.method == "HEAD";
+    if (resp != nullptr) {
+        step->status = resp->status;
+        if (auto etag = resp->header("ETag")) step->etag = *etag;
+        if (auto body = resp->json();
+            body && body->is_object() && body->contains("id") && (*body)["id"].is_string())
+            step->id = (*body)["id"].get<std::string>();
+    }
+    if (step->bytes.size() <= replay_bytes_max) ex.replay = std::move(step);
     ex.request = client::redacted(req);
     ex.request.body = text::truncate(ex.request.body, recorded_body_bytes);
     if (resp != nullptr) {
@@ -173,18 +185,29 @@ void run_context::keep(exchange ex, const client::request& original, const raw_b
         const auto space = auth->find(' ');
         const std::string credential = space == std::string::npos ? *auth : auth->substr(space + 1);
         std::string how;
+        nlohmann::json spec; // how replay mints it again
         for (const auto name : identities) {
             if (credential == env_.identities.token(name)) {
                 how = "agentcheck token --identity " + std::string(name);
+                spec = {{"identity", name}};
                 break;
             }
         }
-        if (const auto it = minted_.find(credential); how.empty() && it != minted_.end()) {
+        if (const auto it = minted_.find(credential);
+            how.empty() && it != minted_.end() && !it->second.variant.empty()) {
+            how = "agentcheck token --variant " + it->second.variant +
+                  (it->second.identity == "admin" ? std::string()
+                                                  : " --identity " + it->second.identity) +
+                  " --target " + single_quoted(env_.target.base());
+            spec = {{"variant", it->second.variant}, {"identity", it->second.identity}};
+        } else if (how.empty() && it != minted_.end()) {
             how = "agentcheck token --claims " +
                   single_quoted(relative_times(it->second.claims, it->second.at).dump()) +
                   (it->second.header.is_object() && !it->second.header.empty()
                        ? " --header " + single_quoted(it->second.header.dump())
                        : std::string());
+            spec = {{"claims", relative_times(it->second.claims, it->second.at)},
+                    {"header", it->second.header}};
         }
         if (how.empty()) {
             // Not a credential the harness can mint again (a made-up or tampered value):
@@ -197,6 +220,14 @@ void run_context::keep(exchange ex, const client::request& original, const raw_b
                                          ? std::string() // AGENTCHECK_JWT_SECRET
                                          : " --jwt-secret-file " + single_quoted(env_.secret_file);
             ex.curl = "AGENTCHECK_TOKEN=$(" + how + file + "); " + ex.curl;
+            if (ex.replay) {
+                auto step = std::make_shared<replay_step>(*ex.replay);
+                const auto at = step->bytes.find(credential);
+                if (at != std::string::npos)
+                    step->bytes.replace(at, credential.size(), replay_token_placeholder);
+                step->credential = std::move(spec);
+                ex.replay = std::move(step);
+            }
         }
     }
     exchanges_.push_back(std::move(ex));
@@ -227,7 +258,13 @@ client::connection run_context::open_connection() {
 
 void run_context::record(const client::request& req, const client::response* resp,
                          std::string note) {
-    keep(make_exchange(env_.target, req, resp, std::move(note)), req);
+    auto ex = make_exchange(env_.target, req, resp, std::move(note));
+    if (ex.replay) {
+        auto step = std::make_shared<replay_step>(*ex.replay);
+        step->own_connection = true;
+        ex.replay = std::move(step);
+    }
+    keep(std::move(ex), req);
 }
 
 void run_context::record_raw(const client::request& shown, std::string_view bytes,
@@ -235,6 +272,13 @@ void run_context::record_raw(const client::request& shown, std::string_view byte
                              std::chrono::seconds hold) {
     auto ex = make_exchange(env_.target, shown, resp, std::move(note));
     ex.curl = client::to_raw_repro(env_.target, bytes, hold);
+    if (ex.replay || bytes.size() <= replay_bytes_max) {
+        auto step = std::make_shared<replay_step>(ex.replay ? *ex.replay : replay_step{});
+        step->bytes = std::string(bytes);
+        step->own_connection = true;
+        step->hold = hold;
+        ex.replay = bytes.size() <= replay_bytes_max ? std::move(step) : nullptr;
+    }
     // The credential as the bytes carry it, for keep() to recognise.
     auto with_auth = shown;
     if (const auto at = bytes.find("\r\nAuthorization: "); at != std::string_view::npos) {
@@ -268,8 +312,24 @@ std::string run_context::mint(const nlohmann::json& claims, const nlohmann::json
     auto token =
         client::mint(default_header ? nlohmann::json{{"alg", "HS256"}, {"typ", "JWT"}} : header,
                      claims, env_.secret);
-    minted_[token] = {claims, default_header ? nlohmann::json::object() : header, now_s()};
+    minted_[token] = {claims, default_header ? nlohmann::json::object() : header, now_s(), {}, {}};
     return token;
+}
+
+std::string run_context::variant_token(std::string_view variant, std::string_view identity) {
+    try {
+        auto v = mint_token_variant(variant, env_.identities.claims(identity), env_.discovery,
+                                    now_s(), env_.secret);
+        minted_[v.token] = {std::move(v.claims), std::move(v.header), now_s(), std::string(variant),
+                            std::string(identity)};
+        return v.token;
+    } catch (const std::invalid_argument& e) {
+        // A variant the target's discovery cannot support (no auth.issuer) does not apply;
+        // an unknown name is a bug in the check.
+        if (std::string_view(e.what()).find("declares no") != std::string_view::npos)
+            skip(e.what());
+        throw;
+    }
 }
 
 const std::string& run_context::hs256_secret() const {

@@ -25,6 +25,11 @@ inline constexpr std::size_t recorded_body_bytes = 4096;
 inline constexpr std::size_t recorded_exchanges_max = 64;
 /// Largest request body a curl reproduction carries in full.
 inline constexpr std::size_t curl_body_bytes = 16384;
+/// Largest request (in bytes) kept for `agentcheck replay`.
+inline constexpr std::size_t replay_bytes_max = std::size_t{8} << 20;
+/// Stands for the credential in a replay step's bytes.
+inline constexpr std::string_view replay_token_placeholder = "$AGENTCHECK_TOKEN";
+
 /// Longest agent name the protocol allows.
 inline constexpr std::size_t agent_name_max = 64;
 
@@ -96,6 +101,10 @@ public:
     std::string subject(std::string_view identity) override;
     nlohmann::json claims(std::string_view identity) override;
     std::string mint(const nlohmann::json& claims, const nlohmann::json& header = {}) override;
+    std::string variant_token(std::string_view variant, std::string_view identity) override;
+    void mark_concurrent() override { concurrent_ = true; }
+    /// True when the check said its requests were sent at the same time.
+    [[nodiscard]] bool concurrent() const noexcept { return concurrent_; }
     [[nodiscard]] const std::string& hs256_secret() const override;
     [[nodiscard]] long long now_s() const override;
     std::string unique_name(std::string_view hint = "agent") override;
@@ -148,8 +157,11 @@ private:
         nlohmann::json claims;
         nlohmann::json header;
         long long at = 0;
+        std::string variant;  ///< set when minted by variant_token
+        std::string identity; ///< the identity the variant was made from
     };
     std::map<std::string, minted_token> minted_;
+    bool concurrent_ = false;
 };
 
 } // namespace agentcheck

@@ -923,7 +923,8 @@ void add_limit_checks(check_registry& reg) {
                  }
                  auto shown = req;
                  shown.body = "(chunked, " + std::to_string(body.size()) + " bytes)";
-                 ctx.record(shown, r ? &*r : nullptr, "chunked body over the limit");
+                 ctx.record_raw(shown, conn.serialize(req) + chunked, r ? &*r : nullptr,
+                                "chunked body over the limit");
                  if (!r)
                      ctx.fail("no response to a chunked body over the limit", "413",
                               "connection closed");

@@ -1126,6 +1126,7 @@ void add_list_checks(check_registry& reg) {
                  auto conn = ctx.open_connection();
                  std::atomic<bool> stop{false};
                  std::atomic<int> creates{0}, deletes{0}, errors{0};
+                 ctx.mark_concurrent(); // a second client writes while this one walks
                  std::thread writer([&] {
                      std::vector<std::string> live;
                      std::size_t v = 0, n = 0;
@@ -1548,6 +1549,7 @@ void add_idempotency_checks(check_registry& reg) {
                      std::thread t1(fire, std::ref(c1), 0), t2(fire, std::ref(c2), 1);
                      t1.join();
                      t2.join();
+                     ctx.mark_concurrent();
                      for (int i = 0; i < 2; ++i) {
                          ctx.record(req, out[i] ? &*out[i] : nullptr,
                                     "concurrent request " + std::to_string(i + 1));

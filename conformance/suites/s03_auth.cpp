@@ -266,8 +266,8 @@ void add_token_checks(check_registry& reg) {
              layer::unit,
              std::string("An unsigned admin token with alg \"") + alg + "\" is 401 invalid_token",
              [alg](context& ctx) {
-                 auto t = ctx.mint(ctx.claims("admin"), json{{"alg", alg}, {"typ", "JWT"}});
-                 expect_bad_token(ctx, t, std::string("alg ") + alg);
+                 expect_bad_token(ctx, ctx.variant_token(std::string("alg-") + alg),
+                                  std::string("alg ") + alg);
              }});
     }
     reg.add(
@@ -277,12 +277,9 @@ void add_token_checks(check_registry& reg) {
          "An admin token whose header says alg none but which carries a valid HS256 signature is "
          "401 invalid_token",
          [](context& ctx) {
-             auto claims = ctx.claims("admin");
-             auto none = split_token(ctx.mint(claims, json{{"alg", "none"}, {"typ", "JWT"}}));
-             // the HS256 signature over the none header: sign it with the run's secret
-             auto sig =
-                 client::b64url(client::hmac_sha256(ctx.hs256_secret(), none[0] + "." + none[1]));
-             expect_bad_token(ctx, none[0] + "." + none[1] + "." + sig, "alg none and a signature");
+             // the HS256 signature over the none header, signed with the run's secret
+             expect_bad_token(ctx, ctx.variant_token("alg-none-signed"),
+                              "alg none and a signature");
          }});
     reg.add({"AUTH-005.alg-hs512-unsigned",
              {"AUTH-005", "AUTH-017"},
@@ -290,11 +287,7 @@ void add_token_checks(check_registry& reg) {
              "An admin token claiming alg HS512 (not declared) is 401 invalid_token",
              [](context& ctx) {
                  if (declares_alg(ctx, "HS512")) ctx.skip("HS512 is declared");
-                 auto claims = ctx.claims("admin");
-                 auto parts = split_token(ctx.mint(claims, json{{"alg", "HS512"}, {"typ", "JWT"}}));
-                 auto sig = client::b64url(
-                     client::hmac_sha256(ctx.hs256_secret(), parts[0] + "." + parts[1]));
-                 expect_bad_token(ctx, parts[0] + "." + parts[1] + "." + sig, "alg HS512");
+                 expect_bad_token(ctx, ctx.variant_token("alg-hs512"), "alg HS512");
              }});
     reg.add({"AUTH-005.rs256-foreign-key",
              {"AUTH-005", "AUTH-006", "AUTH-017"},
@@ -325,9 +318,8 @@ void add_token_checks(check_registry& reg) {
              layer::unit,
              "An admin token signed HS256 with another secret is 401 invalid_token",
              [](context& ctx) {
-                 auto t = client::mint_hs256(ctx.claims("admin"),
-                                             "agentcheck-wrong-secret-" + random_hex(ctx, 32));
-                 expect_bad_token(ctx, t, "a signature by another secret");
+                 expect_bad_token(ctx, ctx.variant_token("wrong-secret"),
+                                  "a signature by another secret");
              }});
     reg.add({"AUTH-006.altered-payload",
              {"AUTH-006", "AUTH-017"},
@@ -373,11 +365,7 @@ void add_token_checks(check_registry& reg) {
              layer::unit,
              "An admin token whose exp is leeway_s + 60 s in the past is 401 invalid_token",
              [](context& ctx) {
-                 auto c = admin_claims(ctx, [&](json& x) {
-                     x["exp"] = ctx.now_s() - leeway(ctx) - 60;
-                     x["iat"] = ctx.now_s() - leeway(ctx) - 3600;
-                 });
-                 expect_bad_token(ctx, ctx.mint(c), "exp beyond the leeway");
+                 expect_bad_token(ctx, ctx.variant_token("expired"), "exp beyond the leeway");
              }});
     reg.add({"AUTH-008.expired-within-leeway",
              {"AUTH-008"},
@@ -387,50 +375,40 @@ void add_token_checks(check_registry& reg) {
                  if (leeway(ctx) < 10)
                      ctx.skip(
                          "leeway_s is under 10 s: too tight to test without clock-skew flakiness");
-                 auto c = admin_claims(ctx, [&](json& x) {
-                     x["exp"] = ctx.now_s() - leeway(ctx) / 2;
-                     x["iat"] = ctx.now_s() - 600;
-                 });
-                 expect_good_token(ctx, ctx.mint(c), "exp within the leeway");
+                 expect_good_token(ctx, ctx.variant_token("expired-within-leeway"),
+                                   "exp within the leeway");
              }});
     reg.add({"AUTH-009.nbf-future",
              {"AUTH-009", "AUTH-017"},
              layer::unit,
              "An admin token whose nbf is leeway_s + 60 s in the future is 401 invalid_token",
              [](context& ctx) {
-                 auto c =
-                     admin_claims(ctx, [&](json& x) { x["nbf"] = ctx.now_s() + leeway(ctx) + 60; });
-                 expect_bad_token(ctx, ctx.mint(c), "nbf beyond the leeway");
+                 expect_bad_token(ctx, ctx.variant_token("nbf-future"), "nbf beyond the leeway");
              }});
-    reg.add(
-        {"AUTH-009.nbf-within-leeway",
-         {"AUTH-009"},
-         layer::unit,
-         "An admin token whose nbf is leeway_s / 2 in the future is accepted",
-         [](context& ctx) {
-             if (leeway(ctx) < 10)
-                 ctx.skip("leeway_s is under 10 s: too tight to test without clock-skew flakiness");
-             auto c = admin_claims(ctx, [&](json& x) { x["nbf"] = ctx.now_s() + leeway(ctx) / 2; });
-             expect_good_token(ctx, ctx.mint(c), "nbf within the leeway");
-         }});
+    reg.add({"AUTH-009.nbf-within-leeway",
+             {"AUTH-009"},
+             layer::unit,
+             "An admin token whose nbf is leeway_s / 2 in the future is accepted",
+             [](context& ctx) {
+                 if (leeway(ctx) < 10)
+                     ctx.skip(
+                         "leeway_s is under 10 s: too tight to test without clock-skew flakiness");
+                 expect_good_token(ctx, ctx.variant_token("nbf-within-leeway"),
+                                   "nbf within the leeway");
+             }});
     reg.add({"AUTH-009.nbf-past",
              {"AUTH-009"},
              layer::unit,
              "An admin token whose nbf is 60 s in the past is accepted",
              [](context& ctx) {
-                 auto c = admin_claims(ctx, [&](json& x) { x["nbf"] = ctx.now_s() - 60; });
-                 expect_good_token(ctx, ctx.mint(c), "nbf in the past");
+                 expect_good_token(ctx, ctx.variant_token("nbf-past"), "nbf in the past");
              }});
     reg.add({"AUTH-010.iat-future",
              {"AUTH-010"},
              layer::unit,
              "An admin token issued (iat) leeway_s + 300 s in the future is 401 invalid_token",
              [](context& ctx) {
-                 auto c = admin_claims(ctx, [&](json& x) {
-                     x["iat"] = ctx.now_s() + leeway(ctx) + 300;
-                     x["exp"] = ctx.now_s() + leeway(ctx) + 3600;
-                 });
-                 expect_bad_token(ctx, ctx.mint(c), "iat in the future");
+                 expect_bad_token(ctx, ctx.variant_token("iat-future"), "iat in the future");
              }});
     reg.add({"AUTH-011.wrong-issuer",
              {"AUTH-011", "AUTH-017"},
@@ -438,10 +416,7 @@ void add_token_checks(check_registry& reg) {
              "With auth.issuer declared, an admin token with another iss is 401 invalid_token",
              [](context& ctx) {
                  if (!auth_doc(ctx).contains("issuer")) ctx.skip("auth.issuer is not declared");
-                 auto c = admin_claims(ctx, [&](json& x) {
-                     x["iss"] = "agentcheck-not-" + auth_doc(ctx)["issuer"].get<std::string>();
-                 });
-                 expect_bad_token(ctx, ctx.mint(c), "a wrong iss");
+                 expect_bad_token(ctx, ctx.variant_token("wrong-iss"), "a wrong iss");
              }});
     reg.add({"AUTH-011.missing-issuer",
              {"AUTH-011", "AUTH-017"},
@@ -449,8 +424,7 @@ void add_token_checks(check_registry& reg) {
              "With auth.issuer declared, an admin token without iss is 401 invalid_token",
              [](context& ctx) {
                  if (!auth_doc(ctx).contains("issuer")) ctx.skip("auth.issuer is not declared");
-                 auto c = admin_claims(ctx, [&](json& x) { x.erase("iss"); });
-                 expect_bad_token(ctx, ctx.mint(c), "no iss");
+                 expect_bad_token(ctx, ctx.variant_token("no-iss"), "no iss");
              }});
     reg.add({"AUTH-012.wrong-audience",
              {"AUTH-012", "AUTH-017"},
@@ -458,10 +432,7 @@ void add_token_checks(check_registry& reg) {
              "With auth.audience declared, an admin token with another aud is 401 invalid_token",
              [](context& ctx) {
                  if (!auth_doc(ctx).contains("audience")) ctx.skip("auth.audience is not declared");
-                 auto c = admin_claims(ctx, [&](json& x) {
-                     x["aud"] = "agentcheck-not-" + auth_doc(ctx)["audience"].get<std::string>();
-                 });
-                 expect_bad_token(ctx, ctx.mint(c), "a wrong aud");
+                 expect_bad_token(ctx, ctx.variant_token("wrong-aud"), "a wrong aud");
              }});
     reg.add({"AUTH-012.missing-audience",
              {"AUTH-012", "AUTH-017"},
@@ -469,8 +440,7 @@ void add_token_checks(check_registry& reg) {
              "With auth.audience declared, an admin token without aud is 401 invalid_token",
              [](context& ctx) {
                  if (!auth_doc(ctx).contains("audience")) ctx.skip("auth.audience is not declared");
-                 auto c = admin_claims(ctx, [&](json& x) { x.erase("aud"); });
-                 expect_bad_token(ctx, ctx.mint(c), "no aud");
+                 expect_bad_token(ctx, ctx.variant_token("no-aud"), "no aud");
              }});
     reg.add({"AUTH-029.audience-array",
              {"AUTH-029"},
@@ -478,43 +448,31 @@ void add_token_checks(check_registry& reg) {
              "With auth.audience declared, a token whose aud is an array containing it is accepted",
              [](context& ctx) {
                  if (!auth_doc(ctx).contains("audience")) ctx.skip("auth.audience is not declared");
-                 auto c = admin_claims(ctx, [&](json& x) {
-                     x["aud"] = json::array({"agentcheck-other", auth_doc(ctx)["audience"]});
-                 });
-                 expect_good_token(ctx, ctx.mint(c), "aud as an array");
+                 expect_good_token(ctx, ctx.variant_token("aud-array"), "aud as an array");
              }});
     reg.add({"AUTH-013.missing-sub",
              {"AUTH-013", "AUTH-017"},
              layer::unit,
              "An admin token without sub is 401 invalid_token",
-             [](context& ctx) {
-                 expect_bad_token(ctx, ctx.mint(admin_claims(ctx, [](json& x) { x.erase("sub"); })),
-                                  "no sub");
-             }});
+             [](context& ctx) { expect_bad_token(ctx, ctx.variant_token("no-sub"), "no sub"); }});
     reg.add({"AUTH-013.missing-exp",
              {"AUTH-013", "AUTH-017"},
              layer::unit,
              "An admin token without exp is 401 invalid_token",
-             [](context& ctx) {
-                 expect_bad_token(ctx, ctx.mint(admin_claims(ctx, [](json& x) { x.erase("exp"); })),
-                                  "no exp");
-             }});
+             [](context& ctx) { expect_bad_token(ctx, ctx.variant_token("no-exp"), "no exp"); }});
     reg.add({"AUTH-013.sub-not-string",
              {"AUTH-013", "AUTH-014", "AUTH-017"},
              layer::unit,
              "An admin token whose sub is a number is 401 invalid_token",
              [](context& ctx) {
-                 expect_bad_token(ctx, ctx.mint(admin_claims(ctx, [](json& x) { x["sub"] = 42; })),
-                                  "a numeric sub");
+                 expect_bad_token(ctx, ctx.variant_token("sub-number"), "a numeric sub");
              }});
     reg.add({"AUTH-013.exp-not-number",
              {"AUTH-013", "AUTH-014", "AUTH-017"},
              layer::unit,
              "An admin token whose exp is a string is 401 invalid_token",
              [](context& ctx) {
-                 expect_bad_token(
-                     ctx, ctx.mint(admin_claims(ctx, [](json& x) { x["exp"] = "tomorrow"; })),
-                     "a string exp");
+                 expect_bad_token(ctx, ctx.variant_token("exp-string"), "a string exp");
              }});
 
     struct malformed {
@@ -700,9 +658,7 @@ void add_role_checks(check_registry& reg) {
              layer::unit,
              "A valid token whose only role is unknown (\"superuser\") is 403 on GET /agents",
              [](context& ctx) {
-                 auto c = ctx.claims("viewer");
-                 c["roles"] = json::array({"superuser"});
-                 auto r = send_with_token(ctx, ctx.mint(c));
+                 auto r = send_with_token(ctx, ctx.variant_token("unknown-role", "viewer"));
                  expect_refused(ctx, r, 403, "an unknown role");
                  expect_bearer_challenge(ctx, r, "error=\"insufficient_scope\"");
              }});
@@ -711,9 +667,7 @@ void add_role_checks(check_registry& reg) {
              layer::unit,
              "A valid token with \"roles\": [] is 403 on GET /agents",
              [](context& ctx) {
-                 auto c = ctx.claims("viewer");
-                 c["roles"] = json::array();
-                 auto r = send_with_token(ctx, ctx.mint(c));
+                 auto r = send_with_token(ctx, ctx.variant_token("empty-roles", "viewer"));
                  expect_refused(ctx, r, 403, "an empty roles claim");
                  expect_bearer_challenge(ctx, r, "error=\"insufficient_scope\"");
              }});
@@ -903,10 +857,8 @@ void add_order_checks(check_registry& reg) {
         {"AUTH-041", "bad-token-bad-json",
          "POST /agents with an expired token and malformed JSON is 401", 401,
          [raw](context& ctx) {
-             auto c = ctx.claims("admin");
-             c["exp"] = ctx.now_s() - 100000;
              auto r = raw("POST", "/agents", "application/json", "{");
-             r.bearer(ctx.mint(c));
+             r.bearer(ctx.variant_token("far-expired"));
              return ctx.send(r);
          }},
         {"AUTH-041", "no-token-oversized",

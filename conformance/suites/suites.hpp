@@ -343,7 +343,13 @@ std::vector<json> walk(context& ctx, std::string_view identity, const std::strin
                      "next_cursor null eventually", "still a cursor");
         std::string target = "/agents?" + query;
         if (cursor) target += "&cursor=" + url_encode(*cursor);
-        auto p = expect_page(ctx, ctx.send(authed(ctx, identity, "GET", target)));
+        const auto r = ctx.send(authed(ctx, identity, "GET", target));
+        if (cursor && r.status != 200)
+            ctx.fail("page " + std::to_string(n + 1) + " of the walk (the next_cursor page " +
+                         std::to_string(n) + " gave) answered " + std::to_string(r.status) +
+                         ", so the walk could not go on",
+                     "200 with the next page", describe(r));
+        auto p = expect_page(ctx, r);
         if (limit > 0 && p.items.size() > limit)
             ctx.fail("a page holds more items than limit", "<= " + std::to_string(limit),
                      std::to_string(p.items.size()));

@@ -424,6 +424,79 @@ TEST(cli, coverage_spec_and_token) {
     EXPECT_NE(bad_now.err.find("--claims"), std::string::npos);
     const auto neither = run({"token", "--jwt-secret-file", dir.file("secret")});
     EXPECT_EQ(neither.code, exit_usage);
+
+    // Every token variant the checks send, by name.
+    const auto expired =
+        run({"token", "--variant", "expired", "--jwt-secret-file", dir.file("secret")});
+    ASSERT_EQ(expired.code, exit_ok) << expired.err;
+    const auto token = expired.out.substr(0, expired.out.find('\n'));
+    const auto body = client::b64url_decode(
+        token.substr(token.find('.') + 1, token.rfind('.') - token.find('.') - 1));
+    ASSERT_TRUE(body);
+    const auto variant_claims = nlohmann::json::parse(*body);
+    EXPECT_LT(variant_claims["exp"].get<long long>(), now - 30);
+    EXPECT_EQ(variant_claims["roles"], nlohmann::json::array({"admin"}));
+    const auto typo =
+        run({"token", "--variant", "expird", "--jwt-secret-file", dir.file("secret")});
+    EXPECT_EQ(typo.code, exit_usage);
+    EXPECT_NE(typo.err.find("--variant: unknown token variant \"expird\" (did you mean "
+                            "expired?)"),
+              std::string::npos)
+        << typo.err;
+    const auto both = run({"token", "--variant", "expired", "--claims", "{}", "--jwt-secret-file",
+                           dir.file("secret")});
+    EXPECT_EQ(both.code, exit_usage);
+    const auto needs_issuer =
+        run({"token", "--variant", "wrong-iss", "--jwt-secret-file", dir.file("secret")});
+    EXPECT_EQ(needs_issuer.code, exit_usage);
+    EXPECT_NE(needs_issuer.err.find("auth.issuer"), std::string::npos);
+}
+
+// A failing check that sent several requests: its requests are saved beside the report, its
+// reproduction names `agentcheck replay`, and the replay sends them again and compares.
+TEST(cli, a_failing_sequence_is_saved_for_replay) {
+    temp_dir dir;
+    testing::fake_agent agent;
+    check_registry reg;
+    reg.add({"REG-002.sequence", {"REG-002"}, layer::unit, "two requests", [](context& ctx) {
+                 (void)ctx.send(client::request("GET", "/echo-status/404"));
+                 ctx.expect_status(ctx.send(client::request("GET", "/echo-status/500")), 200);
+             }});
+    reg.add({"HTTP-001.one", {"HTTP-001"}, layer::unit, "passes", [](context& ctx) {
+                 ctx.expect_status(ctx.send(client::request("GET", "/echo-status/200")), 200);
+             }});
+    const auto reports = dir.file("reports");
+    const auto failed = run({"run", "--target", agent.url().base(), "--jwt-secret-file",
+                             dir.file("secret"), "--report-dir", reports, "--level", "should"},
+                            reg);
+    EXPECT_EQ(failed.code, exit_failures);
+    const auto saved = dir.path / "reports" / "replay" / "REG-002.sequence.json";
+    ASSERT_TRUE(std::filesystem::exists(saved)) << failed.out;
+    EXPECT_FALSE(std::filesystem::exists(dir.path / "reports" / "replay" / "HTTP-001.one.json"))
+        << "only failing checks are saved by default";
+    EXPECT_NE(failed.out.find("agentcheck replay " + saved.string()), std::string::npos)
+        << failed.out;
+    const auto again = run({"replay", saved.string(), "--jwt-secret-file", dir.file("secret")});
+    EXPECT_EQ(again.code, exit_ok) << again.out << again.err;
+    EXPECT_NE(again.out.find("2. GET /echo-status/500 → 500  (as recorded)"), std::string::npos)
+        << again.out;
+    // --save-replays all keeps the passing ones too; none keeps nothing.
+    (void)run({"run", "--target", agent.url().base(), "--jwt-secret-file", dir.file("secret"),
+               "--report-dir", reports, "--save-replays", "all"},
+              reg);
+    EXPECT_TRUE(std::filesystem::exists(dir.path / "reports" / "replay" / "HTTP-001.one.json"));
+    (void)run({"run", "--target", agent.url().base(), "--jwt-secret-file", dir.file("secret"),
+               "--report-dir", reports, "--save-replays", "none"},
+              reg);
+    EXPECT_TRUE(std::filesystem::exists(dir.path / "reports" / "replay" / "HTTP-001.one.json"))
+        << "none leaves the directory alone";
+    const auto missing =
+        run({"replay", dir.file("nope.json"), "--jwt-secret-file", dir.file("secret")});
+    EXPECT_EQ(missing.code, exit_usage);
+    std::ofstream(dir.file("bad.json")) << "{\"format\": \"x\"}";
+    const auto bad = run({"replay", dir.file("bad.json"), "--jwt-secret-file", dir.file("secret")});
+    EXPECT_EQ(bad.code, exit_usage);
+    EXPECT_NE(bad.err.find("not an agentcheck-replay/1 document"), std::string::npos) << bad.err;
 }
 
 } // namespace

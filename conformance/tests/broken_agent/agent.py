@@ -42,6 +42,8 @@ class Store:
     def __init__(self):
         self.lock = threading.Lock()
         self.agents = {}  # id -> agent, in creation order
+        self.seq = {}  # id -> creation number (kept after a delete)
+        self.created = 0
         self.counts = {}  # "METHOD path-template" -> requests seen
 
 
@@ -222,6 +224,8 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 taken = False
                 self.server.store.agents[agent["id"]] = agent
+                self.server.store.created += 1
+                self.server.store.seq[agent["id"]] = self.server.store.created
         if taken:
             return self.problem(409, "Conflict", f"the name {agent['name']} is taken")
         status = 200 if self.bug("create-200") else 201
@@ -239,15 +243,20 @@ class Handler(BaseHTTPRequestHandler):
             return self.problem(400, "Bad Request", "limit must be 1-500")
         with self.server.store.lock:
             items = list(self.server.store.agents.values())
+        # The cursor is the creation number of the last item shown, so that a walk goes on
+        # past agents deleted meanwhile (REG-042).
         start = 0
         if "cursor" in params:
-            ids = [a["id"] for a in items]
-            if params["cursor"] not in ids:
+            try:
+                after = int(params["cursor"])
+            except ValueError:
                 return self.problem(400, "Bad Request", "unknown cursor")
-            start = ids.index(params["cursor"]) + 1
+            start = next((i for i, a in enumerate(items) if self.server.store.seq[a["id"]] > after),
+                         len(items))
         page = items[start:start + limit]
         more = start + limit < len(items)
-        self.send(200, {"items": page, "next_cursor": page[-1]["id"] if more and page else None})
+        cursor = str(self.server.store.seq[page[-1]["id"]]) if more and page else None
+        self.send(200, {"items": page, "next_cursor": cursor})
 
     def get_agent(self, agent_id):
         if not self.principal("viewer"):
