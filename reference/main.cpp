@@ -46,7 +46,8 @@ int main(int argc, char** argv) {
                                   agent::to_string(cfg.synchronous), cfg.commit_batch_max,
                                   cfg.idempotency_ttl, cfg.maintenance_interval};
         agent::sqlite_store store(db, clk);
-        agent::registry agents(store, clk);
+        agent::event_log events(store, clk);
+        agent::registry agents(store, clk, events);
         agents.load();
         agent::auth_settings auth{cfg.jwt_secret,
                                   cfg.jwt_rs256_public_key_pem,
@@ -58,7 +59,7 @@ int main(int argc, char** argv) {
         agent::jwt_verifier verifier(auth, clk);
         agent::lifecycle_state life;
         agent::log_sink request_log(2, cfg.log_requests);
-        agent::handlers::app app({cfg, clk, agents, store, verifier, life, request_log});
+        agent::handlers::app app({cfg, clk, agents, events, store, verifier, life, request_log});
         agent::server::http_server server(cfg, app, life);
         if (!cfg.port_file.empty()) {
             auto tmp = cfg.port_file + ".tmp";

@@ -80,10 +80,10 @@ std::string mint_again(const json& spec, const identity_set& ids, const json& di
             .token;
     }
     if (spec.contains("claims")) {
-        const auto header = spec.contains("header") && spec["header"].is_object() &&
-                                    !spec["header"].empty()
-                                ? spec["header"]
-                                : json{{"alg", "HS256"}, {"typ", "JWT"}};
+        const auto header =
+            spec.contains("header") && spec["header"].is_object() && !spec["header"].empty()
+                ? spec["header"]
+                : json{{"alg", "HS256"}, {"typ", "JWT"}};
         return client::mint(header, resolve_relative(spec["claims"], now), secret);
     }
     return ids.token(spec.value("identity", std::string("viewer")));
@@ -91,8 +91,7 @@ std::string mint_again(const json& spec, const identity_set& ids, const json& di
 
 } // namespace
 
-json replay_document(const check_result& r, const client::target_url& target,
-                     std::uint64_t seed) {
+json replay_document(const check_result& r, const client::target_url& target, std::uint64_t seed) {
     json steps = json::array();
     std::size_t missing = r.dropped_exchanges;
     for (const auto& ex : r.exchanges) {
@@ -115,14 +114,10 @@ json replay_document(const check_result& r, const client::target_url& target,
         if (!s.etag.empty()) step["recorded_etag"] = s.etag;
         steps.push_back(std::move(step));
     }
-    return {{"format", replay_format},
-            {"check", r.id},
-            {"title", r.title},
-            {"verdict", to_string(r.outcome)},
-            {"target", target.base()},
-            {"seed", seed},
-            {"missing_steps", missing},
-            {"concurrent", r.concurrent},
+    return {{"format", replay_format},  {"check", r.id},
+            {"title", r.title},         {"verdict", to_string(r.outcome)},
+            {"target", target.base()},  {"seed", seed},
+            {"missing_steps", missing}, {"concurrent", r.concurrent},
             {"steps", std::move(steps)}};
 }
 
@@ -223,15 +218,14 @@ replay_outcome replay(const json& doc, const replay_options& opts, std::ostream&
         out << "  " << n << ". " << step.value("request", request_line(bytes)) << " → "
             << outcome_text(got);
         if (!failure.empty()) out << " (" << failure << ")";
-        out << (same ? "  (as recorded)" : "  (recorded: " + outcome_text(recorded) + ")")
-            << "\n";
+        out << (same ? "  (as recorded)" : "  (recorded: " + outcome_text(recorded) + ")") << "\n";
         if (!resp) continue;
         // Values the server made: this replay's stand in for the recorded ones from now on.
         const auto body = resp->json();
-        const std::string new_id = body && body->is_object() && body->contains("id") &&
-                                           (*body)["id"].is_string()
-                                       ? (*body)["id"].get<std::string>()
-                                       : std::string();
+        const std::string new_id =
+            body && body->is_object() && body->contains("id") && (*body)["id"].is_string()
+                ? (*body)["id"].get<std::string>()
+                : std::string();
         if (step.contains("recorded_id") && !new_id.empty())
             server_values[step["recorded_id"].get<std::string>()] = new_id;
         if (step.contains("recorded_etag") && resp->header("ETag"))
@@ -251,10 +245,10 @@ replay_outcome replay(const json& doc, const replay_options& opts, std::ostream&
             out << "  (could not delete the agents the replay created: " << e.what() << ")\n";
         }
     }
-    out << (result.different == 0 ? "every step answered as recorded"
-                                   : std::to_string(result.different) + " of " +
-                                         std::to_string(result.steps) +
-                                         " steps answered otherwise than recorded")
+    out << (result.different == 0
+                ? "every step answered as recorded"
+                : std::to_string(result.different) + " of " + std::to_string(result.steps) +
+                      " steps answered otherwise than recorded")
         << "\n";
     return result;
 }

@@ -143,7 +143,8 @@ variant_token mint_token_variant(std::string_view name, json claims, const json&
         claims["exp"] = now - 86400;
     } else {
         std::vector<std::string> names;
-        for (const auto& v : token_variants()) names.emplace_back(v.name);
+        for (const auto& v : token_variants())
+            names.emplace_back(v.name);
         const auto hint = text::nearest(name, names);
         throw std::invalid_argument("unknown token variant \"" + std::string(name) + "\"" +
                                     (hint.empty() ? "" : " (did you mean " + hint + "?)"));

@@ -10,6 +10,7 @@ void register_all_suites(check_registry& registry) {
     register_s01_discovery(registry);
     register_s02_registry(registry);
     register_s03_auth(registry);
+    register_s04_events(registry);
     register_s09_lifecycle(registry);
 }
 

@@ -49,8 +49,7 @@ json admin_claims(const json& discovery = discovery_with_auth) {
 
 TEST(TokenVariants, EveryListedVariantMints) {
     for (const auto& v : token_variants()) {
-        const auto t =
-            mint_token_variant(v.name, admin_claims(), discovery_with_auth, now, secret);
+        const auto t = mint_token_variant(v.name, admin_claims(), discovery_with_auth, now, secret);
         EXPECT_EQ(std::count(t.token.begin(), t.token.end(), '.'), 2) << v.name;
         EXPECT_EQ(decode_part(t.token, 1), t.claims) << v.name;
         EXPECT_EQ(decode_part(t.token, 0), t.header) << v.name;
@@ -74,12 +73,12 @@ TEST(TokenVariants, SignaturesAreWhatTheNamesSay) {
     const auto expect_hmac = [&](const std::string& token) {
         return client::b64url(client::hmac_sha256(secret, signing_input(token)));
     };
-    const auto none = mint_token_variant("alg-none", admin_claims(), discovery_with_auth, now,
-                                         secret);
+    const auto none =
+        mint_token_variant("alg-none", admin_claims(), discovery_with_auth, now, secret);
     EXPECT_EQ(none.header["alg"], "none");
     EXPECT_EQ(signature_of(none.token), "");
-    const auto signed_none = mint_token_variant("alg-none-signed", admin_claims(),
-                                                discovery_with_auth, now, secret);
+    const auto signed_none =
+        mint_token_variant("alg-none-signed", admin_claims(), discovery_with_auth, now, secret);
     EXPECT_EQ(signed_none.header["alg"], "none");
     EXPECT_EQ(signature_of(signed_none.token), expect_hmac(signed_none.token));
     const auto hs512 =
@@ -151,8 +150,8 @@ struct tiny_agent {
             r.status = known ? 204 : 404;
             return r;
         }
-        if (auto m = req.find("If-Match"); m != req.end() && known &&
-                                           std::string(m->value()) != "\"" + id + "-v1\"")
+        if (auto m = req.find("If-Match");
+            m != req.end() && known && std::string(m->value()) != "\"" + id + "-v1\"")
             return testing::reply::json(412, json::object());
         return testing::reply::json(known ? 200 : 404, known ? json{{"id", id}} : json::object());
     }};

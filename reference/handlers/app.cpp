@@ -163,6 +163,8 @@ void app::handle(request req, std::string remote_addr, responder respond) {
     case route_id::agent_capabilities:
     case route_id::agent_status:
         return handle_agents(*this, x);
+    case route_id::events:
+        return handle_events(*this, x);
     case route_id::none:
         break;
     }

@@ -17,6 +17,7 @@
 #include "reference/interfaces/clock.hpp"
 #include "reference/interfaces/store.hpp"
 #include "reference/services/auth.hpp"
+#include "reference/services/events.hpp"
 #include "reference/services/lifecycle.hpp"
 #include "reference/services/log_sink.hpp"
 #include "reference/services/registry.hpp"
@@ -28,6 +29,7 @@ struct services {
     const config& cfg;
     const clock& clk;
     registry& agents;
+    event_log& events;
     store& storage;
     const jwt_verifier& verifier;
     lifecycle_state& lifecycle;
@@ -90,6 +92,15 @@ void handle_health(const app& a, const exchange_ptr& x);
 void handle_livez(const app& a, const exchange_ptr& x);
 void handle_readyz(const app& a, const exchange_ptr& x);
 void handle_agents(const app& a, const exchange_ptr& x);
+void handle_events(const app& a, const exchange_ptr& x);
+
+/// One name=value pair of a query string, percent-decoded.
+struct query_param {
+    std::string name;
+    std::string value;
+};
+/// The query string of a request target; errc::bad_request on a bad percent-escape.
+util::expected<std::vector<query_param>, error> parse_query(std::string_view target);
 
 /// X-Request-ID: the client's value when it matches ^[A-Za-z0-9._-]{1,128}$.
 bool is_valid_request_id(std::string_view id) noexcept;

@@ -15,6 +15,8 @@ const std::vector<method_rule>& rules_for(route_id id) {
                                                    {verb::delete_, role::operator_, false}};
     static const std::vector<method_rule> caps = {{verb::get, role::viewer, false}};
     static const std::vector<method_rule> status = {{verb::put, role::operator_, true}};
+    static const std::vector<method_rule> events = {{verb::get, role::viewer, false},
+                                                    {verb::post, role::operator_, true}};
     switch (id) {
     case route_id::discovery:
     case route_id::health:
@@ -29,6 +31,8 @@ const std::vector<method_rule>& rules_for(route_id id) {
         return caps;
     case route_id::agent_status:
         return status;
+    case route_id::events:
+        return events;
     case route_id::none:
         break;
     }
@@ -45,6 +49,7 @@ route_match match_route(std::string_view target) {
     if (path == "/livez") return {route_id::livez, "/livez", {}};
     if (path == "/readyz") return {route_id::readyz, "/readyz", {}};
     if (path == "/agents") return {route_id::agents, "/agents", {}};
+    if (path == "/events") return {route_id::events, "/events", {}};
     constexpr std::string_view prefix = "/agents/";
     if (!path.starts_with(prefix)) return {};
     auto rest = path.substr(prefix.size());

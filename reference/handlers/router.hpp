@@ -22,6 +22,7 @@ enum class route_id {
     agent,              ///< /agents/{id}
     agent_capabilities, ///< /agents/{id}/capabilities
     agent_status,       ///< /agents/{id}/status
+    events,             ///< /events
 };
 
 /// A method a route accepts and what it needs. role::none = no authentication.

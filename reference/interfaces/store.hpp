@@ -11,6 +11,7 @@
 
 #include "reference/errors/errors.hpp"
 #include "reference/models/agent.hpp"
+#include "reference/models/event.hpp"
 
 namespace agent {
 
@@ -44,6 +45,18 @@ public:
                                                                const std::string& key) = 0;
     /// Saves an idempotency record (replacing an expired one).
     virtual std::optional<error> put_idempotency(const idempotency_record& r) = 0;
+    /// Appends an event to the log in this transaction; fills e.seq with the next number
+    /// (the last committed or appended one + 1: an operation undone gives its number back,
+    /// so the log has no gaps).
+    virtual std::optional<error> append_event(models::event& e) = 0;
+};
+
+/// A page of the event log.
+struct event_query {
+    std::int64_t after = 0; ///< events with seq > after
+    std::size_t limit = 50;
+    std::string type;     ///< "" = any
+    std::string agent_id; ///< "" = any
 };
 
 /// One write. apply runs on the writer thread inside its own savepoint: return an error to
@@ -60,6 +73,10 @@ public:
     virtual ~store() = default;
     /// Every stored agent in creation order (start-up: builds the in-memory index).
     virtual std::vector<models::agent> load_agents() = 0;
+    /// Committed events matching q, oldest first. Thread-safe; never waits for the writer.
+    virtual util::expected<std::vector<models::event>, error> read_events(const event_query& q) = 0;
+    /// The seq of the last committed event (0 when the log is empty).
+    virtual std::int64_t last_event_seq() = 0;
     /// Queues a write. Returns errc::unavailable when the store is stopping.
     virtual std::optional<error> submit(write_op op) = 0;
     /// True while the last commit and the last probe succeeded.

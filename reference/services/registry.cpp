@@ -54,7 +54,8 @@ entry_ptr make_entry(models::agent a) {
     return e;
 }
 
-registry::registry(store& st, const clock& clk) : store_(st), clock_(clk) {}
+registry::registry(store& st, const clock& clk, event_log& events)
+    : store_(st), clock_(clk), events_(events) {}
 
 void registry::load() {
     auto agents = store_.load_agents();
@@ -159,9 +160,12 @@ void registry::create(const principal& who, models::agent_input in,
     a.revision = 1;
 
     auto outcome = std::make_shared<write_outcome>();
+    auto ev = std::make_shared<models::event>(
+        events_.make("agent_registered", a.id,
+                     {{"name", a.fields.name}, {"version", a.fields.version}, {"owner", a.owner}}));
     write_op op;
-    op.apply = [a = std::move(a), idem, who_sub = who.sub,
-                outcome](store_txn& tx) mutable -> std::optional<error> {
+    op.apply = [a = std::move(a), idem, who_sub = who.sub, outcome,
+                ev](store_txn& tx) mutable -> std::optional<error> {
         if (idem) {
             if (auto rec = tx.find_idempotency(who_sub, idem->key)) {
                 if (rec->fingerprint != idem->fingerprint)
@@ -173,6 +177,7 @@ void registry::create(const principal& who, models::agent_input in,
             }
         }
         if (auto err = tx.insert_agent(a)) return err;
+        if (auto err = tx.append_event(*ev)) return err;
         outcome->entry = make_entry(a);
         if (idem) {
             idempotency_record rec{who_sub,
@@ -187,8 +192,11 @@ void registry::create(const principal& who, models::agent_input in,
         }
         return std::nullopt;
     };
-    op.done = [this, outcome, inflight_key, cb](const std::optional<error>& err) {
-        if (!err && outcome->entry) publish(outcome->entry);
+    op.done = [this, outcome, inflight_key, cb, ev](const std::optional<error>& err) {
+        if (!err && outcome->entry) {
+            publish(outcome->entry);
+            events_.committed(*ev);
+        }
         if (!inflight_key.empty()) {
             std::lock_guard lock(inflight_mutex_);
             inflight_.erase(inflight_key);
@@ -210,9 +218,11 @@ void registry::create(const principal& who, models::agent_input in,
 void registry::replace(const principal& who, const std::string& id, models::agent_input in,
                        std::string if_match, write_callback cb) {
     auto outcome = std::make_shared<write_outcome>();
+    auto ev = std::make_shared<models::event>(
+        events_.make("agent_updated", id, nlohmann::json::object()));
     write_op op;
-    op.apply = [this, who, id, in = std::move(in), if_match = std::move(if_match),
-                outcome](store_txn& tx) mutable -> std::optional<error> {
+    op.apply = [this, who, id, in = std::move(in), if_match = std::move(if_match), outcome,
+                ev](store_txn& tx) mutable -> std::optional<error> {
         auto cur = tx.find_agent(id);
         if (!cur) return no_agent(id);
         if (!may_modify(who, *cur)) return forbidden_owner();
@@ -225,12 +235,15 @@ void registry::replace(const principal& who, const std::string& id, models::agen
         cur->revision += 1;
         cur->updated_at = now_text();
         if (auto err = tx.update_agent(*cur)) return err;
+        ev->data = {{"revision", cur->revision}};
+        if (auto err = tx.append_event(*ev)) return err;
         outcome->entry = make_entry(std::move(*cur));
         return std::nullopt;
     };
-    op.done = [this, outcome, cb](const std::optional<error>& err) {
+    op.done = [this, outcome, cb, ev](const std::optional<error>& err) {
         if (err) return cb(util::unexpected(*err));
         publish(outcome->entry);
+        events_.committed(*ev);
         cb(std::move(*outcome));
     };
     submit(std::move(op), cb);
@@ -240,8 +253,11 @@ void registry::set_status(const principal& who, const std::string& id, models::s
                           write_callback cb) {
     auto outcome = std::make_shared<write_outcome>();
     auto changed = std::make_shared<bool>(false);
+    auto ev = std::make_shared<models::event>(
+        events_.make("agent_status_changed", id, nlohmann::json::object()));
     write_op op;
-    op.apply = [this, who, id, change, outcome, changed](store_txn& tx) -> std::optional<error> {
+    op.apply = [this, who, id, change, outcome, changed,
+                ev](store_txn& tx) -> std::optional<error> {
         auto cur = tx.find_agent(id);
         if (!cur) return no_agent(id);
         if (!may_modify(who, *cur)) return forbidden_owner();
@@ -254,33 +270,45 @@ void registry::set_status(const principal& who, const std::string& id, models::s
                          std::string("cannot move from ") + models::to_string(cur->status) +
                              " to " + models::to_string(change.status),
                          {}};
+        ev->data = {{"old_status", models::to_string(cur->status)},
+                    {"new_status", models::to_string(change.status)}};
+        if (change.reason) ev->data["reason"] = *change.reason;
         cur->status = change.status;
         cur->revision += 1;
         cur->updated_at = now_text();
         if (auto err = tx.update_agent(*cur)) return err;
+        if (auto err = tx.append_event(*ev)) return err;
         outcome->entry = make_entry(std::move(*cur));
         *changed = true;
         return std::nullopt;
     };
-    op.done = [this, outcome, changed, cb](const std::optional<error>& err) {
+    op.done = [this, outcome, changed, cb, ev](const std::optional<error>& err) {
         if (err) return cb(util::unexpected(*err));
-        if (*changed) publish(outcome->entry);
+        if (*changed) {
+            publish(outcome->entry);
+            events_.committed(*ev);
+        }
         cb(std::move(*outcome));
     };
     submit(std::move(op), cb);
 }
 
 void registry::remove(const principal& who, const std::string& id, write_callback cb) {
+    auto ev = std::make_shared<models::event>(
+        events_.make("agent_deleted", id, nlohmann::json::object()));
     write_op op;
-    op.apply = [who, id](store_txn& tx) -> std::optional<error> {
+    op.apply = [who, id, ev](store_txn& tx) -> std::optional<error> {
         auto cur = tx.find_agent(id);
         if (!cur) return no_agent(id);
         if (!may_modify(who, *cur)) return forbidden_owner();
-        return tx.delete_agent(id);
+        if (auto err = tx.delete_agent(id)) return err;
+        ev->data = {{"name", cur->fields.name}};
+        return tx.append_event(*ev);
     };
-    op.done = [this, id, cb](const std::optional<error>& err) {
+    op.done = [this, id, cb, ev](const std::optional<error>& err) {
         if (err) return cb(util::unexpected(*err));
         unpublish(id);
+        events_.committed(*ev);
         cb(write_outcome{});
     };
     submit(std::move(op), cb);

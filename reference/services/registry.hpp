@@ -18,6 +18,7 @@
 #include "reference/interfaces/store.hpp"
 #include "reference/models/agent.hpp"
 #include "reference/services/auth.hpp"
+#include "reference/services/events.hpp"
 
 namespace agent {
 
@@ -63,7 +64,8 @@ using write_callback = std::function<void(util::expected<write_outcome, error>)>
 /// writes complete through callbacks on the store's writer thread.
 class registry {
 public:
-    registry(store& st, const clock& clk);
+    /// Every change appends its event to `events` in the same transaction.
+    registry(store& st, const clock& clk, event_log& events);
 
     /// Loads the index from the store (start-up).
     void load();
@@ -104,6 +106,7 @@ private:
 
     store& store_;
     const clock& clock_;
+    event_log& events_;
     mutable std::shared_mutex index_mutex_;
     std::unordered_map<std::string, entry_ptr> by_id_;
     std::map<std::int64_t, entry_ptr> by_seq_;

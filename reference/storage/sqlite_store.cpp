@@ -32,6 +32,13 @@ CREATE TABLE IF NOT EXISTS idempotency(
   created_at  INTEGER NOT NULL,
   PRIMARY KEY(principal, key));
 CREATE INDEX IF NOT EXISTS idempotency_created ON idempotency(created_at);
+CREATE TABLE IF NOT EXISTS events(
+  seq      INTEGER PRIMARY KEY,
+  type     TEXT NOT NULL,
+  agent_id TEXT NOT NULL,
+  doc      TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS events_type ON events(type, seq);
+CREATE INDEX IF NOT EXISTS events_agent ON events(agent_id, seq);
 INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
 )sql";
 
@@ -116,9 +123,26 @@ public:
           find_(db, "SELECT seq, doc FROM agents WHERE id = ?1"),
           find_idem_(db, "SELECT fingerprint, status, location, etag, body, created_at FROM "
                          "idempotency WHERE principal = ?1 AND key = ?2"),
-          put_idem_(db,
-                    "INSERT OR REPLACE INTO idempotency(principal, key, fingerprint, status, "
-                    "location, etag, body, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)") {}
+          put_idem_(db, "INSERT OR REPLACE INTO idempotency(principal, key, fingerprint, status, "
+                        "location, etag, body, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+          next_seq_(db, "SELECT COALESCE(MAX(seq), 0) + 1 FROM events"),
+          insert_event_(db, "INSERT INTO events(seq, type, agent_id, doc) VALUES(?1, ?2, ?3, ?4)") {
+    }
+
+    std::optional<error> append_event(models::event& e) override {
+        {
+            reset_guard g{next_seq_};
+            if (next_seq_.step() != SQLITE_ROW) return storage_error(db_, "next event seq");
+            e.seq = next_seq_.int64(0);
+        }
+        reset_guard g{insert_event_};
+        insert_event_.bind(1, e.seq)
+            .bind(2, e.type)
+            .bind(3, e.agent_id.value_or(std::string()))
+            .bind(4, models::to_json(e).dump());
+        if (insert_event_.step() != SQLITE_DONE) return storage_error(db_, "append event");
+        return std::nullopt;
+    }
 
     std::optional<error> insert_agent(models::agent& a) override {
         reset_guard g{insert_};
@@ -205,7 +229,7 @@ private:
     sqlite3* db_;
     const clock& clock_;
     std::chrono::seconds ttl_;
-    statement insert_, update_, delete_, find_, find_idem_, put_idem_;
+    statement insert_, update_, delete_, find_, find_idem_, put_idem_, next_seq_, insert_event_;
 };
 
 sqlite_store::sqlite_store(sqlite_settings settings, const clock& clk)
@@ -224,8 +248,16 @@ sqlite_store::sqlite_store(sqlite_settings settings, const clock& clk)
         exec(db_, ("PRAGMA synchronous=" + settings_.synchronous).c_str());
         exec(db_, schema);
         txn_ = std::make_unique<txn>(db_, clock_, settings_.idempotency_ttl);
+        // Readers (GET /events) use their own connection: in WAL mode they see the last
+        // commit and never wait for the writer.
+        if (sqlite3_open_v2(settings_.path.c_str(), &reader_,
+                            SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
+            throw std::runtime_error("cannot open database '" + settings_.path +
+                                     "' for reading: " + sqlite3_errmsg(reader_));
+        sqlite3_busy_timeout(reader_, busy_timeout_ms);
     } catch (...) {
         txn_.reset();
+        sqlite3_close(reader_);
         sqlite3_close(db_);
         throw;
     }
@@ -235,7 +267,32 @@ sqlite_store::sqlite_store(sqlite_settings settings, const clock& clk)
 sqlite_store::~sqlite_store() {
     stop();
     txn_.reset();
+    sqlite3_close(reader_);
     sqlite3_close(db_);
+}
+
+util::expected<std::vector<models::event>, error> sqlite_store::read_events(const event_query& q) {
+    std::lock_guard lock(reader_mutex_);
+    statement s(reader_, "SELECT doc FROM events WHERE seq > ?1 AND (?2 = '' OR type = ?2) "
+                         "AND (?3 = '' OR agent_id = ?3) ORDER BY seq LIMIT ?4");
+    s.bind(1, q.after)
+        .bind(2, q.type)
+        .bind(3, q.agent_id)
+        .bind(4, static_cast<std::int64_t>(q.limit));
+    std::vector<models::event> out;
+    int rc = SQLITE_ROW;
+    while ((rc = s.step()) == SQLITE_ROW) {
+        auto doc = nlohmann::json::parse(s.text(0), nullptr, false);
+        if (auto e = models::event_from_json(doc)) out.push_back(std::move(*e));
+    }
+    if (rc != SQLITE_DONE) return util::unexpected(storage_error(reader_, "read events"));
+    return out;
+}
+
+std::int64_t sqlite_store::last_event_seq() {
+    std::lock_guard lock(reader_mutex_);
+    statement s(reader_, "SELECT COALESCE(MAX(seq), 0) FROM events");
+    return s.step() == SQLITE_ROW ? s.int64(0) : 0;
 }
 
 std::vector<models::agent> sqlite_store::load_agents() {

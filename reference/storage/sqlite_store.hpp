@@ -40,6 +40,8 @@ public:
 
     std::vector<models::agent> load_agents() override;
     std::optional<error> submit(write_op op) override;
+    util::expected<std::vector<models::event>, error> read_events(const event_query& q) override;
+    std::int64_t last_event_seq() override;
     [[nodiscard]] bool healthy() const override { return healthy_.load(std::memory_order_relaxed); }
     void stop() override;
 
@@ -65,6 +67,8 @@ private:
     const clock& clock_;
     sqlite3* db_ = nullptr;
     std::unique_ptr<txn> txn_;
+    sqlite3* reader_ = nullptr;
+    std::mutex reader_mutex_;
 
     std::mutex mutex_;
     std::condition_variable cv_;

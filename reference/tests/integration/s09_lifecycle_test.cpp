@@ -6,6 +6,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -156,6 +157,27 @@ TEST(lifecycle, acknowledged_writes_survive_sigkill_during_writes) {
     EXPECT_GE(list["items"].size(), w.acked.size());
     for (const auto& item : list["items"])
         EXPECT_TRUE(sent.count(item["name"].get<std::string>())) << "phantom " << item.dump();
+    // The event log committed with the changes: seq 1, 2, 3, … with no gap, and exactly one
+    // agent_registered for every agent that is there (no change without its event, no event
+    // without its change).
+    std::map<std::string, int> registered;
+    long long expected_seq = 1;
+    for (long long after = 0;;) {
+        auto page = c.send("GET", "/events?limit=500&after=" + std::to_string(after), {},
+                           {{"Authorization", auth}})
+                        .json();
+        if (page["items"].empty()) break;
+        for (const auto& e : page["items"]) {
+            EXPECT_EQ(e["seq"].get<long long>(), expected_seq) << "a gap in the event log";
+            expected_seq = e["seq"].get<long long>() + 1;
+            if (e["type"] == "agent_registered") ++registered[e["agent_id"].get<std::string>()];
+        }
+        after = page["next_after"].get<long long>();
+    }
+    EXPECT_EQ(registered.size(), list["items"].size());
+    for (const auto& item : list["items"])
+        EXPECT_EQ(registered[item["id"].get<std::string>()], 1)
+            << "agent_registered events for " << item["name"];
     again.terminate();
     std::filesystem::remove_all(dir);
 }

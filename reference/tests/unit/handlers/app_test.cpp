@@ -29,9 +29,9 @@ protected:
           store_(
               (std::filesystem::create_directories(dir_), sqlite_settings{(dir_ / "db").string()}),
               clk_),
-          registry_(store_, clk_),
+          events_(store_, clk_), registry_(store_, clk_, events_),
           verifier_(auth_settings{secret, {}, {}, {}, {}, std::chrono::seconds(30), 8192}, clk_),
-          log_(2, false), app_({cfg_, clk_, registry_, store_, verifier_, life_, log_}) {
+          log_(2, false), app_({cfg_, clk_, registry_, events_, store_, verifier_, life_, log_}) {
         life_.ready = true;
     }
     ~app_test() override {
@@ -78,6 +78,7 @@ protected:
     manual_clock clk_;
     std::filesystem::path dir_;
     sqlite_store store_;
+    event_log events_;
     registry registry_;
     jwt_verifier verifier_;
     lifecycle_state life_;
@@ -286,6 +287,84 @@ TEST_F(app_test, reject_runs_routing_and_auth_before_the_limit) {
     EXPECT_EQ(app_.reject(nowhere, errc::payload_too_large, "big", "").result_int(), 404);
     EXPECT_EQ(app_.reject(nowhere, errc::header_too_large, "big", "").result_int(), 431);
     EXPECT_EQ(app_.reject(nowhere, errc::request_timeout, "slow", "").result_int(), 408);
+}
+
+// Every acknowledged change emits exactly its event, in order; the same status emits none.
+TEST_F(app_test, every_change_emits_its_event) {
+    auto a = create("evt-a");
+    const std::string id = a["id"];
+    auto put = as("operator", http::verb::put, "/agents/" + id,
+                  R"({"name":"evt-a","version":"1.1.0"})", {{"If-Match", "\"1\""}});
+    ASSERT_EQ(put.result_int(), 200) << put.body();
+    ASSERT_EQ(as("operator", http::verb::put, "/agents/" + id + "/status",
+                 R"({"status":"active","reason":"ready"})")
+                  .result_int(),
+              200);
+    ASSERT_EQ(as("operator", http::verb::put, "/agents/" + id + "/status", R"({"status":"active"})")
+                  .result_int(),
+              200);
+    ASSERT_EQ(as("operator", http::verb::delete_, "/agents/" + id).result_int(), 204);
+    auto r = as("viewer", http::verb::get, "/events");
+    ASSERT_EQ(r.result_int(), 200);
+    auto doc = nlohmann::json::parse(r.body());
+    const auto& items = doc["items"];
+    ASSERT_EQ(items.size(), 4U) << r.body();
+    const char* types[] = {"agent_registered", "agent_updated", "agent_status_changed",
+                           "agent_deleted"};
+    for (std::size_t i = 0; i < 4; ++i) {
+        EXPECT_EQ(items[i]["seq"], static_cast<int>(i + 1));
+        EXPECT_EQ(items[i]["type"], types[i]);
+        EXPECT_EQ(items[i]["agent_id"], id);
+        EXPECT_TRUE(items[i]["data"].is_object());
+    }
+    EXPECT_EQ(items[2]["data"],
+              (nlohmann::json{
+                  {"old_status", "registered"}, {"new_status", "active"}, {"reason", "ready"}}));
+    EXPECT_EQ(doc["next_after"], 4);
+    // Pages, filters, and the bad ones.
+    auto page =
+        nlohmann::json::parse(as("viewer", http::verb::get, "/events?after=1&limit=2").body());
+    ASSERT_EQ(page["items"].size(), 2U);
+    EXPECT_EQ(page["items"][0]["seq"], 2);
+    EXPECT_EQ(page["next_after"], 3);
+    auto typed =
+        nlohmann::json::parse(as("viewer", http::verb::get, "/events?type=agent_deleted").body());
+    ASSERT_EQ(typed["items"].size(), 1U);
+    EXPECT_EQ(typed["items"][0]["seq"], 4);
+    auto none = nlohmann::json::parse(
+        as("viewer", http::verb::get, "/events?after=4&agent_id=" + id).body());
+    EXPECT_TRUE(none["items"].empty());
+    EXPECT_EQ(none["next_after"], 4);
+    for (const char* bad : {"/events?limit=0", "/events?limit=501", "/events?after=-1",
+                            "/events?after=x", "/events?type=nope", "/events?agent_id=42"})
+        EXPECT_EQ(as("viewer", http::verb::get, bad).result_int(), 400) << bad;
+    EXPECT_EQ(call(http::verb::get, "/events").result_int(), 401);
+}
+
+TEST_F(app_test, custom_events_are_published_by_operators) {
+    auto a = create("evt-b");
+    auto r = as(
+        "operator", http::verb::post, "/events",
+        nlohmann::json{{"type", "x_deployed"}, {"agent_id", a["id"]}, {"data", {{"v", 2}}}}.dump());
+    ASSERT_EQ(r.result_int(), 201) << r.body();
+    auto e = nlohmann::json::parse(r.body());
+    EXPECT_EQ(e["seq"], 2);
+    EXPECT_EQ(e["type"], "x_deployed");
+    EXPECT_EQ(e["data"]["v"], 2);
+    EXPECT_EQ(as("viewer", http::verb::post, "/events", R"({"type":"x_a","data":{}})").result_int(),
+              403);
+    for (const char* bad :
+         {R"({"type":"agent_deleted","data":{}})", R"({"type":"x_","data":{}})",
+          R"({"type":"x_A","data":{}})", R"({"type":"x_a"})", R"({"type":"x_a","data":[]})",
+          R"({"type":"x_a","data":{},"extra":1})",
+          R"({"type":"x_a","data":{},"agent_id":"00000000-0000-4000-8000-000000000000"})"}) {
+        auto refused = as("operator", http::verb::post, "/events", bad);
+        EXPECT_EQ(refused.result_int(), 422) << bad << " " << refused.body();
+    }
+    // A refused publication takes no number.
+    auto next = nlohmann::json::parse(
+        as("operator", http::verb::post, "/events", R"({"type":"x_next","data":{}})").body());
+    EXPECT_EQ(next["seq"], 3);
 }
 
 } // namespace

@@ -213,3 +213,84 @@ TEST(sqlite_store, unopenable_path_throws) {
 
 } // namespace
 } // namespace agent
+
+namespace agent {
+namespace {
+
+models::event custom(const std::string& type) {
+    models::event e;
+    e.id = "00000000-0000-4000-8000-000000000000";
+    e.type = type;
+    e.at = "2026-01-01T00:00:00.000Z";
+    return e;
+}
+
+// seq is 1, 2, 3, … with no gap: an operation undone in the same batch gives its number
+// back, and numbering continues after a reopen.
+TEST(sqlite_store, event_seq_is_gapless_across_rollbacks_and_reopens) {
+    manual_clock clk;
+    const auto path = temp_db();
+    {
+        sqlite_store s({path}, clk);
+        EXPECT_EQ(s.last_event_seq(), 0);
+        std::vector<std::promise<std::optional<error>>> done(3);
+        std::vector<std::int64_t> seqs(3, -1);
+        for (int i = 0; i < 3; ++i) {
+            s.submit({[i, &seqs](store_txn& t) -> std::optional<error> {
+                          auto e = custom("x_" + std::to_string(i));
+                          if (auto err = t.append_event(e)) return err;
+                          seqs[static_cast<std::size_t>(i)] = e.seq;
+                          if (i == 1) return error{errc::conflict, "undone", {}};
+                          return std::nullopt;
+                      },
+                      [&done, i](const std::optional<error>& e) {
+                          done[static_cast<std::size_t>(i)].set_value(e);
+                      }});
+        }
+        EXPECT_FALSE(done[0].get_future().get());
+        EXPECT_TRUE(done[1].get_future().get());
+        EXPECT_FALSE(done[2].get_future().get());
+        EXPECT_EQ(seqs[0], 1);
+        EXPECT_EQ(seqs[2], 2) << "the undone operation's number was given back";
+        EXPECT_EQ(s.last_event_seq(), 2);
+    }
+    sqlite_store s({path}, clk);
+    EXPECT_EQ(s.last_event_seq(), 2);
+    models::event e = custom("x_after_restart");
+    EXPECT_FALSE(run(s, [&e](store_txn& t) { return t.append_event(e); }));
+    EXPECT_EQ(e.seq, 3);
+    auto all = s.read_events({});
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all->size(), 3U);
+    EXPECT_EQ((*all)[0].type, "x_0");
+    EXPECT_EQ((*all)[1].type, "x_2");
+    EXPECT_EQ((*all)[2].type, "x_after_restart");
+}
+
+TEST(sqlite_store, read_events_filters_and_pages) {
+    manual_clock clk;
+    sqlite_store s({temp_db()}, clk);
+    for (int i = 0; i < 6; ++i) {
+        auto e = custom(i % 2 ? "x_odd" : "x_even");
+        if (i < 2) e.agent_id = "agent-" + std::to_string(i);
+        EXPECT_FALSE(run(s, [e](store_txn& t) mutable { return t.append_event(e); }));
+    }
+    auto page = s.read_events({2, 3, "", ""});
+    ASSERT_TRUE(page);
+    ASSERT_EQ(page->size(), 3U);
+    EXPECT_EQ(page->front().seq, 3);
+    EXPECT_EQ(page->back().seq, 5);
+    auto odd = s.read_events({0, 50, "x_odd", ""});
+    ASSERT_TRUE(odd);
+    ASSERT_EQ(odd->size(), 3U);
+    for (const auto& e : *odd)
+        EXPECT_EQ(e.type, "x_odd");
+    auto of_agent = s.read_events({0, 50, "", "agent-1"});
+    ASSERT_TRUE(of_agent);
+    ASSERT_EQ(of_agent->size(), 1U);
+    EXPECT_EQ(of_agent->front().seq, 2);
+    EXPECT_EQ(of_agent->front().agent_id, "agent-1");
+}
+
+} // namespace
+} // namespace agent
