@@ -39,10 +39,9 @@ long long expect_event_shape(context& ctx, const json& e, std::string_view where
         ctx.fail(w + ": \"id\" must be a lowercase UUID", "uuid", e.value("id", json()).dump());
     if (!e.contains("type") || !e["type"].is_string())
         ctx.fail(w + ": \"type\" must be a string", "string", e.value("type", json()).dump());
-    if (!e.contains("at") || !e["at"].is_string() ||
-        !is_rfc3339_ms_utc(e["at"].get<std::string>()))
-        ctx.fail(w + ": \"at\" must be RFC 3339 UTC with milliseconds",
-                 "2026-11-24T15:10:00.123Z", e.value("at", json()).dump());
+    if (!e.contains("at") || !e["at"].is_string() || !is_rfc3339_ms_utc(e["at"].get<std::string>()))
+        ctx.fail(w + ": \"at\" must be RFC 3339 UTC with milliseconds", "2026-11-24T15:10:00.123Z",
+                 e.value("at", json()).dump());
     if (e.contains("agent_id") && !e["agent_id"].is_null() &&
         (!e["agent_id"].is_string() || !is_lower_uuid(e["agent_id"].get<std::string>())))
         ctx.fail(w + ": \"agent_id\", when present, must be an agent id", "uuid",
@@ -189,54 +188,56 @@ void register_s04_events(check_registry& reg) {
                  ctx.expect(seq == 1, "the oldest event has seq 1", "1", std::to_string(seq));
              }});
 
-    reg.add({"EVT-002.gapless-window",
-             {"EVT-002", "EVT-006"},
-             layer::integration,
-             "The 300 events up to one this check published have seq growing by exactly 1, "
-             "oldest first",
-             [](context& ctx) {
-                 const auto mine = publish(ctx, {{"type", custom_type(ctx)}, {"data", json::object()}});
-                 const auto last = expect_event_shape(ctx, mine, "POST /events");
-                 constexpr long long window = 300;
-                 long long after = std::max(0LL, last - window);
-                 long long expected = after + 1;
-                 while (expected <= last) {
-                     auto p = get_events(ctx, "after=" + std::to_string(after) + "&limit=100");
-                     if (p.items.empty())
-                         ctx.fail("GET /events?after=" + std::to_string(after) +
-                                      " lists nothing, though event " + std::to_string(last) +
-                                      " was acknowledged",
-                                  "seq " + std::to_string(expected), "[]");
-                     for (auto& e : p.items) {
-                         const auto seq = expect_event_shape(ctx, e, "GET /events");
-                         if (seq > last) break;
-                         if (seq != expected)
-                             ctx.fail("seq jumps from " + std::to_string(expected - 1) + " to " +
-                                          std::to_string(seq),
-                                      std::to_string(expected), std::to_string(seq));
-                         ++expected;
-                     }
-                     after = expected - 1;
-                 }
-             }});
-
-    reg.add({"EVT-004.known-types",
-             {"EVT-004"},
-             layer::unit,
-             "Every event of the last 200 has a built-in type or a custom x_ type",
-             [](context& ctx) {
-                 const auto mine = publish(ctx, {{"type", custom_type(ctx)}, {"data", json::object()}});
-                 const auto last = expect_event_shape(ctx, mine, "POST /events");
-                 auto p = get_events(ctx, "after=" + std::to_string(std::max(0LL, last - 200)) +
-                                              "&limit=200");
+    reg.add(
+        {"EVT-002.gapless-window",
+         {"EVT-002", "EVT-006"},
+         layer::integration,
+         "The 300 events up to one this check published have seq growing by exactly 1, "
+         "oldest first",
+         [](context& ctx) {
+             const auto mine = publish(ctx, {{"type", custom_type(ctx)}, {"data", json::object()}});
+             const auto last = expect_event_shape(ctx, mine, "POST /events");
+             constexpr long long window = 300;
+             long long after = std::max(0LL, last - window);
+             long long expected = after + 1;
+             while (expected <= last) {
+                 auto p = get_events(ctx, "after=" + std::to_string(after) + "&limit=100");
+                 if (p.items.empty())
+                     ctx.fail("GET /events?after=" + std::to_string(after) +
+                                  " lists nothing, though event " + std::to_string(last) +
+                                  " was acknowledged",
+                              "seq " + std::to_string(expected), "[]");
                  for (auto& e : p.items) {
-                     const auto t = e.value("type", std::string());
-                     if (!builtin_types.count(t) && !is_custom_type(t))
-                         ctx.fail("event " + e.value("seq", json()).dump() + " has type \"" + t +
-                                      "\", neither built-in nor ^x_[a-z0-9_]{1,60}$",
-                                  "a known type", t);
+                     const auto seq = expect_event_shape(ctx, e, "GET /events");
+                     if (seq > last) break;
+                     if (seq != expected)
+                         ctx.fail("seq jumps from " + std::to_string(expected - 1) + " to " +
+                                      std::to_string(seq),
+                                  std::to_string(expected), std::to_string(seq));
+                     ++expected;
                  }
-             }});
+                 after = expected - 1;
+             }
+         }});
+
+    reg.add(
+        {"EVT-004.known-types",
+         {"EVT-004"},
+         layer::unit,
+         "Every event of the last 200 has a built-in type or a custom x_ type",
+         [](context& ctx) {
+             const auto mine = publish(ctx, {{"type", custom_type(ctx)}, {"data", json::object()}});
+             const auto last = expect_event_shape(ctx, mine, "POST /events");
+             auto p = get_events(ctx, "after=" + std::to_string(std::max(0LL, last - 200)) +
+                                          "&limit=200");
+             for (auto& e : p.items) {
+                 const auto t = e.value("type", std::string());
+                 if (!builtin_types.count(t) && !is_custom_type(t))
+                     ctx.fail("event " + e.value("seq", json()).dump() + " has type \"" + t +
+                                  "\", neither built-in nor ^x_[a-z0-9_]{1,60}$",
+                              "a known type", t);
+             }
+         }});
 
     reg.add({"EVT-008.each-change-once",
              {"EVT-008", "EVT-005", "EVT-004"},
@@ -252,8 +253,8 @@ void register_s04_events(check_registry& reg) {
                  body["version"] = "2.0.0";
                  auto put = put_agent(ctx, id, body, quoted(a.value("revision", 1LL)));
                  if (put.status != 200)
-                     ctx.block("REG-030", "PUT /agents/{id} with the current ETag answered " +
-                                              describe(put));
+                     ctx.block("REG-030",
+                               "PUT /agents/{id} with the current ETag answered " + describe(put));
                  auto moved = put_status(ctx, id, "active");
                  if (moved.status != 200)
                      ctx.block("REG-046", "PUT /agents/{id}/status registered→active answered " +
@@ -383,8 +384,7 @@ void register_s04_events(check_registry& reg) {
                  const auto e = publish(ctx, {{"type", custom_type(ctx)}, {"data", {{"k", "v"}}}});
                  const auto seq = expect_event_shape(ctx, e, "POST /events");
                  auto p = get_events(ctx, "after=" + std::to_string(seq - 1) + "&limit=1");
-                 if (p.items.empty())
-                     ctx.fail("the published event is not listed", e.dump(), "[]");
+                 if (p.items.empty()) ctx.fail("the published event is not listed", e.dump(), "[]");
                  ctx.expect(p.items.front() == e, "the listed event equals the one answered",
                             e.dump(), p.items.front().dump());
              }});
@@ -397,8 +397,8 @@ void register_s04_events(check_registry& reg) {
                  (void)get_events(ctx, "limit=1");
                  auto anon = ctx.send(make("GET", "/events?limit=1"));
                  expect_refused(ctx, anon, 401, "GET /events without a token");
-                 auto viewer = post_event(ctx, {{"type", custom_type(ctx)}, {"data", json::object()}},
-                                          "viewer");
+                 auto viewer = post_event(
+                     ctx, {{"type", custom_type(ctx)}, {"data", json::object()}}, "viewer");
                  expect_refused(ctx, viewer, 403, "POST /events as a viewer");
                  auto req = make("POST", "/events");
                  req.json({{"type", custom_type(ctx)}, {"data", json::object()}});

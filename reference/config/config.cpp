@@ -47,6 +47,8 @@ constexpr long long max_timeout_ms = seconds_per_day * ms_per_second; // one day
 constexpr long long max_page_limit = 10000;
 constexpr long long min_maintenance_ms = 10; // below this the idle writer would busy-wait
 constexpr long long max_connections_limit = 1000000;
+constexpr long long ws_buffer_min = 4096;
+constexpr long long ws_buffer_max = 64LL << 20;
 constexpr std::size_t min_hs256_secret_bytes = 32; // RFC 7518 §3.2: at least the hash size
 constexpr std::size_t max_key_file_bytes = mib;
 constexpr std::size_t read_chunk = 4096;
@@ -68,8 +70,8 @@ struct raw_options {
         idempotency_ttl_s, maintenance_interval_ms, jwt_secret_file, jwt_rs256_public_key_file,
         jwt_es256_public_key_file, jwt_issuer, jwt_audience, jwt_leeway_s, max_token_bytes,
         max_body_bytes, max_header_bytes, header_timeout_ms, idle_timeout_ms, write_timeout_ms,
-        drain_timeout_ms, page_limit_default, page_limit_max, max_connections, log_requests,
-        config_file;
+        drain_timeout_ms, page_limit_default, page_limit_max, max_connections, ws_buffer_bytes,
+        log_requests, config_file;
 };
 
 /// One command-line option: its long name (without "--"), where its text goes, its help.
@@ -127,6 +129,9 @@ const std::array option_specs{
                 "largest page size, 1-10000"},
     option_spec{"max-connections", &raw_options::max_connections, "INT",
                 "most simultaneous connections, 1-1000000"},
+    option_spec{"ws-buffer-bytes", &raw_options::ws_buffer_bytes, "INT",
+                "WebSocket messages queued for one client before it is closed (1008) as too "
+                "slow, 4096-67108864"},
     option_spec{"log-requests", &raw_options::log_requests, "BOOL",
                 "one JSON line per request: true|false"},
 };
@@ -169,6 +174,7 @@ raw_options defaults_as_text() {
     r.page_limit_default = std::to_string(d.page_limit_default);
     r.page_limit_max = std::to_string(d.page_limit_max);
     r.max_connections = std::to_string(d.max_connections);
+    r.ws_buffer_bytes = std::to_string(d.ws_buffer_bytes);
     r.log_requests = d.log_requests ? "true" : "false";
     return r;
 }
@@ -369,6 +375,8 @@ config convert(const raw_options& raw, const CLI::App& app) {
                                         static_cast<long long>(c.page_limit_max)));
     c.max_connections = static_cast<std::size_t>(
         number("--max-connections", raw.max_connections, 1, max_connections_limit));
+    c.ws_buffer_bytes = static_cast<std::size_t>(
+        number("--ws-buffer-bytes", raw.ws_buffer_bytes, ws_buffer_min, ws_buffer_max));
     c.log_requests = boolean("--log-requests", raw.log_requests);
 
     // Secrets and keys: files are read here; the HS256 file wins over AGENT_JWT_SECRET.
@@ -416,6 +424,8 @@ void check_values(const config& c) {
                 static_cast<long long>(c.page_limit_max));
     check_range("--max-connections", static_cast<long long>(c.max_connections), 1,
                 max_connections_limit);
+    check_range("--ws-buffer-bytes", static_cast<long long>(c.ws_buffer_bytes), ws_buffer_min,
+                ws_buffer_max);
     if (c.jwt_issuer && c.jwt_issuer->empty()) fail("--jwt-issuer", "must not be empty");
     if (c.jwt_audience && c.jwt_audience->empty()) fail("--jwt-audience", "must not be empty");
 }

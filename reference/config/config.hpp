@@ -54,6 +54,9 @@ struct config {
     std::size_t page_limit_default = 50;
     std::size_t page_limit_max = 500;
     std::size_t max_connections = 10000;
+    /// Bytes of WebSocket messages queued for one client; past it the client is closed with
+    /// 1008 (a consumer that does not read never makes memory grow).
+    std::size_t ws_buffer_bytes = 256 * 1024;
 
     // --- logging
     bool log_requests = true; ///< one JSON line per request on stderr

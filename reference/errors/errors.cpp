@@ -44,6 +44,8 @@ public:
             return "precondition failed";
         case errc::idempotency_mismatch:
             return "idempotency key reused with a different request";
+        case errc::upgrade_required:
+            return "upgrade required";
         case errc::unavailable:
             return "service unavailable";
         case errc::storage_failure:

@@ -31,6 +31,7 @@ enum class errc {
     precondition_required, ///< 428: If-Match missing
     precondition_failed,   ///< 412: If-Match stale
     idempotency_mismatch,  ///< 422: same Idempotency-Key, different body
+    upgrade_required,      ///< 426: a WebSocket route asked without an upgrade
     // resources (server side)
     unavailable,     ///< 503: draining, storage down, queue full
     storage_failure, ///< 500: the store failed

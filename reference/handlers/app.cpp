@@ -122,7 +122,13 @@ std::optional<error> app::admit(exchange& x) const {
 }
 
 void app::handle(request req, std::string remote_addr, responder respond) {
+    handle(std::move(req), std::move(remote_addr), std::move(respond), nullptr);
+}
+
+void app::handle(request req, std::string remote_addr, responder respond,
+                 std::function<void(stream_plan)> upgrade) {
     auto x = std::make_shared<exchange>();
+    x->upgrade = std::move(upgrade);
     x->started = svc_.clk.steady_now();
     x->req = std::move(req);
     x->remote_addr = std::move(remote_addr);
@@ -158,13 +164,18 @@ void app::handle(request req, std::string remote_addr, responder respond) {
         return handle_livez(*this, x);
     case route_id::readyz:
         return handle_readyz(*this, x);
+    case route_id::agent_status:
+        if (x->req.method() == http::verb::get || x->req.method() == http::verb::head)
+            return handle_stream(*this, x);
+        return handle_agents(*this, x);
     case route_id::agents:
     case route_id::agent:
     case route_id::agent_capabilities:
-    case route_id::agent_status:
         return handle_agents(*this, x);
     case route_id::events:
         return handle_events(*this, x);
+    case route_id::events_stream:
+        return handle_stream(*this, x);
     case route_id::none:
         break;
     }

@@ -47,8 +47,23 @@ struct exchange {
     std::chrono::steady_clock::time_point started;
     nlohmann::json body; ///< the parsed body when the route takes one
     responder respond;
+    /// Takes the connection over for a WebSocket stream (null: this transport cannot).
+    std::function<void(struct stream_plan)> upgrade;
 };
 using exchange_ptr = std::shared_ptr<exchange>;
+
+/// An admitted WebSocket upgrade: what to stream to whom. The handler's result when it is
+/// not a response.
+struct stream_plan {
+    enum class kind { agent_status, events };
+    kind what = kind::events;
+    request req;                    ///< the upgrade request (for the handshake)
+    std::string request_id;         ///< its X-Request-ID
+    std::string agent_id;           ///< agent_status: the agent
+    entry_ptr snapshot;             ///< agent_status: the agent when admitted
+    std::int64_t after = 0;         ///< events: replay the events after this seq
+    std::vector<std::string> types; ///< events: only these types (empty: all)
+};
 
 /// The HTTP application. Thread-safe: handle() runs on any I/O thread.
 class app {
@@ -58,6 +73,10 @@ public:
     /// Handles a complete request; `respond` receives the response exactly once, possibly
     /// on another thread (after a durable commit).
     void handle(request req, std::string remote_addr, responder respond);
+    /// As handle(); a WebSocket route that admits the request calls `upgrade` (on the
+    /// calling thread) instead of `respond`.
+    void handle(request req, std::string remote_addr, responder respond,
+                std::function<void(stream_plan)> upgrade);
 
     /// Answers a request whose body or head broke a limit (413/431/408/400): the route,
     /// method and authentication checks come first, as the order of refusals requires.
@@ -93,6 +112,7 @@ void handle_livez(const app& a, const exchange_ptr& x);
 void handle_readyz(const app& a, const exchange_ptr& x);
 void handle_agents(const app& a, const exchange_ptr& x);
 void handle_events(const app& a, const exchange_ptr& x);
+void handle_stream(const app& a, const exchange_ptr& x);
 
 /// One name=value pair of a query string, percent-decoded.
 struct query_param {

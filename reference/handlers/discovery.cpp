@@ -22,7 +22,7 @@ nlohmann::json discovery_document(const services& s) {
     return {
         {"protocol", "agent-service/1"},
         {"implementation", {{"name", "agentd"}, {"version", agentd_version}}},
-        {"features", {"events"}},
+        {"features", {"events", "websocket"}},
         {"auth", auth},
         {"limits",
          {{"max_body_bytes", c.max_body_bytes},
@@ -40,7 +40,8 @@ nlohmann::json discovery_document(const services& s) {
           {"metadata_key_max", L::metadata_key_max},
           {"metadata_value_max", L::metadata_value_max},
           {"idempotency_ttl_s", c.idempotency_ttl.count()},
-          {"event_page_limit_max", c.page_limit_max}}},
+          {"event_page_limit_max", c.page_limit_max},
+          {"ws_buffer_bytes", c.ws_buffer_bytes}}},
         {"resilience", nlohmann::json::object()},
         {"tasks", nlohmann::json::object()},
         {"rate_limit", nlohmann::json::object()},

@@ -47,6 +47,8 @@ kind kind_of(errc code) noexcept {
         return {s::precondition_failed, "precondition-failed", "Precondition Failed"};
     case errc::idempotency_mismatch:
         return {s::unprocessable_entity, "idempotency-key-reused", "Unprocessable Content"};
+    case errc::upgrade_required:
+        return {s::upgrade_required, "upgrade-required", "Upgrade Required"};
     case errc::unavailable:
         return {s::service_unavailable, "unavailable", "Service Unavailable"};
     case errc::storage_failure:
@@ -99,6 +101,10 @@ response make_problem(const error& err, unsigned version, std::string_view insta
         break;
     case errc::unavailable:
         res.set(http::field::retry_after, "1");
+        break;
+    case errc::upgrade_required:
+        res.set(http::field::upgrade, "websocket");
+        res.set(http::field::connection, "Upgrade");
         break;
     default:
         break;

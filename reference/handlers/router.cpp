@@ -14,7 +14,9 @@ const std::vector<method_rule>& rules_for(route_id id) {
                                                    {verb::put, role::operator_, true},
                                                    {verb::delete_, role::operator_, false}};
     static const std::vector<method_rule> caps = {{verb::get, role::viewer, false}};
-    static const std::vector<method_rule> status = {{verb::put, role::operator_, true}};
+    static const std::vector<method_rule> status = {{verb::get, role::viewer, false},
+                                                    {verb::put, role::operator_, true}};
+    static const std::vector<method_rule> stream = {{verb::get, role::viewer, false}};
     static const std::vector<method_rule> events = {{verb::get, role::viewer, false},
                                                     {verb::post, role::operator_, true}};
     switch (id) {
@@ -33,6 +35,8 @@ const std::vector<method_rule>& rules_for(route_id id) {
         return status;
     case route_id::events:
         return events;
+    case route_id::events_stream:
+        return stream;
     case route_id::none:
         break;
     }
@@ -50,6 +54,7 @@ route_match match_route(std::string_view target) {
     if (path == "/readyz") return {route_id::readyz, "/readyz", {}};
     if (path == "/agents") return {route_id::agents, "/agents", {}};
     if (path == "/events") return {route_id::events, "/events", {}};
+    if (path == "/events/stream") return {route_id::events_stream, "/events/stream", {}};
     constexpr std::string_view prefix = "/agents/";
     if (!path.starts_with(prefix)) return {};
     auto rest = path.substr(prefix.size());

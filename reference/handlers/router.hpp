@@ -23,6 +23,7 @@ enum class route_id {
     agent_capabilities, ///< /agents/{id}/capabilities
     agent_status,       ///< /agents/{id}/status
     events,             ///< /events
+    events_stream,      ///< /events/stream (WebSocket)
 };
 
 /// A method a route accepts and what it needs. role::none = no authentication.

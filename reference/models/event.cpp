@@ -19,8 +19,7 @@ bool is_custom_event_type(std::string_view type) noexcept {
 
 bool is_event_type(std::string_view type) noexcept {
     return is_custom_event_type(type) ||
-           std::find(std::begin(event_types), std::end(event_types), type) !=
-               std::end(event_types);
+           std::find(std::begin(event_types), std::end(event_types), type) != std::end(event_types);
 }
 
 nlohmann::json to_json(const event& e) {

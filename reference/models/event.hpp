@@ -25,8 +25,8 @@ struct event {
 
 /// The built-in event types.
 inline constexpr std::string_view event_types[] = {
-    "agent_registered",  "agent_updated",      "agent_status_changed", "agent_deleted",
-    "task_succeeded",    "task_dead_lettered", "circuit_opened",       "circuit_closed"};
+    "agent_registered", "agent_updated",      "agent_status_changed", "agent_deleted",
+    "task_succeeded",   "task_dead_lettered", "circuit_opened",       "circuit_closed"};
 
 /// True for ^x_[a-z0-9_]{1,60}$ (a type clients may publish).
 bool is_custom_event_type(std::string_view type) noexcept;

@@ -13,6 +13,7 @@
 #include <boost/beast/http.hpp>
 
 #include "reference/handlers/problem.hpp"
+#include "reference/server/ws_session.hpp"
 
 namespace agent::server {
 
@@ -178,8 +179,17 @@ private:
             auto shared = std::make_shared<handlers::response>(std::move(res));
             net::dispatch(self->stream_.get_executor(), [self, shared] { self->do_write(shared); });
         };
+        auto upgrade = [self = shared_from_this()](handlers::stream_plan plan) {
+            // The connection becomes a WebSocket stream: this session lets go of it.
+            self->state_ = state::closed;
+            self->disarm();
+            auto ws = std::make_shared<ws_session>(std::move(self->stream_), std::move(plan),
+                                                   self->srv_.app().svc());
+            self->srv_.stream_started(ws);
+            ws->start();
+        };
         try {
-            srv_.app().handle(std::move(req), remote_, respond);
+            srv_.app().handle(std::move(req), remote_, respond, upgrade);
         } catch (const std::exception& e) {
             // A bug must cost one request, never the process.
             reject(errc::internal, std::string("internal error: ") + e.what());
@@ -333,6 +343,20 @@ void http_server::run_loop() {
     }
 }
 
+void http_server::stream_started(const std::shared_ptr<ws_session>& s) {
+    std::lock_guard lock(sessions_mutex_);
+    std::erase_if(streams_, [](const auto& w) { return w.expired(); });
+    streams_.push_back(s);
+}
+
+std::vector<std::shared_ptr<ws_session>> http_server::live_streams() {
+    std::vector<std::shared_ptr<ws_session>> out;
+    std::lock_guard lock(sessions_mutex_);
+    for (const auto& w : streams_)
+        if (auto s = w.lock()) out.push_back(std::move(s));
+    return out;
+}
+
 void http_server::drain() {
     if (life_.draining.exchange(true)) return;
     net::post(acceptor_.get_executor(), [this] {
@@ -349,13 +373,16 @@ void http_server::drain() {
     for (auto& s : open)
         s->drain();
     open.clear();
+    for (auto& s : live_streams())
+        s->going_away();
     wait_for_drain(std::chrono::steady_clock::now() + cfg_.drain_timeout);
 }
 
 void http_server::wait_for_drain(std::chrono::steady_clock::time_point deadline) {
     auto timer = std::make_shared<net::steady_timer>(ioc_, drain_poll_interval);
     timer->async_wait([this, timer, deadline](beast::error_code) {
-        if (open_sessions_.load() == 0 || std::chrono::steady_clock::now() >= deadline)
+        if ((open_sessions_.load() == 0 && live_streams().empty()) ||
+            std::chrono::steady_clock::now() >= deadline)
             return ioc_.stop();
         wait_for_drain(deadline);
     });

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -51,6 +52,8 @@ public:
     // For sessions.
     void session_started(std::uint64_t id, const std::weak_ptr<http_session>& s);
     void session_ended(std::uint64_t id);
+    /// A connection became a WebSocket stream (closed with 1001 when the server drains).
+    void stream_started(const std::shared_ptr<class ws_session>& s);
     [[nodiscard]] const config& cfg() const noexcept { return cfg_; }
     [[nodiscard]] handlers::app& app() noexcept { return app_; }
     [[nodiscard]] bool draining() const noexcept { return life_.draining.load(); }
@@ -59,6 +62,7 @@ private:
     void do_accept();
     void run_loop();
     void wait_for_drain(std::chrono::steady_clock::time_point deadline);
+    std::vector<std::shared_ptr<class ws_session>> live_streams();
 
     const config& cfg_;
     handlers::app& app_;
@@ -71,6 +75,7 @@ private:
     std::atomic<std::uint64_t> next_id_{1};
     std::mutex sessions_mutex_;
     std::unordered_map<std::uint64_t, std::weak_ptr<http_session>> sessions_;
+    std::vector<std::weak_ptr<class ws_session>> streams_;
 };
 
 } // namespace agent::server

@@ -276,6 +276,7 @@ void registry::set_status(const principal& who, const std::string& id, models::s
         cur->status = change.status;
         cur->revision += 1;
         cur->updated_at = now_text();
+        ev->data["revision"] = cur->revision;
         if (auto err = tx.update_agent(*cur)) return err;
         if (auto err = tx.append_event(*ev)) return err;
         outcome->entry = make_entry(std::move(*cur));

@@ -317,9 +317,10 @@ TEST_F(app_test, every_change_emits_its_event) {
         EXPECT_EQ(items[i]["agent_id"], id);
         EXPECT_TRUE(items[i]["data"].is_object());
     }
-    EXPECT_EQ(items[2]["data"],
-              (nlohmann::json{
-                  {"old_status", "registered"}, {"new_status", "active"}, {"reason", "ready"}}));
+    EXPECT_EQ(items[2]["data"], (nlohmann::json{{"old_status", "registered"},
+                                                {"new_status", "active"},
+                                                {"reason", "ready"},
+                                                {"revision", 3}}));
     EXPECT_EQ(doc["next_after"], 4);
     // Pages, filters, and the bad ones.
     auto page =

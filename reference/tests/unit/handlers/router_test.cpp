@@ -37,10 +37,14 @@ TEST(router, methods_roles_and_allow) {
     EXPECT_TRUE(find_method(route_id::agents, verb::post)->takes_body);
     EXPECT_EQ(find_method(route_id::agent, verb::head)->needs, role::viewer);
     EXPECT_EQ(find_method(route_id::health, verb::get)->needs, role::none);
-    EXPECT_EQ(find_method(route_id::agent_status, verb::get), nullptr);
+    // GET on the status route is the WebSocket stream (§5).
+    EXPECT_EQ(find_method(route_id::agent_status, verb::get)->needs, role::viewer);
+    EXPECT_EQ(find_method(route_id::agent_status, verb::delete_), nullptr);
+    EXPECT_EQ(match_route("/events/stream").id, route_id::events_stream);
+    EXPECT_EQ(allow_header(route_id::events_stream), "GET, HEAD, OPTIONS");
     EXPECT_EQ(find_method(route_id::none, verb::get), nullptr);
     EXPECT_EQ(allow_header(route_id::agent), "GET, HEAD, PUT, DELETE, OPTIONS");
-    EXPECT_EQ(allow_header(route_id::agent_status), "PUT, OPTIONS");
+    EXPECT_EQ(allow_header(route_id::agent_status), "GET, HEAD, PUT, OPTIONS");
     EXPECT_EQ(allow_header(route_id::none), "");
 }
 
