@@ -24,9 +24,9 @@ void handle_stream(const app& a, const exchange_ptr& x) {
             if (p.name == "after") {
                 auto n = util::parse_int(p.value);
                 if (!n || *n < 0)
-                    return a.fail(x, {errc::bad_request,
-                                      "query parameter 'after' must be an integer >= 0",
-                                      {}});
+                    return a.fail(
+                        x,
+                        {errc::bad_request, "query parameter 'after' must be an integer >= 0", {}});
                 plan.after = *n;
             } else if (p.name == "types") {
                 std::string_view rest = p.value;
@@ -37,10 +37,10 @@ void handle_stream(const app& a, const exchange_ptr& x) {
                                                            : rest.substr(comma + 1);
                     if (type.empty()) continue;
                     if (!models::is_event_type(type))
-                        return a.fail(x, {errc::bad_request,
-                                          "query parameter 'types': \"" + type +
-                                              "\" is not an event type",
-                                          {}});
+                        return a.fail(
+                            x, {errc::bad_request,
+                                "query parameter 'types': \"" + type + "\" is not an event type",
+                                {}});
                     plan.types.push_back(std::move(type));
                 }
             }

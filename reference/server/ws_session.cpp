@@ -29,17 +29,15 @@ bool wanted(const handlers::stream_plan& plan, const models::event& e) {
 
 ws_session::ws_session(beast::tcp_stream&& stream, handlers::stream_plan plan,
                        const handlers::services& svc)
-    : ws_(std::move(stream)), plan_(std::move(plan)), svc_(svc),
-      force_close_(ws_.get_executor()) {
+    : ws_(std::move(stream)), plan_(std::move(plan)), svc_(svc), force_close_(ws_.get_executor()) {
     beast::get_lowest_layer(ws_).expires_never();
     // Bound what the kernel holds for a client that does not read, too.
     boost::system::error_code ec;
     beast::get_lowest_layer(ws_).socket().set_option(
         net::socket_base::send_buffer_size(small_send_buffer), ec);
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
-        res.set(beast::http::field::server, "agentd");
-    }));
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& res) { res.set(beast::http::field::server, "agentd"); }));
     ws_.read_message_max(64 * 1024);
 }
 
@@ -54,9 +52,8 @@ void ws_session::start() {
     subscription_ = svc_.events.subscribe([weak](const models::event& e) {
         if (auto self = weak.lock()) self->on_event(e);
     });
-    ws_.async_accept(plan_.req, [self = shared_from_this()](beast::error_code ec) {
-        self->on_accept(ec);
-    });
+    ws_.async_accept(plan_.req,
+                     [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
 }
 
 void ws_session::on_accept(beast::error_code ec) {
@@ -91,7 +88,8 @@ void ws_session::replay() {
         q.after = last_seq_;
         q.limit = replay_page;
         auto page = svc_.events.list(q);
-        if (!page) return close_with(websocket::close_code::internal_error, "the log is unreadable");
+        if (!page)
+            return close_with(websocket::close_code::internal_error, "the log is unreadable");
         for (const auto& e : *page) {
             if (wanted(plan_, e)) send(models::to_json(e).dump());
             last_seq_ = e.seq;
@@ -124,7 +122,8 @@ void ws_session::deliver(const models::event& e) {
         e.data.value("revision", 0LL) <= snapshot_revision_)
         return;
     if (e.type == "agent_deleted") {
-        send(nlohmann::json{{"type", "deleted"}, {"agent_id", plan_.agent_id}, {"seq", e.seq}}.dump());
+        send(nlohmann::json{{"type", "deleted"}, {"agent_id", plan_.agent_id}, {"seq", e.seq}}
+                 .dump());
         return close_with(websocket::close_code::normal, "the agent was deleted");
     }
     nlohmann::json m = {{"type", "status_changed"},
@@ -141,9 +140,13 @@ void ws_session::send(std::string message) {
     if (closing_) return;
     if (queued_bytes_ + message.size() > svc_.cfg.ws_buffer_bytes) {
         // A consumer that does not read: drop what it has not taken and close, so that
-        // memory never grows without bound.
-        queue_.clear();
-        queued_bytes_ = 0;
+        // memory never grows without bound (the message being written stays until its
+        // write completes).
+        const std::size_t keep = writing_ ? 1 : 0;
+        while (queue_.size() > keep) {
+            queued_bytes_ -= queue_.back().size();
+            queue_.pop_back();
+        }
         return close_with(websocket::close_code::policy_error,
                           "the client does not read fast enough (ws_buffer_bytes)");
     }

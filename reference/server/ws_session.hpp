@@ -37,7 +37,7 @@ private:
     void on_accept(boost::beast::error_code ec);
     void on_event(const models::event& e); // any thread
     void deliver(const models::event& e);  // strand
-    void replay();                          // events: the log after plan_.after, then live
+    void replay();                         // events: the log after plan_.after, then live
     void send(std::string message);
     void do_write();
     void do_read();
