@@ -33,7 +33,8 @@ struct ws_client::impl {
     }
 
     /// Runs the io_context until `done` or the deadline.
-    template <class Done> void run_until(Done done, std::chrono::steady_clock::time_point deadline) {
+    template <class Done>
+    void run_until(Done done, std::chrono::steady_clock::time_point deadline) {
         while (!done()) {
             const auto now = std::chrono::steady_clock::now();
             if (now >= deadline) return;
@@ -53,8 +54,8 @@ struct ws_client::impl {
                 closed = true;
                 e.what = ws_event::kind::closed;
                 const auto& reason = ws.reason();
-                e.close_code = ec == websocket::error::closed ? static_cast<int>(reason.code)
-                                                              : 1006;
+                e.close_code =
+                    ec == websocket::error::closed ? static_cast<int>(reason.code) : 1006;
                 e.close_reason = std::string(reason.reason.data(), reason.reason.size());
             } else {
                 e.what = ws_event::kind::message;
@@ -120,12 +121,14 @@ std::unique_ptr<ws_client> ws_client::open(const target_url& target, const std::
                 refused->reason = std::string(answer.reason());
                 refused->headers.clear();
                 for (const auto& f : answer)
-                    refused->headers.push_back({std::string(f.name_string()), std::string(f.value())});
+                    refused->headers.push_back(
+                        {std::string(f.name_string()), std::string(f.value())});
                 refused->body = answer.body();
             }
             return nullptr;
         }
-        throw transport_exception(transport_error::parse, "the upgrade failed: " + failure.message());
+        throw transport_exception(transport_error::parse,
+                                  "the upgrade failed: " + failure.message());
     }
     p->ws.control_callback([raw = p.get()](websocket::frame_type kind, beast::string_view payload) {
         if (kind == websocket::frame_type::pong) raw->pongs.emplace_back(payload);

@@ -62,8 +62,8 @@ std::unique_ptr<ws_client> must_open(context& ctx, const std::string& path,
     response refused;
     auto ws = open_stream(ctx, path, "viewer", &refused);
     if (!ws)
-        ctx.block(std::string(requirement), "the upgrade of " + path + " as a viewer answered " +
-                                                 describe(refused));
+        ctx.block(std::string(requirement),
+                  "the upgrade of " + path + " as a viewer answered " + describe(refused));
     return ws;
 }
 
@@ -71,8 +71,8 @@ std::unique_ptr<ws_client> must_open(context& ctx, const std::string& path,
 json next_json(context& ctx, ws_client& ws, std::chrono::milliseconds wait, std::string_view what) {
     auto e = ws.read(wait);
     if (e.what == ws_event::kind::timeout)
-        ctx.fail("no WebSocket message within " + std::to_string(wait.count()) + " ms: " +
-                     std::string(what),
+        ctx.fail("no WebSocket message within " + std::to_string(wait.count()) +
+                     " ms: " + std::string(what),
                  std::string(what), "nothing");
     if (e.what == ws_event::kind::closed)
         ctx.fail("the stream closed (" + std::to_string(e.close_code) + " " + e.close_reason +
@@ -115,7 +115,8 @@ void register_s05_websocket(check_registry& reg) {
                      response refused;
                      auto ws = open_stream(ctx, path, "", &refused);
                      if (ws) ctx.fail(path + " was upgraded without a token", "401", "101");
-                     expect_refused(ctx, refused, 401, "an upgrade of " + path + " without a token");
+                     expect_refused(ctx, refused, 401,
+                                    "an upgrade of " + path + " without a token");
                      auto ok = open_stream(ctx, path, "viewer", &refused);
                      if (!ok)
                          ctx.fail(path + " refused a viewer's upgrade", "101", describe(refused));
@@ -165,16 +166,17 @@ void register_s05_websocket(check_registry& reg) {
                  const auto id = id_of(ctx, a);
                  auto ws = must_open(ctx, "/agents/" + id + "/status", "WS-003");
                  auto m = next_json(ctx, *ws, ctx.scaled(2000ms), "the snapshot");
-                 ctx.expect(m.value("type", json()) == "snapshot", "the first message is the snapshot",
-                            "\"snapshot\"", m.value("type", json()).dump());
+                 ctx.expect(m.value("type", json()) == "snapshot",
+                            "the first message is the snapshot", "\"snapshot\"",
+                            m.value("type", json()).dump());
                  ctx.expect(m.value("agent_id", json()) == id, "the snapshot names the agent", id,
                             m.value("agent_id", json()).dump());
                  ctx.expect(m.value("status", json()) == "registered",
                             "the snapshot has the agent's status", "\"registered\"",
                             m.value("status", json()).dump());
                  ctx.expect(m.value("revision", json()) == a.value("revision", json()),
-                            "the snapshot has the agent's revision", a.value("revision", json()).dump(),
-                            m.value("revision", json()).dump());
+                            "the snapshot has the agent's revision",
+                            a.value("revision", json()).dump(), m.value("revision", json()).dump());
                  ctx.expect(m.contains("seq") && m["seq"].is_number_integer(),
                             "the snapshot carries seq (an integer)", "integer",
                             m.value("seq", json()).dump());
@@ -220,8 +222,8 @@ void register_s05_websocket(check_registry& reg) {
                                 "2026-11-24T15:10:00.123Z", m.value("at", json()).dump());
                      const auto seq = m.value("seq", json());
                      ctx.expect(seq.is_number_integer() && seq.get<long long>() > last_seq,
-                                "seq grows from message to message", "> " + std::to_string(last_seq),
-                                seq.dump());
+                                "seq grows from message to message",
+                                "> " + std::to_string(last_seq), seq.dump());
                      last_seq = seq.get<long long>();
                      ctx.note(from + "→" + to + " streamed " + std::to_string(took.count()) +
                               " ms after the response");
@@ -242,7 +244,8 @@ void register_s05_websocket(check_registry& reg) {
                  auto ws = must_open(ctx, "/agents/" + id + "/status", "WS-004");
                  (void)next_json(ctx, *ws, ctx.scaled(2000ms), "the snapshot");
                  auto r = put_status(ctx, id, "active");
-                 if (r.status != 200) ctx.block("REG-046", "registered→active answered " + describe(r));
+                 if (r.status != 200)
+                     ctx.block("REG-046", "registered→active answered " + describe(r));
                  auto m = next_json(ctx, *ws, ctx.scaled(1000ms), "status_changed");
                  auto list = ctx.send(authed(ctx, "viewer", "GET",
                                              "/events?type=agent_status_changed&agent_id=" + id));
@@ -271,8 +274,8 @@ void register_s05_websocket(check_registry& reg) {
                  auto del = ctx.send(authed(ctx, "operator", "DELETE", "/agents/" + id));
                  if (del.status != 204) ctx.block("REG-034", "DELETE answered " + describe(del));
                  auto m = next_json(ctx, *ws, ctx.scaled(1000ms), "the deleted message");
-                 ctx.expect(m.value("type", json()) == "deleted" && m.value("agent_id", json()) == id &&
-                                m.contains("seq"),
+                 ctx.expect(m.value("type", json()) == "deleted" &&
+                                m.value("agent_id", json()) == id && m.contains("seq"),
                             "the message says the agent was deleted",
                             R"({"type":"deleted","agent_id":")" + id + "\",\"seq\":…}", m.dump());
                  auto e = ws->read(ctx.scaled(2000ms));
@@ -293,9 +296,9 @@ void register_s05_websocket(check_registry& reg) {
                  auto e1 = publish_event(ctx, type, {{"n", 1}});
                  auto e2 = publish_event(ctx, type, {{"n", 2}});
                  const auto after = e1.value("seq", 1LL) - 1;
-                 auto ws = must_open(ctx, "/events/stream?after=" + std::to_string(after) +
-                                              "&types=" + type,
-                                     "WS-006");
+                 auto ws = must_open(
+                     ctx, "/events/stream?after=" + std::to_string(after) + "&types=" + type,
+                     "WS-006");
                  auto m1 = next_json(ctx, *ws, ctx.scaled(2000ms), "the first replayed event");
                  auto m2 = next_json(ctx, *ws, ctx.scaled(2000ms), "the second replayed event");
                  ctx.expect(m1 == e1 && m2 == e2, "the replay sends the two events as published",
