@@ -15,7 +15,7 @@ namespace websocket = beast::websocket;
 
 namespace {
 constexpr std::size_t replay_page = 500;
-constexpr auto force_close_after = std::chrono::seconds(5);
+constexpr auto force_close_after = std::chrono::seconds(30);
 constexpr int small_send_buffer = 64 * 1024;
 
 bool wanted(const handlers::stream_plan& plan, const models::event& e) {
