@@ -48,6 +48,15 @@ int main(int argc, char** argv) {
         agent::sqlite_store store(db, clk);
         agent::event_log events(store, clk);
         agent::registry agents(store, clk, events);
+        agent::seeded_random rnd;
+        const agent::endpoint_allowlist allow(cfg.endpoint_allowlist);
+        agent::task_queue tasks(
+            store, clk, rnd, events, agents,
+            {cfg.task_workers, cfg.task_queue_depth, cfg.task_retry_base, cfg.task_retry_cap,
+             cfg.health_check_timeout},
+            [&allow, timeout = cfg.health_check_timeout](const std::string& endpoint) {
+                return agent::probe_health(endpoint, allow, timeout);
+            });
         agents.load();
         agent::auth_settings auth{cfg.jwt_secret,
                                   cfg.jwt_rs256_public_key_pem,
@@ -59,7 +68,8 @@ int main(int argc, char** argv) {
         agent::jwt_verifier verifier(auth, clk);
         agent::lifecycle_state life;
         agent::log_sink request_log(2, cfg.log_requests);
-        agent::handlers::app app({cfg, clk, agents, events, store, verifier, life, request_log});
+        agent::handlers::app app(
+            {cfg, clk, agents, events, tasks, store, verifier, life, request_log});
         agent::server::http_server server(cfg, app, life);
         if (!cfg.port_file.empty()) {
             auto tmp = cfg.port_file + ".tmp";
@@ -72,7 +82,9 @@ int main(int argc, char** argv) {
                    {"data_dir", cfg.data_dir},
                    {"agents", agents.size()},
                    {"synchronous", agent::to_string(cfg.synchronous)}});
+        tasks.start();
         server.run();
+        tasks.stop();
         store.stop();
         request_log.flush();
         log_event(log, clk, "stopped",

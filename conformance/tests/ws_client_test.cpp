@@ -28,7 +28,8 @@ using namespace std::chrono_literals;
 class one_shot_server {
 public:
     using script = std::function<void(websocket::stream<tcp::socket>&)>;
-    one_shot_server(script s, int refuse = 0) : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+    one_shot_server(script s, int refuse = 0)
+        : acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
         port_ = acceptor_.local_endpoint().port();
         thread_ = std::thread([this, s = std::move(s), refuse] {
             try {
@@ -71,8 +72,8 @@ private:
 TEST(ws_client, a_refused_upgrade_gives_the_http_answer) {
     one_shot_server server([](auto&) {}, 404);
     response refused;
-    auto ws = ws_client::open(server.url(), "/agents/x/status",
-                              {{"Authorization", "Bearer t0k"}}, {}, &refused);
+    auto ws = ws_client::open(server.url(), "/agents/x/status", {{"Authorization", "Bearer t0k"}},
+                              {}, &refused);
     EXPECT_EQ(ws, nullptr);
     EXPECT_EQ(refused.status, 404);
     EXPECT_EQ(refused.media_type(), "application/problem+json");
@@ -93,8 +94,8 @@ TEST(ws_client, reads_messages_waits_without_losing_them_and_sees_the_close_code
         ws.read(b, ec); // until the client's close answer
     });
     response refused;
-    auto ws = ws_client::open(server.url(), "/events/stream", {{"Authorization", "Bearer abc"}},
-                              {}, &refused);
+    auto ws = ws_client::open(server.url(), "/events/stream", {{"Authorization", "Bearer abc"}}, {},
+                              &refused);
     ASSERT_NE(ws, nullptr);
     EXPECT_EQ(server.auth_, "Bearer abc");
     auto first = ws->read(2s);

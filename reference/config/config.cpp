@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "reference/util/allowlist.hpp"
 #include "reference/util/text.hpp"
 #include "reference/version.hpp"
 
@@ -71,7 +72,8 @@ struct raw_options {
         jwt_es256_public_key_file, jwt_issuer, jwt_audience, jwt_leeway_s, max_token_bytes,
         max_body_bytes, max_header_bytes, header_timeout_ms, idle_timeout_ms, write_timeout_ms,
         drain_timeout_ms, page_limit_default, page_limit_max, max_connections, ws_buffer_bytes,
-        log_requests, config_file;
+        task_workers, task_queue_depth, task_retry_base_ms, task_retry_cap_ms,
+        health_check_timeout_ms, endpoint_allowlist, log_requests, config_file;
 };
 
 /// One command-line option: its long name (without "--"), where its text goes, its help.
@@ -132,6 +134,18 @@ const std::array option_specs{
     option_spec{"ws-buffer-bytes", &raw_options::ws_buffer_bytes, "INT",
                 "WebSocket messages queued for one client before it is closed (1008) as too "
                 "slow, 4096-67108864"},
+    option_spec{"task-workers", &raw_options::task_workers, "INT", "threads that run tasks, 1-64"},
+    option_spec{"task-queue-depth", &raw_options::task_queue_depth, "INT",
+                "tasks queued or running before POST /tasks answers 503, 1-1000000"},
+    option_spec{"task-retry-base-ms", &raw_options::task_retry_base_ms, "INT",
+                "backoff after the first failed attempt (doubling, jittered), 1-600000"},
+    option_spec{"task-retry-cap-ms", &raw_options::task_retry_cap_ms, "INT",
+                "longest backoff, >= task-retry-base-ms, <= 3600000"},
+    option_spec{"health-check-timeout-ms", &raw_options::health_check_timeout_ms, "INT",
+                "agent_health_check: time for GET endpoint/health, 10-600000"},
+    option_spec{"endpoint-allowlist", &raw_options::endpoint_allowlist, "LIST",
+                "host:port or host:* entries the agent may call (health checks, invoke), "
+                "comma-separated"},
     option_spec{"log-requests", &raw_options::log_requests, "BOOL",
                 "one JSON line per request: true|false"},
 };
@@ -175,6 +189,17 @@ raw_options defaults_as_text() {
     r.page_limit_max = std::to_string(d.page_limit_max);
     r.max_connections = std::to_string(d.max_connections);
     r.ws_buffer_bytes = std::to_string(d.ws_buffer_bytes);
+    r.task_workers = std::to_string(d.task_workers);
+    r.task_queue_depth = std::to_string(d.task_queue_depth);
+    r.task_retry_base_ms = std::to_string(d.task_retry_base.count());
+    r.task_retry_cap_ms = std::to_string(d.task_retry_cap.count());
+    r.health_check_timeout_ms = std::to_string(d.health_check_timeout.count());
+    {
+        std::string list;
+        for (const auto& e : d.endpoint_allowlist)
+            list += (list.empty() ? "" : ",") + e;
+        r.endpoint_allowlist = list;
+    }
     r.log_requests = d.log_requests ? "true" : "false";
     return r;
 }
@@ -377,6 +402,20 @@ config convert(const raw_options& raw, const CLI::App& app) {
         number("--max-connections", raw.max_connections, 1, max_connections_limit));
     c.ws_buffer_bytes = static_cast<std::size_t>(
         number("--ws-buffer-bytes", raw.ws_buffer_bytes, ws_buffer_min, ws_buffer_max));
+    c.task_workers = static_cast<std::size_t>(number("--task-workers", raw.task_workers, 1, 64));
+    c.task_queue_depth =
+        static_cast<std::size_t>(number("--task-queue-depth", raw.task_queue_depth, 1, 1000000));
+    c.task_retry_base = std::chrono::milliseconds{
+        number("--task-retry-base-ms", raw.task_retry_base_ms, 1, 600000)};
+    c.task_retry_cap = std::chrono::milliseconds{
+        number("--task-retry-cap-ms", raw.task_retry_cap_ms, c.task_retry_base.count(), 3600000)};
+    c.health_check_timeout = std::chrono::milliseconds{
+        number("--health-check-timeout-ms", raw.health_check_timeout_ms, 10, 600000)};
+    try {
+        c.endpoint_allowlist = endpoint_allowlist::parse(raw.endpoint_allowlist).entries();
+    } catch (const std::invalid_argument& e) {
+        fail("--endpoint-allowlist", e.what());
+    }
     c.log_requests = boolean("--log-requests", raw.log_requests);
 
     // Secrets and keys: files are read here; the HS256 file wins over AGENT_JWT_SECRET.

@@ -58,6 +58,15 @@ struct config {
     /// 1008 (a consumer that does not read never makes memory grow).
     std::size_t ws_buffer_bytes = 256 * 1024;
 
+    // --- tasks (§6) and outbound calls
+    std::size_t task_workers = 2;
+    std::size_t task_queue_depth = 1000;
+    std::chrono::milliseconds task_retry_base{100};
+    std::chrono::milliseconds task_retry_cap{5000};
+    std::chrono::milliseconds health_check_timeout{2000};
+    /// host:port / host:* the agent may call (agent_health_check, invoke).
+    std::vector<std::string> endpoint_allowlist{"127.0.0.1:*"};
+
     // --- logging
     bool log_requests = true; ///< one JSON line per request on stderr
 };

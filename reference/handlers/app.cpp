@@ -176,6 +176,10 @@ void app::handle(request req, std::string remote_addr, responder respond,
         return handle_events(*this, x);
     case route_id::events_stream:
         return handle_stream(*this, x);
+    case route_id::tasks:
+    case route_id::task:
+    case route_id::task_retry:
+        return handle_tasks(*this, x);
     case route_id::none:
         break;
     }

@@ -21,6 +21,7 @@
 #include "reference/services/lifecycle.hpp"
 #include "reference/services/log_sink.hpp"
 #include "reference/services/registry.hpp"
+#include "reference/services/task_queue.hpp"
 
 namespace agent::handlers {
 
@@ -30,6 +31,7 @@ struct services {
     const clock& clk;
     registry& agents;
     event_log& events;
+    task_queue& tasks;
     store& storage;
     const jwt_verifier& verifier;
     lifecycle_state& lifecycle;
@@ -113,6 +115,7 @@ void handle_readyz(const app& a, const exchange_ptr& x);
 void handle_agents(const app& a, const exchange_ptr& x);
 void handle_events(const app& a, const exchange_ptr& x);
 void handle_stream(const app& a, const exchange_ptr& x);
+void handle_tasks(const app& a, const exchange_ptr& x);
 
 /// One name=value pair of a query string, percent-decoded.
 struct query_param {

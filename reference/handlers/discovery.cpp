@@ -2,12 +2,20 @@
 #include "reference/handlers/app.hpp"
 #include "reference/handlers/problem.hpp"
 #include "reference/models/agent.hpp"
+#include "reference/models/task.hpp"
 #include "reference/version.hpp"
 
 namespace agent::handlers {
 namespace {
 
 constexpr int discovery_max_age_s = 60;
+
+nlohmann::json task_type_names() {
+    auto out = nlohmann::json::array();
+    for (auto t : models::task_types)
+        out.push_back(std::string(t));
+    return out;
+}
 
 nlohmann::json discovery_document(const services& s) {
     const auto& c = s.cfg;
@@ -22,7 +30,7 @@ nlohmann::json discovery_document(const services& s) {
     return {
         {"protocol", "agent-service/1"},
         {"implementation", {{"name", "agentd"}, {"version", agentd_version}}},
-        {"features", {"events", "websocket"}},
+        {"features", {"events", "websocket", "tasks"}},
         {"auth", auth},
         {"limits",
          {{"max_body_bytes", c.max_body_bytes},
@@ -43,7 +51,15 @@ nlohmann::json discovery_document(const services& s) {
           {"event_page_limit_max", c.page_limit_max},
           {"ws_buffer_bytes", c.ws_buffer_bytes}}},
         {"resilience", nlohmann::json::object()},
-        {"tasks", nlohmann::json::object()},
+        {"tasks",
+         {{"types", task_type_names()},
+          {"max_queue_depth", c.task_queue_depth},
+          {"workers", c.task_workers},
+          {"retry_base_ms", c.task_retry_base.count()},
+          {"retry_cap_ms", c.task_retry_cap.count()},
+          {"max_attempts_default", models::task_limits::max_attempts_default},
+          {"max_attempts_max", models::task_limits::max_attempts_max},
+          {"sleep_ms_max", models::task_limits::sleep_ms_max}}},
         {"rate_limit", nlohmann::json::object()},
     };
 }

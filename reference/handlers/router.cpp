@@ -17,6 +17,10 @@ const std::vector<method_rule>& rules_for(route_id id) {
     static const std::vector<method_rule> status = {{verb::get, role::viewer, false},
                                                     {verb::put, role::operator_, true}};
     static const std::vector<method_rule> stream = {{verb::get, role::viewer, false}};
+    static const std::vector<method_rule> tasks = {{verb::get, role::viewer, false},
+                                                   {verb::post, role::operator_, true}};
+    static const std::vector<method_rule> task = {{verb::get, role::viewer, false}};
+    static const std::vector<method_rule> retry = {{verb::post, role::operator_, false}};
     static const std::vector<method_rule> events = {{verb::get, role::viewer, false},
                                                     {verb::post, role::operator_, true}};
     switch (id) {
@@ -37,6 +41,12 @@ const std::vector<method_rule>& rules_for(route_id id) {
         return events;
     case route_id::events_stream:
         return stream;
+    case route_id::tasks:
+        return tasks;
+    case route_id::task:
+        return task;
+    case route_id::task_retry:
+        return retry;
     case route_id::none:
         break;
     }
@@ -55,6 +65,18 @@ route_match match_route(std::string_view target) {
     if (path == "/agents") return {route_id::agents, "/agents", {}};
     if (path == "/events") return {route_id::events, "/events", {}};
     if (path == "/events/stream") return {route_id::events_stream, "/events/stream", {}};
+    if (path == "/tasks") return {route_id::tasks, "/tasks", {}};
+    if (path.starts_with("/tasks/")) {
+        auto rest = path.substr(7);
+        auto slash = rest.find('/');
+        auto id = rest.substr(0, slash);
+        if (id.empty()) return {};
+        if (slash == std::string_view::npos)
+            return {route_id::task, "/tasks/{id}", std::string(id)};
+        if (rest.substr(slash) == "/retry")
+            return {route_id::task_retry, "/tasks/{id}/retry", std::string(id)};
+        return {};
+    }
     constexpr std::string_view prefix = "/agents/";
     if (!path.starts_with(prefix)) return {};
     auto rest = path.substr(prefix.size());

@@ -24,6 +24,9 @@ enum class route_id {
     agent_status,       ///< /agents/{id}/status
     events,             ///< /events
     events_stream,      ///< /events/stream (WebSocket)
+    tasks,              ///< /tasks
+    task,               ///< /tasks/{id}
+    task_retry,         ///< /tasks/{id}/retry
 };
 
 /// A method a route accepts and what it needs. role::none = no authentication.
@@ -37,7 +40,7 @@ struct method_rule {
 struct route_match {
     route_id id = route_id::none;
     std::string_view route_template; ///< "/agents/{id}" (for logs and metrics)
-    std::string agent_id;            ///< the {id} segment, when the route has one
+    std::string agent_id;            ///< the {id} segment, when the route has one (agent or task)
 };
 
 /// Matches a request target's path (the query is ignored). Thread-safe.

@@ -12,6 +12,7 @@
 #include "reference/errors/errors.hpp"
 #include "reference/models/agent.hpp"
 #include "reference/models/event.hpp"
+#include "reference/models/task.hpp"
 
 namespace agent {
 
@@ -49,6 +50,19 @@ public:
     /// (the last committed or appended one + 1: an operation undone gives its number back,
     /// so the log has no gaps).
     virtual std::optional<error> append_event(models::event& e) = 0;
+    /// Inserts a new task; fills t.seq.
+    virtual std::optional<error> insert_task(models::task& t) = 0;
+    /// Replaces a stored task (same id); errc::not_found when there is none.
+    virtual std::optional<error> update_task(const models::task& t) = 0;
+    /// The stored task, as this transaction sees it.
+    virtual std::optional<models::task> find_task(const std::string& id) = 0;
+};
+
+/// A page of tasks.
+struct task_query {
+    std::int64_t after_seq = 0;
+    std::size_t limit = 50;
+    std::optional<models::task_status> status;
 };
 
 /// A page of the event log.
@@ -77,6 +91,12 @@ public:
     virtual util::expected<std::vector<models::event>, error> read_events(const event_query& q) = 0;
     /// The seq of the last committed event (0 when the log is empty).
     virtual std::int64_t last_event_seq() = 0;
+    /// Committed tasks matching q, in creation order. Thread-safe.
+    virtual util::expected<std::vector<models::task>, error> read_tasks(const task_query& q) = 0;
+    /// One committed task. Thread-safe.
+    virtual std::optional<models::task> read_task(const std::string& id) = 0;
+    /// Every task still queued or running (start-up: running ones run again).
+    virtual std::vector<models::task> load_unfinished_tasks() = 0;
     /// Queues a write. Returns errc::unavailable when the store is stopping.
     virtual std::optional<error> submit(write_op op) = 0;
     /// True while the last commit and the last probe succeeded.

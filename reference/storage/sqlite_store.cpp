@@ -39,6 +39,12 @@ CREATE TABLE IF NOT EXISTS events(
   doc      TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_type ON events(type, seq);
 CREATE INDEX IF NOT EXISTS events_agent ON events(agent_id, seq);
+CREATE TABLE IF NOT EXISTS tasks(
+  seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+  id     TEXT NOT NULL UNIQUE,
+  status TEXT NOT NULL,
+  doc    TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS tasks_status ON tasks(status, seq);
 INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
 )sql";
 
@@ -109,6 +115,14 @@ std::optional<models::agent> agent_from_row(const statement& s) {
     return a;
 }
 
+std::optional<models::task> task_from_row(const statement& s) {
+    auto doc = nlohmann::json::parse(s.text(1), nullptr, false);
+    if (doc.is_discarded()) return std::nullopt;
+    auto t = models::task_from_stored_json(doc);
+    if (t) t->seq = s.int64(0);
+    return t;
+}
+
 } // namespace
 
 class sqlite_store::txn final : public store_txn {
@@ -126,7 +140,36 @@ public:
           put_idem_(db, "INSERT OR REPLACE INTO idempotency(principal, key, fingerprint, status, "
                         "location, etag, body, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
           next_seq_(db, "SELECT COALESCE(MAX(seq), 0) + 1 FROM events"),
-          insert_event_(db, "INSERT INTO events(seq, type, agent_id, doc) VALUES(?1, ?2, ?3, ?4)") {
+          insert_event_(db, "INSERT INTO events(seq, type, agent_id, doc) VALUES(?1, ?2, ?3, ?4)"),
+          insert_task_(db, "INSERT INTO tasks(id, status, doc) VALUES(?1, ?2, ?3)"),
+          update_task_(db, "UPDATE tasks SET status = ?2, doc = ?3 WHERE id = ?1"),
+          find_task_(db, "SELECT seq, doc FROM tasks WHERE id = ?1") {}
+
+    std::optional<error> insert_task(models::task& t) override {
+        reset_guard g{insert_task_};
+        insert_task_.bind(1, t.id)
+            .bind(2, std::string(models::to_string(t.status)))
+            .bind(3, models::to_stored_json(t).dump());
+        if (insert_task_.step() != SQLITE_DONE) return storage_error(db_, "insert task");
+        t.seq = sqlite3_last_insert_rowid(db_);
+        return std::nullopt;
+    }
+
+    std::optional<error> update_task(const models::task& t) override {
+        reset_guard g{update_task_};
+        update_task_.bind(1, t.id)
+            .bind(2, std::string(models::to_string(t.status)))
+            .bind(3, models::to_stored_json(t).dump());
+        if (update_task_.step() != SQLITE_DONE) return storage_error(db_, "update task");
+        if (sqlite3_changes(db_) == 0) return error{errc::not_found, "no task with id " + t.id, {}};
+        return std::nullopt;
+    }
+
+    std::optional<models::task> find_task(const std::string& id) override {
+        reset_guard g{find_task_};
+        find_task_.bind(1, id);
+        if (find_task_.step() != SQLITE_ROW) return std::nullopt;
+        return task_from_row(find_task_);
     }
 
     std::optional<error> append_event(models::event& e) override {
@@ -229,7 +272,8 @@ private:
     sqlite3* db_;
     const clock& clock_;
     std::chrono::seconds ttl_;
-    statement insert_, update_, delete_, find_, find_idem_, put_idem_, next_seq_, insert_event_;
+    statement insert_, update_, delete_, find_, find_idem_, put_idem_, next_seq_, insert_event_,
+        insert_task_, update_task_, find_task_;
 };
 
 sqlite_store::sqlite_store(sqlite_settings settings, const clock& clk)
@@ -286,6 +330,39 @@ util::expected<std::vector<models::event>, error> sqlite_store::read_events(cons
         if (auto e = models::event_from_json(doc)) out.push_back(std::move(*e));
     }
     if (rc != SQLITE_DONE) return util::unexpected(storage_error(reader_, "read events"));
+    return out;
+}
+
+util::expected<std::vector<models::task>, error> sqlite_store::read_tasks(const task_query& q) {
+    std::lock_guard lock(reader_mutex_);
+    statement s(reader_, "SELECT seq, doc FROM tasks WHERE seq > ?1 AND (?2 = '' OR status = ?2) "
+                         "ORDER BY seq LIMIT ?3");
+    s.bind(1, q.after_seq)
+        .bind(2, q.status ? std::string(models::to_string(*q.status)) : std::string())
+        .bind(3, static_cast<std::int64_t>(q.limit));
+    std::vector<models::task> out;
+    int rc = SQLITE_ROW;
+    while ((rc = s.step()) == SQLITE_ROW)
+        if (auto t = task_from_row(s)) out.push_back(std::move(*t));
+    if (rc != SQLITE_DONE) return util::unexpected(storage_error(reader_, "read tasks"));
+    return out;
+}
+
+std::optional<models::task> sqlite_store::read_task(const std::string& id) {
+    std::lock_guard lock(reader_mutex_);
+    statement s(reader_, "SELECT seq, doc FROM tasks WHERE id = ?1");
+    s.bind(1, id);
+    if (s.step() != SQLITE_ROW) return std::nullopt;
+    return task_from_row(s);
+}
+
+std::vector<models::task> sqlite_store::load_unfinished_tasks() {
+    std::lock_guard lock(mutex_);
+    statement s(db_,
+                "SELECT seq, doc FROM tasks WHERE status IN ('queued', 'running') ORDER BY seq");
+    std::vector<models::task> out;
+    while (s.step() == SQLITE_ROW)
+        if (auto t = task_from_row(s)) out.push_back(std::move(*t));
     return out;
 }
 

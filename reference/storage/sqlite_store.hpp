@@ -42,6 +42,9 @@ public:
     std::optional<error> submit(write_op op) override;
     util::expected<std::vector<models::event>, error> read_events(const event_query& q) override;
     std::int64_t last_event_seq() override;
+    util::expected<std::vector<models::task>, error> read_tasks(const task_query& q) override;
+    std::optional<models::task> read_task(const std::string& id) override;
+    std::vector<models::task> load_unfinished_tasks() override;
     [[nodiscard]] bool healthy() const override { return healthy_.load(std::memory_order_relaxed); }
     void stop() override;
 

@@ -182,6 +182,50 @@ TEST(lifecycle, acknowledged_writes_survive_sigkill_during_writes) {
     std::filesystem::remove_all(dir);
 }
 
+// Delivery at least once (§6): a task that was running when the process was killed runs
+// again after the restart, and one still queued runs too.
+TEST(lifecycle, tasks_running_or_queued_at_sigkill_run_after_the_restart) {
+    auto dir = temp_dir();
+    std::string running_id, queued_id;
+    {
+        agentd_process p({"--task-workers", "1"}, dir + "/data");
+        conn c(p.port());
+        const auto auth = bearer_for(p, "owner", "operator");
+        auto submit = [&](const std::string& body) {
+            auto r = c.send("POST", "/tasks", body, {{"Authorization", auth}, json_ct[0]});
+            EXPECT_EQ(r.status, 202) << r.body;
+            return r.json()["id"].get<std::string>();
+        };
+        running_id = submit(R"({"type":"sleep","payload":{"ms":3000}})");
+        queued_id = submit(R"({"type":"echo","payload":{"n":1}})");
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (
+            c.send("GET", "/tasks/" + running_id, {}, {{"Authorization", auth}}).json()["status"] !=
+                "running" &&
+            std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        p.kill_hard();
+    }
+    agentd_process again({}, dir + "/data");
+    conn c(again.port());
+    const auto auth = bearer_for(again, "v", "viewer");
+    for (const auto& id : {running_id, queued_id}) {
+        nlohmann::json t;
+        const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+        do {
+            t = c.send("GET", "/tasks/" + id, {}, {{"Authorization", auth}}).json();
+            if (t["status"] == "succeeded") break;
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        } while (std::chrono::steady_clock::now() < deadline);
+        EXPECT_EQ(t["status"], "succeeded") << t.dump();
+    }
+    EXPECT_EQ(
+        c.send("GET", "/tasks/" + running_id, {}, {{"Authorization", auth}}).json()["attempts"], 2)
+        << "the interrupted attempt counts, and the task ran again";
+    again.terminate();
+    std::filesystem::remove_all(dir);
+}
+
 // Times (CLOCK_MONOTONIC) at which the probe saw a WAL sync complete.
 std::vector<std::int64_t> wal_syncs(const std::string& log) {
     std::ifstream in(log);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include <filesystem>
 #include <future>
 #include <random>
@@ -30,11 +32,21 @@ protected:
               (std::filesystem::create_directories(dir_), sqlite_settings{(dir_ / "db").string()}),
               clk_),
           events_(store_, clk_), registry_(store_, clk_, events_),
+          tasks_(store_, clk_, random_, events_, registry_,
+                 {1, 3, std::chrono::milliseconds(5), std::chrono::milliseconds(20),
+                  std::chrono::milliseconds(500)},
+                 [this](const std::string& endpoint) -> util::expected<int, std::string> {
+                     probes_.push_back(endpoint);
+                     return probe_status_;
+                 }),
           verifier_(auth_settings{secret, {}, {}, {}, {}, std::chrono::seconds(30), 8192}, clk_),
-          log_(2, false), app_({cfg_, clk_, registry_, events_, store_, verifier_, life_, log_}) {
+          log_(2, false),
+          app_({cfg_, clk_, registry_, events_, tasks_, store_, verifier_, life_, log_}) {
         life_.ready = true;
+        tasks_.start();
     }
     ~app_test() override {
+        tasks_.stop();
         store_.stop();
         std::filesystem::remove_all(dir_);
     }
@@ -74,12 +86,30 @@ protected:
         return nlohmann::json::parse(r.body());
     }
 
+    /// Polls GET /tasks/{id}, moving the simulated clock on so that retries fall due, until
+    /// the task has `status` (5 s of real time at most); returns the task.
+    nlohmann::json poll_task(const std::string& id, const std::string& status) {
+        nlohmann::json t;
+        for (int i = 0; i < 1000; ++i) {
+            t = nlohmann::json::parse(as("viewer", http::verb::get, "/tasks/" + id).body());
+            if (t.value("status", "") == status) return t;
+            clk_.advance(std::chrono::milliseconds(25));
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        ADD_FAILURE() << "task " << id << " never became " << status << ": " << t.dump();
+        return t;
+    }
+
     config cfg_;
     manual_clock clk_;
     std::filesystem::path dir_;
     sqlite_store store_;
     event_log events_;
     registry registry_;
+    seeded_random random_{7};
+    std::vector<std::string> probes_;
+    int probe_status_ = 200;
+    task_queue tasks_;
     jwt_verifier verifier_;
     lifecycle_state life_;
     log_sink log_;
@@ -366,6 +396,139 @@ TEST_F(app_test, custom_events_are_published_by_operators) {
     auto next = nlohmann::json::parse(
         as("operator", http::verb::post, "/events", R"({"type":"x_next","data":{}})").body());
     EXPECT_EQ(next["seq"], 3);
+}
+
+TEST_F(app_test, tasks_run_retry_dead_letter_and_are_retried) {
+    auto echo =
+        as("operator", http::verb::post, "/tasks", R"({"type":"echo","payload":{"say":"hi"}})");
+    ASSERT_EQ(echo.result_int(), 202) << echo.body();
+    auto t = nlohmann::json::parse(echo.body());
+    EXPECT_EQ(echo[http::field::location], "/tasks/" + t["id"].get<std::string>());
+    EXPECT_EQ(t["status"], "queued");
+    EXPECT_EQ(t["max_attempts"], 3);
+    auto done = poll_task(t["id"], "succeeded");
+    EXPECT_EQ(done["result"], (nlohmann::json{{"say", "hi"}}));
+    EXPECT_EQ(done["attempts"], 1);
+
+    auto flaky =
+        nlohmann::json::parse(as("operator", http::verb::post, "/tasks",
+                                 R"({"type":"flaky","payload":{"fail_times":2},"max_attempts":3})")
+                                  .body());
+    auto ok = poll_task(flaky["id"], "succeeded");
+    EXPECT_EQ(ok["attempts"], 3);
+
+    auto fail = nlohmann::json::parse(as("operator", http::verb::post, "/tasks",
+                                         R"({"type":"fail","payload":{},"max_attempts":2})")
+                                          .body());
+    const std::string fid = fail["id"];
+    auto dead = poll_task(fid, "dead_lettered");
+    EXPECT_EQ(dead["attempts"], 2);
+    EXPECT_EQ(dead["last_error"], "the fail task always fails");
+    // The dead letter and the success are events.
+    auto evs = nlohmann::json::parse(
+        as("viewer", http::verb::get, "/events?type=task_dead_lettered").body());
+    ASSERT_EQ(evs["items"].size(), 1U);
+    EXPECT_EQ(evs["items"][0]["data"]["task_id"], fid);
+    // Retry: only a dead-lettered task, only by its owner or an admin.
+    EXPECT_EQ(as("operator", http::verb::post, "/tasks/" + t["id"].get<std::string>() + "/retry")
+                  .result_int(),
+              409);
+    EXPECT_EQ(call(http::verb::post, "/tasks/" + fid + "/retry", {},
+                   {{"Authorization", token("someone-else", "operator")}})
+                  .result_int(),
+              403);
+    EXPECT_EQ(as("viewer", http::verb::post, "/tasks/" + fid + "/retry").result_int(), 403);
+    EXPECT_EQ(as("operator", http::verb::post, "/tasks/00000000-0000-4000-8000-000000000000/retry")
+                  .result_int(),
+              404);
+    auto again = as("operator", http::verb::post, "/tasks/" + fid + "/retry");
+    ASSERT_EQ(again.result_int(), 202) << again.body();
+    EXPECT_EQ(nlohmann::json::parse(again.body())["status"], "queued");
+    EXPECT_EQ(poll_task(fid, "dead_lettered")["attempts"], 2);
+    // Lists.
+    auto dl =
+        nlohmann::json::parse(as("viewer", http::verb::get, "/tasks?status=dead_lettered").body());
+    ASSERT_EQ(dl["items"].size(), 1U);
+    auto page = nlohmann::json::parse(as("viewer", http::verb::get, "/tasks?limit=2").body());
+    ASSERT_EQ(page["items"].size(), 2U);
+    ASSERT_TRUE(page["next_cursor"].is_string());
+    auto rest =
+        nlohmann::json::parse(as("viewer", http::verb::get,
+                                 "/tasks?limit=2&cursor=" + page["next_cursor"].get<std::string>())
+                                  .body());
+    ASSERT_EQ(rest["items"].size(), 1U);
+    EXPECT_TRUE(rest["next_cursor"].is_null());
+    EXPECT_EQ(
+        as("viewer", http::verb::get, "/tasks/00000000-0000-4000-8000-000000000000").result_int(),
+        404);
+    EXPECT_EQ(as("viewer", http::verb::get, "/tasks?status=done").result_int(), 400);
+}
+
+TEST_F(app_test, task_bodies_are_validated) {
+    for (const char* bad :
+         {R"({"type":"nope","payload":{}})", R"({"type":"noop"})",
+          R"({"type":"noop","payload":[]})", R"({"type":"noop","payload":{},"max_attempts":0})",
+          R"({"type":"noop","payload":{},"max_attempts":11})",
+          R"({"type":"sleep","payload":{"ms":10001}})", R"({"type":"flaky","payload":{}})",
+          R"({"type":"agent_health_check","payload":{"agent_id":"x"}})",
+          R"({"type":"noop","payload":{},"extra":1})"}) {
+        auto r = as("operator", http::verb::post, "/tasks", bad);
+        EXPECT_EQ(r.result_int(), 422) << bad << " " << r.body();
+    }
+    EXPECT_EQ(
+        as("viewer", http::verb::post, "/tasks", R"({"type":"noop","payload":{}})").result_int(),
+        403);
+}
+
+TEST_F(app_test, a_full_queue_answers_503_and_drops_nothing) {
+    // One worker, depth 3: a sleeping task holds the worker, two more wait, the fourth is refused.
+    std::vector<std::string> ids;
+    for (int i = 0; i < 3; ++i) {
+        auto r =
+            as("operator", http::verb::post, "/tasks", R"({"type":"sleep","payload":{"ms":300}})");
+        ASSERT_EQ(r.result_int(), 202) << r.body();
+        ids.push_back(nlohmann::json::parse(r.body())["id"]);
+    }
+    auto full = as("operator", http::verb::post, "/tasks", R"({"type":"noop","payload":{}})");
+    EXPECT_EQ(full.result_int(), 503);
+    EXPECT_FALSE(full[http::field::retry_after].empty());
+    for (const auto& id : ids)
+        EXPECT_EQ(poll_task(id, "succeeded")["status"], "succeeded");
+    EXPECT_EQ(
+        as("operator", http::verb::post, "/tasks", R"({"type":"noop","payload":{}})").result_int(),
+        202);
+}
+
+TEST_F(app_test, health_checks_move_the_agent) {
+    auto a = nlohmann::json::parse(
+        as("operator", http::verb::post, "/agents",
+           R"({"name":"hc-a","version":"1.0.0","endpoint":"http://127.0.0.1:9/x"})")
+            .body());
+    const std::string id = a["id"];
+    auto check = [&](int max_attempts) {
+        auto r = as("operator", http::verb::post, "/tasks",
+                    nlohmann::json{{"type", "agent_health_check"},
+                                   {"payload", {{"agent_id", id}}},
+                                   {"max_attempts", max_attempts}}
+                        .dump());
+        EXPECT_EQ(r.result_int(), 202) << r.body();
+        return nlohmann::json::parse(r.body())["id"].get<std::string>();
+    };
+    auto agent_status = [&] {
+        return nlohmann::json::parse(
+            as("viewer", http::verb::get, "/agents/" + id).body())["status"];
+    };
+    poll_task(check(1), "succeeded");
+    EXPECT_EQ(agent_status(), "active");
+    ASSERT_FALSE(probes_.empty());
+    EXPECT_EQ(probes_.back(), "http://127.0.0.1:9/x");
+    probe_status_ = 500;
+    auto failed = poll_task(check(1), "dead_lettered");
+    EXPECT_EQ(failed["last_error"], "GET http://127.0.0.1:9/x/health answered 500");
+    EXPECT_EQ(agent_status(), "degraded");
+    probe_status_ = 200;
+    poll_task(check(1), "succeeded");
+    EXPECT_EQ(agent_status(), "active");
 }
 
 } // namespace

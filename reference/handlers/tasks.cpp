@@ -1,0 +1,128 @@
+// POST/GET /tasks, GET /tasks/{id}, POST /tasks/{id}/retry (PROTOCOL.md §6).
+#include <algorithm>
+
+#include "reference/handlers/app.hpp"
+#include "reference/util/base64url.hpp"
+#include "reference/util/text.hpp"
+
+namespace agent::handlers {
+namespace {
+
+constexpr std::size_t idempotency_key_max = 255;
+constexpr std::string_view cursor_prefix = "t1:";
+
+response task_response(const app& a, const exchange& x, http::status st, const models::task& t) {
+    auto res = a.json_response(x, st, models::to_json(t).dump());
+    res.set(http::field::location, "/tasks/" + t.id);
+    return res;
+}
+
+void submit_task(const app& a, const exchange_ptr& x) {
+    std::optional<idempotency_request> idem;
+    if (auto it = x->req.find("Idempotency-Key"); it != x->req.end()) {
+        auto key = it->value();
+        bool ok = !key.empty() && key.size() <= idempotency_key_max &&
+                  std::all_of(key.begin(), key.end(), [](char c) { return c > ' ' && c < 0x7f; });
+        if (!ok)
+            return a.fail(x, {errc::bad_request,
+                              "header 'Idempotency-Key' must be 1 to 255 visible ASCII characters",
+                              {}});
+        idem = idempotency_request{std::string(key),
+                                   util::sha256_hex("POST /tasks\n" + x->body.dump())};
+    }
+    auto in = models::parse_task_input(x->body);
+    if (!in) return a.fail(x, in.error());
+    a.svc().tasks.submit(*x->who, std::move(*in), std::move(idem),
+                         [&a, x](util::expected<task_outcome, error> r) {
+                             if (!r) return a.fail(x, r.error());
+                             if (r->replay) {
+                                 const auto& rec = *r->replay;
+                                 auto res = a.json_response(
+                                     *x, static_cast<http::status>(rec.status), rec.body);
+                                 if (!rec.location.empty())
+                                     res.set(http::field::location, rec.location);
+                                 res.set("Idempotent-Replayed", "true");
+                                 return a.reply(x, std::move(res));
+                             }
+                             a.reply(x, task_response(a, *x, http::status::accepted, *r->task));
+                         });
+}
+
+void list_tasks(const app& a, const exchange_ptr& x) {
+    const auto& cfg = a.svc().cfg;
+    auto params = parse_query(x->req.target());
+    if (!params) return a.fail(x, params.error());
+    task_query q;
+    q.limit = cfg.page_limit_default;
+    for (const auto& p : *params) {
+        if (p.name == "limit") {
+            auto n = util::parse_int(p.value);
+            if (!n || *n < 1 || static_cast<std::size_t>(*n) > cfg.page_limit_max)
+                return a.fail(x, {errc::bad_request,
+                                  "query parameter 'limit' must be an integer from 1 to " +
+                                      std::to_string(cfg.page_limit_max),
+                                  {}});
+            q.limit = static_cast<std::size_t>(*n);
+        } else if (p.name == "status") {
+            auto st = models::parse_task_status(p.value);
+            if (!st)
+                return a.fail(x, {errc::bad_request,
+                                  "query parameter 'status' must be one of queued, running, "
+                                  "succeeded, dead_lettered",
+                                  {}});
+            q.status = *st;
+        } else if (p.name == "cursor") {
+            auto raw = util::base64url_decode(p.value);
+            auto n = raw && raw->starts_with(cursor_prefix)
+                         ? util::parse_int(std::string_view(*raw).substr(cursor_prefix.size()))
+                         : std::nullopt;
+            if (!n || *n < 0)
+                return a.fail(x, {errc::bad_request,
+                                  "query parameter 'cursor' is not a cursor this agent issued",
+                                  {}});
+            q.after_seq = *n;
+        }
+    }
+    const auto limit = q.limit;
+    q.limit = limit + 1; // one more: is there a next page?
+    auto items = a.svc().tasks.list(q);
+    if (!items) return a.fail(x, items.error());
+    const bool more = items->size() > limit;
+    if (more) items->resize(limit);
+    nlohmann::json body = {{"items", nlohmann::json::array()}, {"next_cursor", nullptr}};
+    for (const auto& t : *items)
+        body["items"].push_back(models::to_json(t));
+    if (more && !items->empty())
+        body["next_cursor"] = util::base64url_encode(std::string(cursor_prefix) +
+                                                     std::to_string(items->back().seq));
+    a.reply(x, a.json_response(*x, http::status::ok, body.dump()));
+}
+
+void get_task(const app& a, const exchange_ptr& x) {
+    auto t = a.svc().tasks.get(x->route.agent_id);
+    if (!t) return a.fail(x, {errc::not_found, "no task with id " + x->route.agent_id, {}});
+    a.reply(x, a.json_response(*x, http::status::ok, models::to_json(*t).dump()));
+}
+
+void retry_task(const app& a, const exchange_ptr& x) {
+    a.svc().tasks.retry(*x->who, x->route.agent_id,
+                        [&a, x](util::expected<models::task, error> r) {
+                            if (!r) return a.fail(x, r.error());
+                            a.reply(x, task_response(a, *x, http::status::accepted, *r));
+                        });
+}
+
+} // namespace
+
+void handle_tasks(const app& a, const exchange_ptr& x) {
+    switch (x->route.id) {
+    case route_id::tasks:
+        return x->req.method() == http::verb::post ? submit_task(a, x) : list_tasks(a, x);
+    case route_id::task:
+        return get_task(a, x);
+    default:
+        return retry_task(a, x);
+    }
+}
+
+} // namespace agent::handlers
