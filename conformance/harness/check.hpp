@@ -208,6 +208,8 @@ struct check {
     layer lyr = layer::unit;
     std::string title; ///< what it does, one line
     std::function<void(context&)> run;
+    /// Runs alone, after the others: it fills something every check shares (the task queue).
+    bool alone = false;
 };
 
 /// Where suites put their checks.

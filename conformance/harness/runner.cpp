@@ -158,7 +158,7 @@ discovery_outcome fetch_discovery(const client::target_url& target,
 }
 
 bool runs_alone(const check& c, const catalogue& cat) {
-    if (c.lyr == layer::lifecycle) return true;
+    if (c.lyr == layer::lifecycle || c.alone) return true;
     return std::any_of(c.requirements.begin(), c.requirements.end(), [&](const std::string& id) {
         const auto* r = cat.find(id);
         return r != nullptr && r->feature == "rate_limit";

@@ -32,20 +32,18 @@ void submit_task(const app& a, const exchange_ptr& x) {
     }
     auto in = models::parse_task_input(x->body);
     if (!in) return a.fail(x, in.error());
-    a.svc().tasks.submit(*x->who, std::move(*in), std::move(idem),
-                         [&a, x](util::expected<task_outcome, error> r) {
-                             if (!r) return a.fail(x, r.error());
-                             if (r->replay) {
-                                 const auto& rec = *r->replay;
-                                 auto res = a.json_response(
-                                     *x, static_cast<http::status>(rec.status), rec.body);
-                                 if (!rec.location.empty())
-                                     res.set(http::field::location, rec.location);
-                                 res.set("Idempotent-Replayed", "true");
-                                 return a.reply(x, std::move(res));
-                             }
-                             a.reply(x, task_response(a, *x, http::status::accepted, *r->task));
-                         });
+    a.svc().tasks.submit(
+        *x->who, std::move(*in), std::move(idem), [&a, x](util::expected<task_outcome, error> r) {
+            if (!r) return a.fail(x, r.error());
+            if (r->replay) {
+                const auto& rec = *r->replay;
+                auto res = a.json_response(*x, static_cast<http::status>(rec.status), rec.body);
+                if (!rec.location.empty()) res.set(http::field::location, rec.location);
+                res.set("Idempotent-Replayed", "true");
+                return a.reply(x, std::move(res));
+            }
+            a.reply(x, task_response(a, *x, http::status::accepted, *r->task));
+        });
 }
 
 void list_tasks(const app& a, const exchange_ptr& x) {
@@ -93,8 +91,8 @@ void list_tasks(const app& a, const exchange_ptr& x) {
     for (const auto& t : *items)
         body["items"].push_back(models::to_json(t));
     if (more && !items->empty())
-        body["next_cursor"] = util::base64url_encode(std::string(cursor_prefix) +
-                                                     std::to_string(items->back().seq));
+        body["next_cursor"] =
+            util::base64url_encode(std::string(cursor_prefix) + std::to_string(items->back().seq));
     a.reply(x, a.json_response(*x, http::status::ok, body.dump()));
 }
 
@@ -105,11 +103,10 @@ void get_task(const app& a, const exchange_ptr& x) {
 }
 
 void retry_task(const app& a, const exchange_ptr& x) {
-    a.svc().tasks.retry(*x->who, x->route.agent_id,
-                        [&a, x](util::expected<models::task, error> r) {
-                            if (!r) return a.fail(x, r.error());
-                            a.reply(x, task_response(a, *x, http::status::accepted, *r));
-                        });
+    a.svc().tasks.retry(*x->who, x->route.agent_id, [&a, x](util::expected<models::task, error> r) {
+        if (!r) return a.fail(x, r.error());
+        a.reply(x, task_response(a, *x, http::status::accepted, *r));
+    });
 }
 
 } // namespace

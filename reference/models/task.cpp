@@ -78,9 +78,9 @@ void check_payload(const std::string& type, const nlohmann::json& payload,
     auto need_int = [&](const char* key, long long lo, long long hi) {
         if (!payload.contains(key) || !payload[key].is_number_integer() ||
             payload[key].get<long long>() < lo || payload[key].get<long long>() > hi)
-            errs.push_back({std::string("/payload/") + key,
-                            "required: an integer from " + std::to_string(lo) + " to " +
-                                std::to_string(hi)});
+            errs.push_back(
+                {std::string("/payload/") + key,
+                 "required: an integer from " + std::to_string(lo) + " to " + std::to_string(hi)});
     };
     if (type == "flaky") need_int("fail_times", 0, task_limits::max_attempts_max);
     if (type == "sleep") need_int("ms", 0, task_limits::sleep_ms_max);

@@ -76,7 +76,8 @@ util::expected<int, std::string> probe_health(const std::string& endpoint,
     });
     io.run();
     if (!failure.empty()) {
-        if (failure.find("timed out") != std::string::npos || failure.find("timeout") != std::string::npos)
+        if (failure.find("timed out") != std::string::npos ||
+            failure.find("timeout") != std::string::npos)
             return util::unexpected("timed out after " + std::to_string(timeout.count()) + " ms");
         return util::unexpected(failure);
     }

@@ -48,16 +48,15 @@ std::optional<std::string> agent_of(const models::task& t) {
 
 task_queue::task_queue(store& st, const clock& clk, random_source& rnd, event_log& events,
                        registry& agents, task_settings settings, health_prober prober)
-    : store_(st), clock_(clk), random_(rnd), events_(events), agents_(agents),
-      settings_(settings), prober_(std::move(prober)) {}
+    : store_(st), clock_(clk), random_(rnd), events_(events), agents_(agents), settings_(settings),
+      prober_(std::move(prober)) {}
 
 task_queue::~task_queue() {
     stop();
 }
 
 std::int64_t task_queue::now_ms() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               clock_.now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(clock_.now().time_since_epoch())
         .count();
 }
 
@@ -124,11 +123,11 @@ void task_queue::submit(const principal& who, models::task_input in,
         }
         if (depth_ >= settings_.max_queue_depth) {
             inflight_keys_.erase(inflight_key);
-            return cb(util::unexpected(error{
-                errc::unavailable,
-                "the task queue is full (" + std::to_string(settings_.max_queue_depth) +
-                    " tasks queued or running): try again later",
-                {}}));
+            return cb(util::unexpected(error{errc::unavailable,
+                                             "the task queue is full (" +
+                                                 std::to_string(settings_.max_queue_depth) +
+                                                 " tasks queued or running): try again later",
+                                             {}}));
         }
         ++depth_; // reserved; given back if the task is not stored
     }
@@ -156,8 +155,14 @@ void task_queue::submit(const principal& who, models::task_input in,
         if (auto err = tx.insert_task(*t)) return err;
         outcome->task = *t;
         if (idem) {
-            idempotency_record rec{sub, idem->key, idem->fingerprint, 202, "/tasks/" + t->id,
-                                   "",  models::to_json(*t).dump(), 0};
+            idempotency_record rec{sub,
+                                   idem->key,
+                                   idem->fingerprint,
+                                   202,
+                                   "/tasks/" + t->id,
+                                   "",
+                                   models::to_json(*t).dump(),
+                                   0};
             if (auto err = tx.put_idempotency(rec)) return err;
         }
         return std::nullopt;
@@ -258,9 +263,12 @@ util::expected<nlohmann::json, std::string> task_queue::execute(const models::ta
         const auto id = agent_of(t).value_or("");
         auto e = agents_.get(id);
         if (!e) return util::unexpected("no agent with id " + id);
-        if (!e->agent.fields.endpoint) return util::unexpected(std::string("the agent has no endpoint"));
+        if (!e->agent.fields.endpoint)
+            return util::unexpected(std::string("the agent has no endpoint"));
         auto status = prober_(*e->agent.fields.endpoint);
-        if (!status) return util::unexpected("GET " + *e->agent.fields.endpoint + "/health: " + status.error());
+        if (!status)
+            return util::unexpected("GET " + *e->agent.fields.endpoint +
+                                    "/health: " + status.error());
         if (*status < 200 || *status > 299)
             return util::unexpected("GET " + *e->agent.fields.endpoint + "/health answered " +
                                     std::to_string(*status));
@@ -275,8 +283,8 @@ void task_queue::run(const std::string& id) {
     write_op claim;
     claim.apply = [this, id, claimed](store_txn& tx) -> std::optional<error> {
         auto t = tx.find_task(id);
-        if (!t || (t->status != models::task_status::queued &&
-                   t->status != models::task_status::running))
+        if (!t ||
+            (t->status != models::task_status::queued && t->status != models::task_status::running))
             return std::nullopt; // finished meanwhile: nothing to run
         t->status = models::task_status::running;
         t->attempts += 1;
@@ -311,9 +319,9 @@ void task_queue::run(const std::string& id) {
             t.status = models::task_status::dead_lettered;
         } else {
             t.status = models::task_status::queued;
-            t.next_attempt_ms =
-                now_ms() +
-                backoff_delay(t.attempts, settings_.retry_base, settings_.retry_cap, random_).count();
+            t.next_attempt_ms = now_ms() + backoff_delay(t.attempts, settings_.retry_base,
+                                                         settings_.retry_cap, random_)
+                                               .count();
         }
     }
     std::optional<models::event> ev;
@@ -355,8 +363,8 @@ void task_queue::after_health_check(const models::task& t, bool healthy) {
     if (!e) return;
     const auto current = e->agent.status;
     std::optional<models::agent_status> next;
-    if (healthy && (current == models::agent_status::registered ||
-                    current == models::agent_status::degraded))
+    if (healthy &&
+        (current == models::agent_status::registered || current == models::agent_status::degraded))
         next = models::agent_status::active;
     if (!healthy && current == models::agent_status::active) next = models::agent_status::degraded;
     if (!next) return;

@@ -50,8 +50,7 @@ private:
 };
 
 /// Probes an agent's endpoint (GET endpoint + /health); injected so that tests need no server.
-using health_prober =
-    std::function<util::expected<int, std::string>(const std::string& endpoint)>;
+using health_prober = std::function<util::expected<int, std::string>(const std::string& endpoint)>;
 
 using task_callback = std::function<void(util::expected<models::task, error>)>;
 

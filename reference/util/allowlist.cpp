@@ -14,7 +14,8 @@ endpoint_allowlist endpoint_allowlist::parse(std::string_view text) {
         text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
         if (entry.empty()) continue;
         const auto colon = entry.rfind(':');
-        const auto port = colon == std::string_view::npos ? std::string_view{} : entry.substr(colon + 1);
+        const auto port =
+            colon == std::string_view::npos ? std::string_view{} : entry.substr(colon + 1);
         const auto n = util::parse_int(port);
         if (colon == 0 || colon == std::string_view::npos ||
             (port != "*" && (!n || *n < 1 || *n > 65535)))
