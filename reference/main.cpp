@@ -5,6 +5,7 @@
 
 #include "reference/config/config.hpp"
 #include "reference/handlers/app.hpp"
+#include "reference/server/outbound.hpp"
 #include "reference/server/server.hpp"
 #include "reference/storage/sqlite_store.hpp"
 #include "reference/util/time.hpp"
@@ -57,6 +58,10 @@ int main(int argc, char** argv) {
             [&allow, timeout = cfg.health_check_timeout](const std::string& endpoint) {
                 return agent::probe_health(endpoint, allow, timeout);
             });
+        agent::invoke_service invoker(agents, events, store, clk, rnd, allow,
+                                      {cfg.invoke_timeout, cfg.invoke_max_attempts,
+                                       cfg.task_retry_base, cfg.task_retry_cap,
+                                       cfg.breaker_failure_threshold, cfg.breaker_recovery});
         agents.load();
         agent::auth_settings auth{cfg.jwt_secret,
                                   cfg.jwt_rs256_public_key_pem,
@@ -69,8 +74,10 @@ int main(int argc, char** argv) {
         agent::lifecycle_state life;
         agent::log_sink request_log(2, cfg.log_requests);
         agent::handlers::app app(
-            {cfg, clk, agents, events, tasks, store, verifier, life, request_log});
+            {cfg, clk, agents, events, tasks, invoker, store, verifier, life, request_log});
         agent::server::http_server server(cfg, app, life);
+        agent::server::beast_outbound outbound(server.io());
+        invoker.set_transport(&outbound);
         if (!cfg.port_file.empty()) {
             auto tmp = cfg.port_file + ".tmp";
             std::ofstream(tmp) << server.port() << "\n";

@@ -55,7 +55,8 @@ void expect_task_shape(context& ctx, const json& t, std::string_view where) {
     need(t.is_object(), "a task is a JSON object", t);
     need(t.contains("id") && t["id"].is_string() && is_lower_uuid(t["id"].get<std::string>()),
          "\"id\" is a lowercase UUID", t.value("id", json()));
-    need(t.contains("type") && t["type"].is_string(), "\"type\" is a string", t.value("type", json()));
+    need(t.contains("type") && t["type"].is_string(), "\"type\" is a string",
+         t.value("type", json()));
     need(t.contains("payload") && t["payload"].is_object(), "\"payload\" is an object",
          t.value("payload", json()));
     static const std::set<std::string> statuses = {"queued", "running", "succeeded",
@@ -128,39 +129,40 @@ void register_s06_tasks(check_registry& reg) {
                  expect_task_shape(ctx, t, "POST /tasks");
                  ctx.expect(t.value("type", json()) == "noop", "the task's type is noop",
                             "\"noop\"", t.value("type", json()).dump());
-                 ctx.expect(t.value("max_attempts", json()) == 3,
-                            "max_attempts defaults to 3", "3",
+                 ctx.expect(t.value("max_attempts", json()) == 3, "max_attempts defaults to 3", "3",
                             t.value("max_attempts", json()).dump());
                  ctx.expect_header(r, "Location", "/tasks/" + t["id"].get<std::string>());
              }});
 
-    reg.add({"TASK-002.max-attempts-range",
-             {"TASK-002"},
-             layer::unit,
-             "max_attempts 0, 11, 2.5 and \"3\" are 422; 1 and 10 are accepted",
-             [](context& ctx) {
-                 for (const json& bad : {json(0), json(11), json(2.5), json("3")}) {
-                     auto r = post_task(ctx, {{"type", "noop"}, {"payload", json::object()},
-                                              {"max_attempts", bad}});
-                     expect_refused(ctx, r, 422, "max_attempts " + bad.dump());
-                 }
-                 for (int ok : {1, 10}) {
-                     auto t = submit(ctx, {{"type", "noop"}, {"payload", json::object()},
-                                           {"max_attempts", ok}});
-                     ctx.expect(t.value("max_attempts", json()) == ok,
-                                "the task keeps max_attempts " + std::to_string(ok),
-                                std::to_string(ok), t.value("max_attempts", json()).dump());
-                 }
-             }});
+    reg.add(
+        {"TASK-002.max-attempts-range",
+         {"TASK-002"},
+         layer::unit,
+         "max_attempts 0, 11, 2.5 and \"3\" are 422; 1 and 10 are accepted",
+         [](context& ctx) {
+             for (const json& bad : {json(0), json(11), json(2.5), json("3")}) {
+                 auto r = post_task(
+                     ctx, {{"type", "noop"}, {"payload", json::object()}, {"max_attempts", bad}});
+                 expect_refused(ctx, r, 422, "max_attempts " + bad.dump());
+             }
+             for (int ok : {1, 10}) {
+                 auto t = submit(
+                     ctx, {{"type", "noop"}, {"payload", json::object()}, {"max_attempts", ok}});
+                 ctx.expect(t.value("max_attempts", json()) == ok,
+                            "the task keeps max_attempts " + std::to_string(ok), std::to_string(ok),
+                            t.value("max_attempts", json()).dump());
+             }
+         }});
 
-    reg.add({"TASK-003.unknown-type-422",
-             {"TASK-003"},
-             layer::unit,
-             "A task of type \"agentcheck_nope\" is 422",
-             [](context& ctx) {
-                 auto r = post_task(ctx, {{"type", "agentcheck_nope"}, {"payload", json::object()}});
-                 expect_refused(ctx, r, 422, "an unknown task type");
-             }});
+    reg.add(
+        {"TASK-003.unknown-type-422",
+         {"TASK-003"},
+         layer::unit,
+         "A task of type \"agentcheck_nope\" is 422",
+         [](context& ctx) {
+             auto r = post_task(ctx, {{"type", "agentcheck_nope"}, {"payload", json::object()}});
+             expect_refused(ctx, r, 422, "an unknown task type");
+         }});
 
     reg.add({"TASK-006.noop-and-echo",
              {"TASK-006", "TASK-005", "TASK-010"},
@@ -184,11 +186,12 @@ void register_s06_tasks(check_registry& reg) {
              layer::integration,
              "flaky with fail_times 2 and max_attempts 3 succeeds on attempt 3",
              [](context& ctx) {
-                 auto t = submit(ctx, {{"type", "flaky"}, {"payload", {{"fail_times", 2}}},
-                                       {"max_attempts", 3}});
+                 auto t = submit(
+                     ctx,
+                     {{"type", "flaky"}, {"payload", {{"fail_times", 2}}}, {"max_attempts", 3}});
                  auto done = wait_for(ctx, t["id"], "succeeded", 30000ms);
-                 ctx.expect(done.value("attempts", json()) == 3, "flaky succeeds on attempt 3",
-                            "3", done.value("attempts", json()).dump());
+                 ctx.expect(done.value("attempts", json()) == 3, "flaky succeeds on attempt 3", "3",
+                            done.value("attempts", json()).dump());
              }});
 
     reg.add({"TASK-006.sleep",
@@ -210,8 +213,8 @@ void register_s06_tasks(check_registry& reg) {
              layer::integration,
              "fail with max_attempts 2 is dead_lettered after exactly 2 attempts, with last_error",
              [](context& ctx) {
-                 auto t = submit(ctx, {{"type", "fail"}, {"payload", json::object()},
-                                       {"max_attempts", 2}});
+                 auto t = submit(
+                     ctx, {{"type", "fail"}, {"payload", json::object()}, {"max_attempts", 2}});
                  auto dead = wait_for(ctx, t["id"], "dead_lettered", 30000ms);
                  ctx.expect(dead.value("attempts", json()) == 2, "exactly max_attempts attempts",
                             "2", dead.value("attempts", json()).dump());
@@ -221,95 +224,97 @@ void register_s06_tasks(check_registry& reg) {
                             dead.value("last_error", json()).dump());
              }});
 
-    reg.add({"TASK-008.backoff-spacing",
-             {"TASK-008"},
-             layer::integration,
-             "The attempts of a failing task are spaced at least half the declared backoff "
-             "(retry_base_ms, then doubling) and at most the ceiling plus 2 s",
-             [](context& ctx) {
-                 const auto base = tasks_limit(ctx, "retry_base_ms", -1);
-                 const auto cap = tasks_limit(ctx, "retry_cap_ms", -1);
-                 if (base <= 0 || cap <= 0)
-                     ctx.skip("tasks.retry_base_ms and retry_cap_ms are not declared");
-                 if (base * 4 > 20000) ctx.skip("retry_base_ms is too long to watch three attempts");
-                 auto t = submit(ctx, {{"type", "fail"}, {"payload", json::object()},
-                                       {"max_attempts", 3}});
-                 // When each attempt was first seen (polling every 5 ms).
-                 std::vector<std::chrono::steady_clock::time_point> seen;
-                 const auto deadline = std::chrono::steady_clock::now() + ctx.scaled(30000ms);
-                 long long last = 0;
-                 for (;;) {
-                     auto r = ctx.send(authed(ctx, "viewer", "GET", "/tasks/" + t["id"].get<std::string>()));
-                     auto j = ctx.expect_json(r);
-                     const auto attempts = j.value("attempts", 0LL);
-                     while (last < attempts) {
-                         seen.push_back(std::chrono::steady_clock::now());
-                         ++last;
-                     }
-                     if (j.value("status", "") == "dead_lettered") break;
-                     if (std::chrono::steady_clock::now() > deadline)
-                         ctx.fail("the failing task was not dead-lettered in 30 s", "dead_lettered",
-                                  j.dump());
-                     std::this_thread::sleep_for(5ms);
-                 }
-                 if (seen.size() != 3)
-                     ctx.fail("could not see each of the 3 attempts", "3 attempts",
-                              std::to_string(seen.size()));
-                 for (int n = 1; n <= 2; ++n) {
-                     const long long ceiling = std::min(cap, base << (n - 1));
-                     const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          seen[static_cast<std::size_t>(n)] -
-                                          seen[static_cast<std::size_t>(n - 1)])
-                                          .count();
-                     ctx.note("attempt " + std::to_string(n) + " → " + std::to_string(n + 1) +
-                              ": " + std::to_string(gap) + " ms (ceiling " +
-                              std::to_string(ceiling) + " ms)");
-                     // Polling can make a gap look up to one poll (plus a request) shorter.
-                     ctx.expect(gap >= ceiling / 2 - 30,
-                                "the wait after attempt " + std::to_string(n) +
-                                    " is at least half the backoff ceiling",
-                                ">= " + std::to_string(ceiling / 2) + " ms",
-                                std::to_string(gap) + " ms");
-                     ctx.expect(gap <= ceiling + 2000,
-                                "the wait after attempt " + std::to_string(n) +
-                                    " is at most the ceiling (plus 2 s)",
-                                "<= " + std::to_string(ceiling + 2000) + " ms",
-                                std::to_string(gap) + " ms");
-                 }
-             }});
-
-    reg.add({"TASK-010.read-and-list",
-             {"TASK-010"},
-             layer::unit,
-             "GET /tasks/{unknown} is 404; GET /tasks?status=succeeded lists only succeeded tasks; "
-             "limit=1 pages follow next_cursor",
-             [](context& ctx) {
-                 auto unknown = ctx.send(authed(ctx, "viewer", "GET", "/tasks/" + random_uuid(ctx)));
-                 expect_refused(ctx, unknown, 404, "GET /tasks/{unknown}");
-                 auto t = submit(ctx, {{"type", "noop"}, {"payload", json::object()}});
-                 (void)wait_for(ctx, t["id"], "succeeded", 10000ms);
-                 auto r = ctx.send(authed(ctx, "viewer", "GET", "/tasks?status=succeeded&limit=50"));
+    reg.add(
+        {"TASK-008.backoff-spacing",
+         {"TASK-008"},
+         layer::integration,
+         "The attempts of a failing task are spaced at least half the declared backoff "
+         "(retry_base_ms, then doubling) and at most the ceiling plus 2 s",
+         [](context& ctx) {
+             const auto base = tasks_limit(ctx, "retry_base_ms", -1);
+             const auto cap = tasks_limit(ctx, "retry_cap_ms", -1);
+             if (base <= 0 || cap <= 0)
+                 ctx.skip("tasks.retry_base_ms and retry_cap_ms are not declared");
+             if (base * 4 > 20000) ctx.skip("retry_base_ms is too long to watch three attempts");
+             auto t =
+                 submit(ctx, {{"type", "fail"}, {"payload", json::object()}, {"max_attempts", 3}});
+             // When each attempt was first seen (polling every 5 ms).
+             std::vector<std::chrono::steady_clock::time_point> seen;
+             const auto deadline = std::chrono::steady_clock::now() + ctx.scaled(30000ms);
+             long long last = 0;
+             for (;;) {
+                 auto r =
+                     ctx.send(authed(ctx, "viewer", "GET", "/tasks/" + t["id"].get<std::string>()));
                  auto j = ctx.expect_json(r);
-                 if (!j.contains("items") || !j["items"].is_array())
-                     ctx.fail("GET /tasks has no \"items\" array", "{\"items\": [...]}", describe(r));
-                 for (const auto& it : j["items"])
-                     ctx.expect(it.value("status", json()) == "succeeded",
-                                "?status=succeeded lists only succeeded tasks", "succeeded",
-                                it.value("status", json()).dump());
-                 auto first = ctx.expect_json(ctx.send(authed(ctx, "viewer", "GET", "/tasks?limit=1")));
-                 ctx.expect(first.value("items", json::array()).size() == 1, "limit=1 lists one task",
-                            "1", std::to_string(first.value("items", json::array()).size()));
-                 const auto cursor = first.value("next_cursor", json());
-                 if (cursor.is_string()) {
-                     auto next = ctx.send(authed(ctx, "viewer", "GET",
-                                                 "/tasks?limit=1&cursor=" +
-                                                     url_encode(cursor.get<std::string>())));
-                     auto n = ctx.expect_json(next);
-                     ctx.expect(n.value("items", json::array()).size() == 1 &&
-                                    n["items"][0].value("id", json()) != first["items"][0]["id"],
-                                "the next page holds another task", "another task", n.dump());
+                 const auto attempts = j.value("attempts", 0LL);
+                 while (last < attempts) {
+                     seen.push_back(std::chrono::steady_clock::now());
+                     ++last;
                  }
-             }});
+                 if (j.value("status", "") == "dead_lettered") break;
+                 if (std::chrono::steady_clock::now() > deadline)
+                     ctx.fail("the failing task was not dead-lettered in 30 s", "dead_lettered",
+                              j.dump());
+                 std::this_thread::sleep_for(5ms);
+             }
+             if (seen.size() != 3)
+                 ctx.fail("could not see each of the 3 attempts", "3 attempts",
+                          std::to_string(seen.size()));
+             for (int n = 1; n <= 2; ++n) {
+                 const long long ceiling = std::min(cap, base << (n - 1));
+                 const auto gap =
+                     std::chrono::duration_cast<std::chrono::milliseconds>(
+                         seen[static_cast<std::size_t>(n)] - seen[static_cast<std::size_t>(n - 1)])
+                         .count();
+                 ctx.note("attempt " + std::to_string(n) + " → " + std::to_string(n + 1) + ": " +
+                          std::to_string(gap) + " ms (ceiling " + std::to_string(ceiling) + " ms)");
+                 // Polling can make a gap look up to one poll (plus a request) shorter.
+                 ctx.expect(gap >= ceiling / 2 - 30,
+                            "the wait after attempt " + std::to_string(n) +
+                                " is at least half the backoff ceiling",
+                            ">= " + std::to_string(ceiling / 2) + " ms",
+                            std::to_string(gap) + " ms");
+                 ctx.expect(gap <= ceiling + 2000,
+                            "the wait after attempt " + std::to_string(n) +
+                                " is at most the ceiling (plus 2 s)",
+                            "<= " + std::to_string(ceiling + 2000) + " ms",
+                            std::to_string(gap) + " ms");
+             }
+         }});
+
+    reg.add(
+        {"TASK-010.read-and-list",
+         {"TASK-010"},
+         layer::unit,
+         "GET /tasks/{unknown} is 404; GET /tasks?status=succeeded lists only succeeded tasks; "
+         "limit=1 pages follow next_cursor",
+         [](context& ctx) {
+             auto unknown = ctx.send(authed(ctx, "viewer", "GET", "/tasks/" + random_uuid(ctx)));
+             expect_refused(ctx, unknown, 404, "GET /tasks/{unknown}");
+             auto t = submit(ctx, {{"type", "noop"}, {"payload", json::object()}});
+             (void)wait_for(ctx, t["id"], "succeeded", 10000ms);
+             auto r = ctx.send(authed(ctx, "viewer", "GET", "/tasks?status=succeeded&limit=50"));
+             auto j = ctx.expect_json(r);
+             if (!j.contains("items") || !j["items"].is_array())
+                 ctx.fail("GET /tasks has no \"items\" array", "{\"items\": [...]}", describe(r));
+             for (const auto& it : j["items"])
+                 ctx.expect(it.value("status", json()) == "succeeded",
+                            "?status=succeeded lists only succeeded tasks", "succeeded",
+                            it.value("status", json()).dump());
+             auto first = ctx.expect_json(ctx.send(authed(ctx, "viewer", "GET", "/tasks?limit=1")));
+             ctx.expect(first.value("items", json::array()).size() == 1, "limit=1 lists one task",
+                        "1", std::to_string(first.value("items", json::array()).size()));
+             const auto cursor = first.value("next_cursor", json());
+             if (cursor.is_string()) {
+                 auto next = ctx.send(
+                     authed(ctx, "viewer", "GET",
+                            "/tasks?limit=1&cursor=" + url_encode(cursor.get<std::string>())));
+                 auto n = ctx.expect_json(next);
+                 ctx.expect(n.value("items", json::array()).size() == 1 &&
+                                n["items"][0].value("id", json()) != first["items"][0]["id"],
+                            "the next page holds another task", "another task", n.dump());
+             }
+         }});
 
     reg.add({"TASK-011.retry-dead-letter",
              {"TASK-011"},
@@ -317,8 +322,8 @@ void register_s06_tasks(check_registry& reg) {
              "POST /tasks/{id}/retry of a dead-lettered task is 202 and it runs again; of a "
              "succeeded one 409",
              [](context& ctx) {
-                 auto t = submit(ctx, {{"type", "fail"}, {"payload", json::object()},
-                                       {"max_attempts", 1}});
+                 auto t = submit(
+                     ctx, {{"type", "fail"}, {"payload", json::object()}, {"max_attempts", 1}});
                  const std::string id = t["id"];
                  (void)wait_for(ctx, id, "dead_lettered", 20000ms);
                  auto r = ctx.send(authed(ctx, "operator", "POST", "/tasks/" + id + "/retry"));
@@ -331,8 +336,8 @@ void register_s06_tasks(check_registry& reg) {
                  (void)wait_for(ctx, id, "dead_lettered", 20000ms);
                  auto ok = submit(ctx, {{"type", "noop"}, {"payload", json::object()}});
                  (void)wait_for(ctx, ok["id"], "succeeded", 10000ms);
-                 auto refused = ctx.send(authed(ctx, "operator", "POST",
-                                                "/tasks/" + ok["id"].get<std::string>() + "/retry"));
+                 auto refused = ctx.send(authed(
+                     ctx, "operator", "POST", "/tasks/" + ok["id"].get<std::string>() + "/retry"));
                  expect_refused(ctx, refused, 409, "a retry of a succeeded task");
              }});
 
@@ -362,11 +367,11 @@ void register_s06_tasks(check_registry& reg) {
              "A viewer reads tasks but may not submit (403); another operator may not retry "
              "the task (403); an admin may",
              [](context& ctx) {
-                 auto viewer = post_task(ctx, {{"type", "noop"}, {"payload", json::object()}},
-                                         "viewer");
+                 auto viewer =
+                     post_task(ctx, {{"type", "noop"}, {"payload", json::object()}}, "viewer");
                  expect_refused(ctx, viewer, 403, "POST /tasks as a viewer");
-                 auto t = submit(ctx, {{"type", "fail"}, {"payload", json::object()},
-                                       {"max_attempts", 1}});
+                 auto t = submit(
+                     ctx, {{"type", "fail"}, {"payload", json::object()}, {"max_attempts", 1}});
                  const std::string id = t["id"];
                  (void)wait_for(ctx, id, "dead_lettered", 20000ms);
                  auto other = ctx.send(authed(ctx, "operator2", "POST", "/tasks/" + id + "/retry"));
@@ -404,7 +409,8 @@ void register_s06_tasks(check_registry& reg) {
                    expect_refused(ctx, *refused, 503, "POST /tasks to a full queue");
                    (void)ctx.expect_header_present(*refused, "Retry-After");
                    for (const auto& id : accepted)
-                       (void)wait_for(ctx, id, "succeeded", std::chrono::milliseconds(depth * 200 + 10000));
+                       (void)wait_for(ctx, id, "succeeded",
+                                      std::chrono::milliseconds(depth * 200 + 10000));
                }};
     full.alone = true;
     reg.add(std::move(full));

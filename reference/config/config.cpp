@@ -73,7 +73,8 @@ struct raw_options {
         max_body_bytes, max_header_bytes, header_timeout_ms, idle_timeout_ms, write_timeout_ms,
         drain_timeout_ms, page_limit_default, page_limit_max, max_connections, ws_buffer_bytes,
         task_workers, task_queue_depth, task_retry_base_ms, task_retry_cap_ms,
-        health_check_timeout_ms, endpoint_allowlist, log_requests, config_file;
+        health_check_timeout_ms, endpoint_allowlist, invoke_timeout_ms, invoke_max_attempts,
+        breaker_failure_threshold, breaker_recovery_ms, log_requests, config_file;
 };
 
 /// One command-line option: its long name (without "--"), where its text goes, its help.
@@ -146,6 +147,14 @@ const std::array option_specs{
     option_spec{"endpoint-allowlist", &raw_options::endpoint_allowlist, "LIST",
                 "host:port or host:* entries the agent may call (health checks, invoke), "
                 "comma-separated"},
+    option_spec{"invoke-timeout-ms", &raw_options::invoke_timeout_ms, "INT",
+                "invoke: time for one attempt, 10-600000"},
+    option_spec{"invoke-max-attempts", &raw_options::invoke_max_attempts, "INT",
+                "invoke: attempts before 502/504, 1-10"},
+    option_spec{"breaker-failure-threshold", &raw_options::breaker_failure_threshold, "INT",
+                "invoke: consecutive failed attempts that open a target's circuit, 1-1000"},
+    option_spec{"breaker-recovery-ms", &raw_options::breaker_recovery_ms, "INT",
+                "invoke: how long a circuit stays open before one trial, 10-3600000"},
     option_spec{"log-requests", &raw_options::log_requests, "BOOL",
                 "one JSON line per request: true|false"},
 };
@@ -194,6 +203,10 @@ raw_options defaults_as_text() {
     r.task_retry_base_ms = std::to_string(d.task_retry_base.count());
     r.task_retry_cap_ms = std::to_string(d.task_retry_cap.count());
     r.health_check_timeout_ms = std::to_string(d.health_check_timeout.count());
+    r.invoke_timeout_ms = std::to_string(d.invoke_timeout.count());
+    r.invoke_max_attempts = std::to_string(d.invoke_max_attempts);
+    r.breaker_failure_threshold = std::to_string(d.breaker_failure_threshold);
+    r.breaker_recovery_ms = std::to_string(d.breaker_recovery.count());
     {
         std::string list;
         for (const auto& e : d.endpoint_allowlist)
@@ -411,6 +424,14 @@ config convert(const raw_options& raw, const CLI::App& app) {
         number("--task-retry-cap-ms", raw.task_retry_cap_ms, c.task_retry_base.count(), 3600000)};
     c.health_check_timeout = std::chrono::milliseconds{
         number("--health-check-timeout-ms", raw.health_check_timeout_ms, 10, 600000)};
+    c.invoke_timeout =
+        std::chrono::milliseconds{number("--invoke-timeout-ms", raw.invoke_timeout_ms, 10, 600000)};
+    c.invoke_max_attempts =
+        static_cast<int>(number("--invoke-max-attempts", raw.invoke_max_attempts, 1, 10));
+    c.breaker_failure_threshold = static_cast<int>(
+        number("--breaker-failure-threshold", raw.breaker_failure_threshold, 1, 1000));
+    c.breaker_recovery = std::chrono::milliseconds{
+        number("--breaker-recovery-ms", raw.breaker_recovery_ms, 10, 3600000)};
     try {
         c.endpoint_allowlist = endpoint_allowlist::parse(raw.endpoint_allowlist).entries();
     } catch (const std::invalid_argument& e) {

@@ -66,6 +66,10 @@ struct config {
     std::chrono::milliseconds health_check_timeout{2000};
     /// host:port / host:* the agent may call (agent_health_check, invoke).
     std::vector<std::string> endpoint_allowlist{"127.0.0.1:*"};
+    std::chrono::milliseconds invoke_timeout{2000};
+    int invoke_max_attempts = 3;
+    int breaker_failure_threshold = 5;
+    std::chrono::milliseconds breaker_recovery{5000};
 
     // --- logging
     bool log_requests = true; ///< one JSON line per request on stderr

@@ -46,6 +46,12 @@ public:
             return "idempotency key reused with a different request";
         case errc::upgrade_required:
             return "upgrade required";
+        case errc::bad_gateway:
+            return "bad gateway";
+        case errc::gateway_timeout:
+            return "gateway timeout";
+        case errc::circuit_open:
+            return "circuit open";
         case errc::unavailable:
             return "service unavailable";
         case errc::storage_failure:

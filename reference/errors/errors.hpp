@@ -4,6 +4,7 @@
 
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 namespace agent {
@@ -32,6 +33,10 @@ enum class errc {
     precondition_failed,   ///< 412: If-Match stale
     idempotency_mismatch,  ///< 422: same Idempotency-Key, different body
     upgrade_required,      ///< 426: a WebSocket route asked without an upgrade
+    // calls to other agents (invoke)
+    bad_gateway,     ///< 502: the target failed every attempt
+    gateway_timeout, ///< 504: the target's last attempt timed out
+    circuit_open,    ///< 503: the target's circuit is open; not contacted
     // resources (server side)
     unavailable,     ///< 503: draining, storage down, queue full
     storage_failure, ///< 500: the store failed
@@ -57,6 +62,10 @@ struct error {
     errc code = errc::internal;
     std::string detail;              ///< human-readable, specific to this occurrence
     std::vector<field_error> fields; ///< for validation_failed
+    /// Extension members of the problem document ("attempts": 3).
+    std::vector<std::pair<std::string, long long>> members = {};
+    /// Retry-After seconds, when the answer says when to come back (0: the default).
+    long long retry_after_s = 0;
 };
 
 } // namespace agent

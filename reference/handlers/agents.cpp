@@ -187,7 +187,15 @@ void handle_agents(const app& a, const exchange_ptr& x) {
         return get ? list_agents(a, x) : create_agent(a, x);
     case route_id::agent:
         if (get) {
-            if (auto e = find_for(a, x, false)) get_cached(a, x, e->body, e->etag, nullptr);
+            if (auto e = find_for(a, x, false)) {
+                // An agent that has been invoked shows its circuit (§7).
+                if (auto circuit = a.svc().invoker.circuit(e->agent.id)) {
+                    auto doc = nlohmann::json::parse(e->body);
+                    doc["circuit"] = to_string(*circuit);
+                    return get_cached(a, x, doc.dump(), e->etag, nullptr);
+                }
+                get_cached(a, x, e->body, e->etag, nullptr);
+            }
             return;
         }
         return x->req.method() == http::verb::put ? replace_agent(a, x) : delete_agent(a, x);

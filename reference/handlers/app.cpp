@@ -180,6 +180,8 @@ void app::handle(request req, std::string remote_addr, responder respond,
     case route_id::task:
     case route_id::task_retry:
         return handle_tasks(*this, x);
+    case route_id::agent_invoke:
+        return handle_invoke(*this, x);
     case route_id::none:
         break;
     }

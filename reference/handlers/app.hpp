@@ -18,6 +18,7 @@
 #include "reference/interfaces/store.hpp"
 #include "reference/services/auth.hpp"
 #include "reference/services/events.hpp"
+#include "reference/services/invoke.hpp"
 #include "reference/services/lifecycle.hpp"
 #include "reference/services/log_sink.hpp"
 #include "reference/services/registry.hpp"
@@ -32,6 +33,7 @@ struct services {
     registry& agents;
     event_log& events;
     task_queue& tasks;
+    invoke_service& invoker;
     store& storage;
     const jwt_verifier& verifier;
     lifecycle_state& lifecycle;
@@ -116,6 +118,7 @@ void handle_agents(const app& a, const exchange_ptr& x);
 void handle_events(const app& a, const exchange_ptr& x);
 void handle_stream(const app& a, const exchange_ptr& x);
 void handle_tasks(const app& a, const exchange_ptr& x);
+void handle_invoke(const app& a, const exchange_ptr& x);
 
 /// One name=value pair of a query string, percent-decoded.
 struct query_param {

@@ -30,7 +30,7 @@ nlohmann::json discovery_document(const services& s) {
     return {
         {"protocol", "agent-service/1"},
         {"implementation", {{"name", "agentd"}, {"version", agentd_version}}},
-        {"features", {"events", "websocket", "tasks"}},
+        {"features", {"events", "websocket", "tasks", "invoke"}},
         {"auth", auth},
         {"limits",
          {{"max_body_bytes", c.max_body_bytes},
@@ -50,7 +50,14 @@ nlohmann::json discovery_document(const services& s) {
           {"idempotency_ttl_s", c.idempotency_ttl.count()},
           {"event_page_limit_max", c.page_limit_max},
           {"ws_buffer_bytes", c.ws_buffer_bytes}}},
-        {"resilience", nlohmann::json::object()},
+        {"resilience",
+         {{"invoke_timeout_ms", c.invoke_timeout.count()},
+          {"invoke_max_attempts", c.invoke_max_attempts},
+          {"retry_base_ms", c.task_retry_base.count()},
+          {"retry_cap_ms", c.task_retry_cap.count()},
+          {"breaker_failure_threshold", c.breaker_failure_threshold},
+          {"breaker_recovery_ms", c.breaker_recovery.count()},
+          {"allowlist", c.endpoint_allowlist}}},
         {"tasks",
          {{"types", task_type_names()},
           {"max_queue_depth", c.task_queue_depth},
@@ -78,8 +85,14 @@ void handle_health(const app& a, const exchange_ptr& x) {
     static const std::string unhealthy =
         R"({"status":"unhealthy","checks":{"storage":{"status":"fail","component_type":"datastore","output":"the last commit or probe failed"}}})";
     const bool ok = a.svc().storage.healthy();
+    // The calls to other agents: how many circuits are open (a dependency that fails does not
+    // make this agent unhealthy; it is reported).
+    const auto open = a.svc().invoker.open_circuits();
+    auto doc = nlohmann::json::parse(ok ? healthy : unhealthy);
+    doc["checks"]["dependencies"] = {
+        {"status", "pass"}, {"component_type", "component"}, {"open_circuits", open}};
     a.reply(x, a.json_response(*x, ok ? http::status::ok : http::status::service_unavailable,
-                               ok ? healthy : unhealthy));
+                               doc.dump()));
 }
 
 void handle_livez(const app& a, const exchange_ptr& x) {

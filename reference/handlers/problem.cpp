@@ -49,6 +49,12 @@ kind kind_of(errc code) noexcept {
         return {s::unprocessable_entity, "idempotency-key-reused", "Unprocessable Content"};
     case errc::upgrade_required:
         return {s::upgrade_required, "upgrade-required", "Upgrade Required"};
+    case errc::bad_gateway:
+        return {s::bad_gateway, "bad-gateway", "Bad Gateway"};
+    case errc::gateway_timeout:
+        return {s::gateway_timeout, "gateway-timeout", "Gateway Timeout"};
+    case errc::circuit_open:
+        return {s::service_unavailable, "circuit-open", "Service Unavailable"};
     case errc::unavailable:
         return {s::service_unavailable, "unavailable", "Service Unavailable"};
     case errc::storage_failure:
@@ -79,6 +85,8 @@ response make_problem(const error& err, unsigned version, std::string_view insta
                            {"detail", err.detail.empty() ? std::string(k.title) : err.detail},
                            {"instance", instance},
                            {"request_id", request_id}};
+    for (const auto& [name, value] : err.members)
+        body[name] = value;
     if (!err.fields.empty()) {
         auto& list = body["errors"] = nlohmann::json::array();
         for (const auto& f : err.fields)
@@ -106,9 +114,13 @@ response make_problem(const error& err, unsigned version, std::string_view insta
         res.set(http::field::upgrade, "websocket");
         res.set(http::field::connection, "Upgrade");
         break;
+    case errc::circuit_open:
+        res.set(http::field::retry_after, "1");
+        break;
     default:
         break;
     }
+    if (err.retry_after_s > 0) res.set(http::field::retry_after, std::to_string(err.retry_after_s));
     res.body() = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return res;
 }

@@ -21,6 +21,7 @@ const std::vector<method_rule>& rules_for(route_id id) {
                                                    {verb::post, role::operator_, true}};
     static const std::vector<method_rule> task = {{verb::get, role::viewer, false}};
     static const std::vector<method_rule> retry = {{verb::post, role::operator_, false}};
+    static const std::vector<method_rule> invoke = {{verb::post, role::operator_, true}};
     static const std::vector<method_rule> events = {{verb::get, role::viewer, false},
                                                     {verb::post, role::operator_, true}};
     switch (id) {
@@ -47,6 +48,8 @@ const std::vector<method_rule>& rules_for(route_id id) {
         return task;
     case route_id::task_retry:
         return retry;
+    case route_id::agent_invoke:
+        return invoke;
     case route_id::none:
         break;
     }
@@ -88,6 +91,7 @@ route_match match_route(std::string_view target) {
     if (sub == "/capabilities")
         return {route_id::agent_capabilities, "/agents/{id}/capabilities", std::string(id)};
     if (sub == "/status") return {route_id::agent_status, "/agents/{id}/status", std::string(id)};
+    if (sub == "/invoke") return {route_id::agent_invoke, "/agents/{id}/invoke", std::string(id)};
     return {};
 }
 

@@ -27,6 +27,7 @@ enum class route_id {
     tasks,              ///< /tasks
     task,               ///< /tasks/{id}
     task_retry,         ///< /tasks/{id}/retry
+    agent_invoke,       ///< /agents/{id}/invoke
 };
 
 /// A method a route accepts and what it needs. role::none = no authentication.

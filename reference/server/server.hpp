@@ -57,6 +57,8 @@ public:
     [[nodiscard]] const config& cfg() const noexcept { return cfg_; }
     [[nodiscard]] handlers::app& app() noexcept { return app_; }
     [[nodiscard]] bool draining() const noexcept { return life_.draining.load(); }
+    /// The I/O threads' context (outbound calls run on it too).
+    [[nodiscard]] boost::asio::io_context& io() noexcept { return ioc_; }
 
 private:
     void do_accept();

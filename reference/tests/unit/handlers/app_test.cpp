@@ -41,7 +41,7 @@ protected:
                  }),
           verifier_(auth_settings{secret, {}, {}, {}, {}, std::chrono::seconds(30), 8192}, clk_),
           log_(2, false),
-          app_({cfg_, clk_, registry_, events_, tasks_, store_, verifier_, life_, log_}) {
+          app_({cfg_, clk_, registry_, events_, tasks_, invoker_, store_, verifier_, life_, log_}) {
         life_.ready = true;
         tasks_.start();
     }
@@ -110,6 +110,9 @@ protected:
     std::vector<std::string> probes_;
     int probe_status_ = 200;
     task_queue tasks_;
+    invoke_service invoker_{
+        registry_,        events_, store_, clk_, random_, endpoint_allowlist({"127.0.0.1:*"}),
+        invoke_settings{}};
     jwt_verifier verifier_;
     lifecycle_state life_;
     log_sink log_;
