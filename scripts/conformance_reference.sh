@@ -29,9 +29,11 @@ trap 'exit 130' INT TERM
 head -c $((secret_bytes / 2)) /dev/urandom | od -An -tx1 | tr -d ' \n' > "$dir/secret"
 chmod 600 "$dir/secret"
 
-# A shallow task queue (50), so that the full-queue check fills it in bounded time.
+# A shallow task queue (50), so that the full-queue check fills it in bounded time; short
+# invoke timeouts and breaker recovery, so that the resilience checks wait seconds, not tens.
 "$agentd" --port 0 --port-file "$dir/port" --data-dir "$dir/data" \
   --jwt-secret-file "$dir/secret" --log-requests false --task-queue-depth 50 \
+  --invoke-timeout-ms 500 --breaker-recovery-ms 1000 \
   > "$dir/agentd.log" 2>&1 &
 pid=$!
 

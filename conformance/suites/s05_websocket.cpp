@@ -309,6 +309,55 @@ void register_s05_websocket(check_registry& reg) {
                  ws->close();
              }});
 
+    reg.add({"WS-006.long-replay-not-cut",
+             {"WS-006", "WS-008"},
+             layer::integration,
+             "A client that reads gets a replay larger than limits.ws_buffer_bytes in full: "
+             "the bound is for clients that do not read",
+             [](context& ctx) {
+                 need_events(ctx);
+                 const auto bound = ctx.limit("ws_buffer_bytes", 256 * 1024);
+                 if (bound > (4LL << 20)) ctx.skip("limits.ws_buffer_bytes is over 4 MiB");
+                 const auto type = "x_ac_long_" + random_hex(ctx, 8);
+                 const std::string pad(4000, 'r');
+                 const long long count = bound / 4000 * 2 + 10;
+                 auto conn = ctx.open_connection();
+                 const auto token = ctx.token("operator");
+                 long long first = 0;
+                 for (long long i = 0; i < count; ++i) {
+                     request r("POST", "/events");
+                     r.bearer(token);
+                     r.json({{"type", type}, {"data", {{"i", i}, {"pad", pad}}}});
+                     auto resp = conn.send(r);
+                     if (resp.status != 201)
+                         ctx.block("EVT-007", "POST /events answered " + describe(resp));
+                     if (i == 0) first = resp.json()->value("seq", 0LL);
+                 }
+                 auto ws = must_open(
+                     ctx, "/events/stream?after=" + std::to_string(first - 1) + "&types=" + type,
+                     "WS-006");
+                 long long received = 0;
+                 for (;;) {
+                     auto e = ws->read(ctx.scaled(5000ms));
+                     if (e.what != ws_event::kind::message) {
+                         ctx.expect(received == count,
+                                    "every replayed event arrived before the stream ended or "
+                                    "went quiet",
+                                    std::to_string(count),
+                                    std::to_string(received) +
+                                        (e.what == ws_event::kind::closed
+                                             ? " then close " + std::to_string(e.close_code)
+                                             : " then nothing"));
+                         break;
+                     }
+                     if (json::parse(e.text).value("data", json()).value("i", -1LL) != received)
+                         ctx.fail("the replay is out of order", "i = " + std::to_string(received),
+                                  e.text.substr(0, 200));
+                     if (++received == count) break;
+                 }
+                 ws->close();
+             }});
+
     reg.add({"WS-006.reconnect-under-writes",
              {"WS-006"},
              layer::integration,

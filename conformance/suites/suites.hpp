@@ -38,6 +38,8 @@ void register_s04_events(check_registry& registry);
 void register_s05_websocket(check_registry& registry);
 /// §6 Tasks.
 void register_s06_tasks(check_registry& registry);
+/// §7 Invoke and resilience (with the downstream stub).
+void register_s07_invoke(check_registry& registry);
 
 /// Helpers shared by the suites. Not thread-safe unless stated (a context is per check).
 namespace support {

@@ -61,11 +61,12 @@ using exchange_ptr = std::shared_ptr<exchange>;
 struct stream_plan {
     enum class kind { agent_status, events };
     kind what = kind::events;
-    request req;                    ///< the upgrade request (for the handshake)
-    std::string request_id;         ///< its X-Request-ID
-    std::string agent_id;           ///< agent_status: the agent
-    entry_ptr snapshot;             ///< agent_status: the agent when admitted
-    std::int64_t after = 0;         ///< events: replay the events after this seq
+    request req;            ///< the upgrade request (for the handshake)
+    std::string request_id; ///< its X-Request-ID
+    std::string agent_id;   ///< agent_status: the agent
+    entry_ptr snapshot;     ///< agent_status: the agent when admitted
+    std::optional<std::int64_t>
+        after;                      ///< events: replay the events after this seq (none: live only)
     std::vector<std::string> types; ///< events: only these types (empty: all)
 };
 

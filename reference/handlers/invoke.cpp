@@ -8,9 +8,10 @@ void handle_invoke(const app& a, const exchange_ptr& x) {
         x->route.agent_id, x->body, x->request_id, std::string(x->req["traceparent"]),
         [&a, x](util::expected<invoke_output, error> r) {
             if (!r) return a.fail(x, r.error());
-            a.reply(x, a.json_response(
-                           *x, http::status::ok,
-                           nlohmann::json{{"output", r->output}, {"attempts", r->attempts}}.dump()));
+            a.reply(x,
+                    a.json_response(
+                        *x, http::status::ok,
+                        nlohmann::json{{"output", r->output}, {"attempts", r->attempts}}.dump()));
         });
 }
 

@@ -69,8 +69,9 @@ struct task_query {
 struct event_query {
     std::int64_t after = 0; ///< events with seq > after
     std::size_t limit = 50;
-    std::string type;     ///< "" = any
-    std::string agent_id; ///< "" = any
+    std::string type;                    ///< "" = any
+    std::string agent_id;                ///< "" = any
+    std::vector<std::string> types = {}; ///< any of these (empty = any)
 };
 
 /// One write. apply runs on the writer thread inside its own savepoint: return an error to

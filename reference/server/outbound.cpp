@@ -25,22 +25,23 @@ public:
 
     void start() {
         stream_.expires_after(req_.timeout);
-        resolver_.async_resolve(req_.host, std::to_string(req_.port),
-                                [self = shared_from_this()](beast::error_code ec,
-                                                            tcp::resolver::results_type r) {
-                                    if (ec) return self->finish(outbound_result::failure::connect,
-                                                                "resolve: " + ec.message());
-                                    self->connect(r);
-                                });
+        resolver_.async_resolve(
+            req_.host, std::to_string(req_.port),
+            [self = shared_from_this()](beast::error_code ec, tcp::resolver::results_type r) {
+                if (ec)
+                    return self->finish(outbound_result::failure::connect,
+                                        "resolve: " + ec.message());
+                self->connect(r);
+            });
     }
 
 private:
     void connect(const tcp::resolver::results_type& r) {
-        stream_.async_connect(r, [self = shared_from_this()](beast::error_code ec,
-                                                             const tcp::endpoint&) {
-            if (ec) return self->fail(ec, outbound_result::failure::connect, "connect");
-            self->write();
-        });
+        stream_.async_connect(
+            r, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+                if (ec) return self->fail(ec, outbound_result::failure::connect, "connect");
+                self->write();
+            });
     }
     void write() {
         msg_.method(http::verb::post);
@@ -54,10 +55,11 @@ private:
         msg_.body() = req_.body;
         msg_.prepare_payload();
         msg_.keep_alive(false);
-        http::async_write(stream_, msg_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-            if (ec) return self->fail(ec, outbound_result::failure::io, "write");
-            self->read();
-        });
+        http::async_write(stream_, msg_,
+                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                              if (ec) return self->fail(ec, outbound_result::failure::io, "write");
+                              self->read();
+                          });
     }
     void read() {
         parser_.body_limit(8 * 1024 * 1024);

@@ -14,7 +14,7 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 
 namespace {
-constexpr std::size_t replay_page = 500;
+constexpr std::size_t replay_page_size = 200;
 constexpr auto force_close_after = std::chrono::seconds(30);
 constexpr int small_send_buffer = 64 * 1024;
 
@@ -78,25 +78,45 @@ void ws_session::on_accept(beast::error_code ec) {
             deliver(e);
         return;
     }
-    replay();
+    if (!plan_.after) {
+        // No `after`: live only, from the last event committed before the upgrade.
+        last_seq_ = svc_.events.last_seq();
+        return end_replay();
+    }
+    last_seq_ = *plan_.after;
+    replay_page();
 }
 
-void ws_session::replay() {
-    last_seq_ = plan_.after;
-    for (;;) {
-        event_query q;
-        q.after = last_seq_;
-        q.limit = replay_page;
-        auto page = svc_.events.list(q);
-        if (!page)
-            return close_with(websocket::close_code::internal_error, "the log is unreadable");
-        for (const auto& e : *page) {
-            if (wanted(plan_, e)) send(models::to_json(e).dump());
-            last_seq_ = e.seq;
-            if (closing_) return;
+// One page at a time, the next only once the client has taken this one: a long replay never
+// fills the queue (a client that reads is never cut off) nor holds the I/O thread.
+void ws_session::replay_page() {
+    if (closing_) return;
+    event_query q;
+    q.after = last_seq_;
+    q.limit = replay_page_size;
+    q.types = plan_.types;
+    auto page = svc_.events.list(q);
+    if (!page) return close_with(websocket::close_code::internal_error, "the log is unreadable");
+    bool stopped_early = false;
+    for (const auto& e : *page) {
+        auto message = models::to_json(e).dump();
+        // Keep half the buffer for live events; the rest of the page follows once drained.
+        if (!queue_.empty() && queued_bytes_ + message.size() > svc_.cfg.ws_buffer_bytes / 2) {
+            stopped_early = true;
+            break;
         }
-        if (page->size() < replay_page) break;
+        send(std::move(message));
+        last_seq_ = e.seq;
     }
+    if (!stopped_early && page->size() < replay_page_size) return end_replay();
+    replay_more_ = true;
+    if (!writing_ && queue_.empty()) {
+        replay_more_ = false;
+        net::post(ws_.get_executor(), [self = shared_from_this()] { self->replay_page(); });
+    }
+}
+
+void ws_session::end_replay() {
     replaying_ = false;
     auto pending = std::move(pending_);
     for (const auto& e : pending)
@@ -158,7 +178,11 @@ void ws_session::send(std::string message) {
 void ws_session::do_write() {
     if (writing_ || closed_) return;
     if (queue_.empty()) {
-        if (closing_) do_close();
+        if (closing_) return do_close();
+        if (replay_more_) {
+            replay_more_ = false;
+            net::post(ws_.get_executor(), [self = shared_from_this()] { self->replay_page(); });
+        }
         return;
     }
     writing_ = true;

@@ -37,7 +37,8 @@ private:
     void on_accept(boost::beast::error_code ec);
     void on_event(const models::event& e); // any thread
     void deliver(const models::event& e);  // strand
-    void replay();                         // events: the log after plan_.after, then live
+    void replay_page();                    // events: one page of the log after last_seq_
+    void end_replay();                     // then live
     void send(std::string message);
     void do_write();
     void do_read();
@@ -54,6 +55,7 @@ private:
     std::size_t queued_bytes_ = 0;
     bool writing_ = false;
     bool replaying_ = true;
+    bool replay_more_ = false; ///< a page was sent; the next is read once the queue drains
     std::vector<models::event> pending_; ///< live events that arrived during the replay
     std::int64_t last_seq_ = 0;          ///< the last event sent (or replayed past)
     std::int64_t snapshot_revision_ = 0; ///< agent_status: the revision the snapshot showed

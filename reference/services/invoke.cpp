@@ -60,13 +60,14 @@ bool circuit_breaker::on_failure(std::chrono::steady_clock::time_point now) {
 }
 
 circuit_state circuit_breaker::state(std::chrono::steady_clock::time_point now) const {
-    if (state_ == circuit_state::open && now - opened_at_ >= recovery_) return circuit_state::half_open;
+    if (state_ == circuit_state::open && now - opened_at_ >= recovery_)
+        return circuit_state::half_open;
     return state_;
 }
 
 long long circuit_breaker::retry_after_s(std::chrono::steady_clock::time_point now) const {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        recovery_ - (now - opened_at_));
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(recovery_ - (now - opened_at_));
     return std::max<long long>(1, (left.count() + 999) / 1000);
 }
 
@@ -90,14 +91,13 @@ invoke_service::invoke_service(registry& agents, event_log& events, store& st, c
 
 std::string invoke_service::child_traceparent(std::string_view in) {
     auto hex = [](std::string_view s) {
-        return std::all_of(s.begin(), s.end(), [](char c) {
-            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-        });
+        return std::all_of(s.begin(), s.end(),
+                           [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
     };
     std::string trace;
     std::string flags = "01";
-    if (in.size() == 55 && in[2] == '-' && in[35] == '-' && in[52] == '-' &&
-        hex(in.substr(0, 2)) && in.substr(0, 2) != "ff" && hex(in.substr(3, 32)) &&
+    if (in.size() == 55 && in[2] == '-' && in[35] == '-' && in[52] == '-' && hex(in.substr(0, 2)) &&
+        in.substr(0, 2) != "ff" && hex(in.substr(3, 32)) &&
         in.substr(3, 32) != std::string(32, '0') && hex(in.substr(36, 16)) &&
         in.substr(36, 16) != std::string(16, '0') && hex(in.substr(53, 2))) {
         trace = std::string(in.substr(3, 32));
@@ -118,40 +118,46 @@ std::optional<circuit_state> invoke_service::circuit(const std::string& agent_id
 std::size_t invoke_service::open_circuits() const {
     std::lock_guard lock(mutex_);
     const auto now = clock_.steady_now();
-    return static_cast<std::size_t>(std::count_if(breakers_.begin(), breakers_.end(), [&](const auto& b) {
-        return b.second.state(now) != circuit_state::closed;
-    }));
+    return static_cast<std::size_t>(
+        std::count_if(breakers_.begin(), breakers_.end(),
+                      [&](const auto& b) { return b.second.state(now) != circuit_state::closed; }));
 }
 
-void invoke_service::emit(const std::string& type, const std::string& agent_id) {
-    auto ev = std::make_shared<models::event>(events_.make(type, agent_id, nlohmann::json::object()));
+void invoke_service::emit(const std::string& type, const std::string& agent_id,
+                          std::function<void()> then) {
+    auto ev =
+        std::make_shared<models::event>(events_.make(type, agent_id, nlohmann::json::object()));
     write_op op;
     op.apply = [ev](store_txn& tx) { return tx.append_event(*ev); };
-    op.done = [this, ev](const std::optional<error>& err) {
+    op.done = [this, ev, then](const std::optional<error>& err) {
         if (!err) events_.committed(*ev);
+        then();
     };
-    (void)store_.submit(std::move(op));
+    if (store_.submit(std::move(op))) then(); // the store is stopping: answer anyway
 }
 
 bool invoke_service::breaker_allows(const std::string& id) {
     std::lock_guard lock(mutex_);
-    auto it = breakers_.try_emplace(id, settings_.breaker_threshold, settings_.breaker_recovery).first;
+    auto it =
+        breakers_.try_emplace(id, settings_.breaker_threshold, settings_.breaker_recovery).first;
     return it->second.allow(clock_.steady_now());
 }
 
-void invoke_service::breaker_result(const std::string& id, bool ok) {
+std::optional<std::string> invoke_service::breaker_result(const std::string& id, bool ok) {
     bool opened = false;
     bool closed = false;
     {
         std::lock_guard lock(mutex_);
-        auto it = breakers_.try_emplace(id, settings_.breaker_threshold, settings_.breaker_recovery).first;
+        auto it = breakers_.try_emplace(id, settings_.breaker_threshold, settings_.breaker_recovery)
+                      .first;
         if (ok)
             closed = it->second.on_success();
         else
             opened = it->second.on_failure(clock_.steady_now());
     }
-    if (opened) emit("circuit_opened", id);
-    if (closed) emit("circuit_closed", id);
+    if (opened) return std::string("circuit_opened");
+    if (closed) return std::string("circuit_closed");
+    return std::nullopt;
 }
 
 void invoke_service::invoke(const std::string& agent_id, const nlohmann::json& body,
@@ -190,11 +196,11 @@ void invoke_service::invoke(const std::string& agent_id, const nlohmann::json& b
                                          "can call",
                                          {{"", "endpoint not callable"}}}));
     if (!allow_.allows(url->host, url->port))
-        return cb(util::unexpected(error{errc::forbidden,
-                                         "the endpoint " + url->host + ":" +
-                                             std::to_string(url->port) +
-                                             " is not in this agent's allowlist",
-                                         {}}));
+        return cb(
+            util::unexpected(error{errc::forbidden,
+                                   "the endpoint " + url->host + ":" + std::to_string(url->port) +
+                                       " is not in this agent's allowlist",
+                                   {}}));
     if (transport_ == nullptr)
         return cb(util::unexpected(error{errc::unavailable, "outbound calls are not ready", {}}));
     auto c = std::make_shared<call>();
@@ -231,7 +237,16 @@ void invoke_service::attempt(const std::shared_ptr<call>& c) {
     req.headers = {{"X-Request-ID", c->request_id}, {"traceparent", c->traceparent}};
     transport_->post(std::move(req), [this, c](outbound_result r) {
         const bool server_side = r.why != outbound_result::failure::none || r.status >= 500;
-        breaker_result(c->agent_id, !server_side);
+        // The circuit's event commits before the answer that changed it is given.
+        if (auto type = breaker_result(c->agent_id, !server_side))
+            return emit(*type, c->agent_id, [this, c, r] { settle(c, r); });
+        settle(c, r);
+    });
+}
+
+void invoke_service::settle(const std::shared_ptr<call>& c, const outbound_result& r) {
+    const bool server_side = r.why != outbound_result::failure::none || r.status >= 500;
+    {
         if (!server_side) {
             if (r.status >= 400) {
                 error err{errc::bad_gateway,
@@ -251,7 +266,8 @@ void invoke_service::attempt(const std::shared_ptr<call>& c) {
         }
         const bool timed_out = r.why == outbound_result::failure::timeout;
         if (c->attempts < settings_.max_attempts) {
-            const auto wait = backoff_delay(c->attempts, settings_.retry_base, settings_.retry_cap, random_);
+            const auto wait =
+                backoff_delay(c->attempts, settings_.retry_base, settings_.retry_cap, random_);
             return transport_->after(wait, [this, c] { attempt(c); });
         }
         error err{timed_out ? errc::gateway_timeout : errc::bad_gateway,
@@ -262,7 +278,7 @@ void invoke_service::attempt(const std::shared_ptr<call>& c) {
                   {}};
         err.members.emplace_back("attempts", c->attempts);
         c->cb(util::unexpected(err));
-    });
+    }
 }
 
 } // namespace agent

@@ -91,9 +91,13 @@ public:
 private:
     struct call;
     void attempt(const std::shared_ptr<call>& c);
-    void emit(const std::string& type, const std::string& agent_id);
+    /// What an attempt's outcome means: the answer, or the next attempt.
+    void settle(const std::shared_ptr<call>& c, const outbound_result& r);
+    /// Appends a circuit event, then calls `then` (after the commit, or at once on failure).
+    void emit(const std::string& type, const std::string& agent_id, std::function<void()> then);
     bool breaker_allows(const std::string& id);
-    void breaker_result(const std::string& id, bool ok);
+    /// Records an attempt's outcome; the event type when the circuit opened or closed.
+    std::optional<std::string> breaker_result(const std::string& id, bool ok);
 
     registry& agents_;
     event_log& events_;

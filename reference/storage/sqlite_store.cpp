@@ -317,12 +317,22 @@ sqlite_store::~sqlite_store() {
 
 util::expected<std::vector<models::event>, error> sqlite_store::read_events(const event_query& q) {
     std::lock_guard lock(reader_mutex_);
-    statement s(reader_, "SELECT doc FROM events WHERE seq > ?1 AND (?2 = '' OR type = ?2) "
-                         "AND (?3 = '' OR agent_id = ?3) ORDER BY seq LIMIT ?4");
+    std::string sql = "SELECT doc FROM events WHERE seq > ?1 AND (?2 = '' OR type = ?2) "
+                      "AND (?3 = '' OR agent_id = ?3)";
+    if (!q.types.empty()) {
+        sql += " AND type IN (";
+        for (std::size_t i = 0; i < q.types.size(); ++i)
+            sql += (i ? ", ?" : "?") + std::to_string(5 + i);
+        sql += ")";
+    }
+    sql += " ORDER BY seq LIMIT ?4";
+    statement s(reader_, sql.c_str());
     s.bind(1, q.after)
         .bind(2, q.type)
         .bind(3, q.agent_id)
         .bind(4, static_cast<std::int64_t>(q.limit));
+    for (std::size_t i = 0; i < q.types.size(); ++i)
+        s.bind(static_cast<int>(5 + i), q.types[i]);
     std::vector<models::event> out;
     int rc = SQLITE_ROW;
     while ((rc = s.step()) == SQLITE_ROW) {

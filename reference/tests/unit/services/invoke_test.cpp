@@ -90,8 +90,9 @@ protected:
     invoke_fixture()
         : dir_(std::filesystem::temp_directory_path() /
                ("invoke-test-" + std::to_string(std::random_device{}()))),
-          store_((std::filesystem::create_directories(dir_), sqlite_settings{(dir_ / "db").string()}),
-                 clk_),
+          store_(
+              (std::filesystem::create_directories(dir_), sqlite_settings{(dir_ / "db").string()}),
+              clk_),
           events_(store_, clk_), agents_(store_, clk_, events_),
           invoker_(agents_, events_, store_, clk_, rnd_, endpoint_allowlist({"127.0.0.1:*"}),
                    invoke_settings{milliseconds(100), 3, milliseconds(100), milliseconds(1000), 4,
@@ -114,11 +115,13 @@ protected:
         std::filesystem::remove_all(dir_);
     }
     util::expected<invoke_output, error> call(const nlohmann::json& body) {
-        std::optional<util::expected<invoke_output, error>> out;
-        invoker_.invoke(id_, body, "rid-1", "", [&](util::expected<invoke_output, error> r) {
-            out.emplace(std::move(r));
+        // The answer comes at once, or after the commit of a circuit event.
+        auto done = std::make_shared<std::promise<util::expected<invoke_output, error>>>();
+        auto result = done->get_future();
+        invoker_.invoke(id_, body, "rid-1", "", [done](util::expected<invoke_output, error> r) {
+            done->set_value(std::move(r));
         });
-        return std::move(*out);
+        return result.get();
     }
     static nlohmann::json sum() { return {{"capability", "sum"}, {"input", {1, 2}}}; }
 
@@ -143,7 +146,8 @@ TEST_F(invoke_fixture, forwards_and_answers_the_targets_json) {
     EXPECT_EQ(transport_.sent[0].target, "/base/invoke");
     EXPECT_EQ(transport_.sent[0].port, 9);
     EXPECT_EQ(nlohmann::json::parse(transport_.sent[0].body), sum());
-    EXPECT_EQ(transport_.sent[0].headers[0], (std::pair<std::string, std::string>{"X-Request-ID", "rid-1"}));
+    EXPECT_EQ(transport_.sent[0].headers[0],
+              (std::pair<std::string, std::string>{"X-Request-ID", "rid-1"}));
 }
 
 TEST_F(invoke_fixture, retries_5xx_timeouts_and_connection_errors_with_backoff_but_not_4xx) {
