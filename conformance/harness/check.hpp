@@ -121,6 +121,9 @@ public:
     /// connections): `agentcheck replay` sends them one after another, so their answers may
     /// differ, and it says so.
     virtual void mark_concurrent() = 0;
+    /// Says that the agent's answers depend on something the check ran beside it (the
+    /// downstream stub): `agentcheck replay` cannot bring it back, and says so.
+    virtual void mark_depends_on(std::string what) = 0;
     /// Free-text evidence shown with the check's result.
     virtual void note(std::string text) = 0;
 

@@ -114,11 +114,11 @@ json replay_document(const check_result& r, const client::target_url& target, st
         if (!s.etag.empty()) step["recorded_etag"] = s.etag;
         steps.push_back(std::move(step));
     }
-    return {{"format", replay_format},  {"check", r.id},
-            {"title", r.title},         {"verdict", to_string(r.outcome)},
-            {"target", target.base()},  {"seed", seed},
-            {"missing_steps", missing}, {"concurrent", r.concurrent},
-            {"steps", std::move(steps)}};
+    return {{"format", replay_format},    {"check", r.id},
+            {"title", r.title},           {"verdict", to_string(r.outcome)},
+            {"target", target.base()},    {"seed", seed},
+            {"missing_steps", missing},   {"concurrent", r.concurrent},
+            {"depends_on", r.depends_on}, {"steps", std::move(steps)}};
 }
 
 std::filesystem::path replay_path(const std::filesystem::path& report_dir,
@@ -153,6 +153,9 @@ replay_outcome replay(const json& doc, const replay_options& opts, std::ostream&
     if (doc.value("missing_steps", 0) > 0)
         out << "; the first " << doc.value("missing_steps", 0) << " were not kept";
     out << ")\n";
+    if (!doc.value("depends_on", std::string()).empty())
+        out << "  note: the agent's answers depended on " << doc.value("depends_on", std::string())
+            << ", which this replay does not run: they may differ\n";
     if (doc.value("concurrent", false))
         out << "  note: the check sent these requests at the same time; one after another, "
                "the agent may answer them otherwise\n";

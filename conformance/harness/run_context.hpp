@@ -103,6 +103,9 @@ public:
     std::string mint(const nlohmann::json& claims, const nlohmann::json& header = {}) override;
     std::string variant_token(std::string_view variant, std::string_view identity) override;
     void mark_concurrent() override { concurrent_ = true; }
+    void mark_depends_on(std::string what) override { depends_on_ = std::move(what); }
+    /// What the check said the agent's answers depend on ("" = nothing).
+    [[nodiscard]] const std::string& depends_on() const noexcept { return depends_on_; }
     /// True when the check said its requests were sent at the same time.
     [[nodiscard]] bool concurrent() const noexcept { return concurrent_; }
     [[nodiscard]] const std::string& hs256_secret() const override;
@@ -162,6 +165,7 @@ private:
     };
     std::map<std::string, minted_token> minted_;
     bool concurrent_ = false;
+    std::string depends_on_;
 };
 
 } // namespace agentcheck

@@ -105,6 +105,7 @@ check_result attempt(const check& c, const run_environment& env, const run_setti
     r.notes = ctx.notes();
     r.dropped_exchanges = ctx.dropped_exchanges();
     r.concurrent = ctx.concurrent();
+    r.depends_on = ctx.depends_on();
     if (ctx.dropped_exchanges() > 0) {
         r.notes.push_back(std::to_string(ctx.dropped_exchanges()) +
                           " earlier exchanges were not kept");

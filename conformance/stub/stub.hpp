@@ -29,8 +29,12 @@ struct step {
     bool hang = false;  ///< never answer (until the stub stops)
 
     static step ok(std::string body = "{}") { return {200, std::move(body), {}, false, false}; }
-    static step status_code(int s) { return {s, R"({"stub":"scripted failure"})", {}, false, false}; }
-    static step slow(std::chrono::milliseconds d, int s = 200) { return {s, "{}", d, false, false}; }
+    static step status_code(int s) {
+        return {s, R"({"stub":"scripted failure"})", {}, false, false};
+    }
+    static step slow(std::chrono::milliseconds d, int s = 200) {
+        return {s, "{}", d, false, false};
+    }
 };
 
 /// A request the stub received.

@@ -78,7 +78,7 @@ void register_s07_invoke(check_registry& reg) {
              "Invoke POSTs {capability, input} to the endpoint + /invoke and answers 200 "
              "{output: the target's JSON, attempts: 1}",
              [](context& ctx) {
-                 downstream s;
+                 check_stub s(ctx);
                  s.script({}, step::ok(R"({"sum":3,"from":"stub"})"));
                  agent_guard guard(ctx);
                  const auto a = target_agent(ctx, guard, s.url());
@@ -107,7 +107,7 @@ void register_s07_invoke(check_registry& reg) {
              layer::integration,
              "Invoke passes X-Request-ID on, and traceparent with the same trace id (a new span)",
              [](context& ctx) {
-                 downstream s;
+                 check_stub s(ctx);
                  agent_guard guard(ctx);
                  const auto a = target_agent(ctx, guard, s.url());
                  const std::string rid = "ac-inv-" + random_hex(ctx, 8);
@@ -135,7 +135,7 @@ void register_s07_invoke(check_registry& reg) {
              "Invoking a capability the agent does not list, or an agent without an endpoint, "
              "is 422",
              [](context& ctx) {
-                 downstream s;
+                 check_stub s(ctx);
                  agent_guard guard(ctx);
                  const auto a = target_agent(ctx, guard, s.url());
                  auto r = invoke(ctx, id_of(ctx, a), {{"capability", "not-listed"}, {"input", 1}});
@@ -155,7 +155,7 @@ void register_s07_invoke(check_registry& reg) {
              layer::integration,
              "An endpoint on 127.0.0.2 (not allowed) is 403, and no connection reaches it",
              [](context& ctx) {
-                 downstream s;
+                 check_stub s(ctx);
                  if (s.forbidden_url().empty())
                      ctx.skip("the stub could not listen on 127.0.0.2 here");
                  agent_guard guard(ctx);
@@ -168,51 +168,50 @@ void register_s07_invoke(check_registry& reg) {
                             std::to_string(s.forbidden_connections()));
              }});
 
-    reg.add({"INV-005.retries-then-success",
-             {"INV-005"},
-             layer::integration,
-             "A target answering 500, then a reset, then 200 is called three times, the waits "
-             "within the declared backoff, and invoke answers 200 with attempts 3",
-             [](context& ctx) {
-                 const auto max = need_knob(ctx, "invoke_max_attempts");
-                 if (max < 3) ctx.skip("invoke_max_attempts is under 3");
-                 const auto base = need_knob(ctx, "retry_base_ms");
-                 const auto threshold = knob(ctx, "breaker_failure_threshold", 1000);
-                 if (threshold < 3) ctx.skip("breaker_failure_threshold is under 3");
-                 downstream s;
-                 step reset;
-                 reset.reset = true;
-                 s.script({step::status_code(500), reset}, step::ok(R"({"ok":true})"));
-                 agent_guard guard(ctx);
-                 const auto a = target_agent(ctx, guard, s.url());
-                 auto r = invoke(ctx, id_of(ctx, a), sum_call());
-                 ctx.expect_status(r, 200);
-                 ctx.expect(attempts_of(r) == 3, "attempts is 3", "3",
-                            std::to_string(attempts_of(r)));
-                 const auto calls = s.calls();
-                 if (calls.size() != 3)
-                     ctx.fail("the target was not called three times", "3",
-                              std::to_string(calls.size()));
-                 for (std::size_t i = 1; i < calls.size(); ++i) {
-                     const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          calls[i].at - calls[i - 1].at)
-                                          .count();
-                     const long long ceiling = base << (i - 1);
-                     ctx.note("wait before attempt " + std::to_string(i + 1) + ": " +
-                              std::to_string(gap) + " ms (ceiling " + std::to_string(ceiling) + ")");
-                     ctx.expect(gap >= ceiling / 2 - 5,
-                                "the wait is at least half the backoff ceiling",
-                                ">= " + std::to_string(ceiling / 2) + " ms",
-                                std::to_string(gap) + " ms");
-                 }
-             }});
+    reg.add(
+        {"INV-005.retries-then-success",
+         {"INV-005"},
+         layer::integration,
+         "A target answering 500, then a reset, then 200 is called three times, the waits "
+         "within the declared backoff, and invoke answers 200 with attempts 3",
+         [](context& ctx) {
+             const auto max = need_knob(ctx, "invoke_max_attempts");
+             if (max < 3) ctx.skip("invoke_max_attempts is under 3");
+             const auto base = need_knob(ctx, "retry_base_ms");
+             const auto threshold = knob(ctx, "breaker_failure_threshold", 1000);
+             if (threshold < 3) ctx.skip("breaker_failure_threshold is under 3");
+             check_stub s(ctx);
+             step reset;
+             reset.reset = true;
+             s.script({step::status_code(500), reset}, step::ok(R"({"ok":true})"));
+             agent_guard guard(ctx);
+             const auto a = target_agent(ctx, guard, s.url());
+             auto r = invoke(ctx, id_of(ctx, a), sum_call());
+             ctx.expect_status(r, 200);
+             ctx.expect(attempts_of(r) == 3, "attempts is 3", "3", std::to_string(attempts_of(r)));
+             const auto calls = s.calls();
+             if (calls.size() != 3)
+                 ctx.fail("the target was not called three times", "3",
+                          std::to_string(calls.size()));
+             for (std::size_t i = 1; i < calls.size(); ++i) {
+                 const auto gap = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      calls[i].at - calls[i - 1].at)
+                                      .count();
+                 const long long ceiling = base << (i - 1);
+                 ctx.note("wait before attempt " + std::to_string(i + 1) + ": " +
+                          std::to_string(gap) + " ms (ceiling " + std::to_string(ceiling) + ")");
+                 ctx.expect(gap >= ceiling / 2 - 5, "the wait is at least half the backoff ceiling",
+                            ">= " + std::to_string(ceiling / 2) + " ms",
+                            std::to_string(gap) + " ms");
+             }
+         }});
 
     reg.add({"INV-006.no-retry-on-4xx",
              {"INV-006"},
              layer::integration,
              "A target answering 404 is called once: a 4xx is not retried",
              [](context& ctx) {
-                 downstream s;
+                 check_stub s(ctx);
                  s.script({}, step::status_code(404));
                  agent_guard guard(ctx);
                  const auto a = target_agent(ctx, guard, s.url());
@@ -233,7 +232,7 @@ void register_s07_invoke(check_registry& reg) {
                  const auto max = need_knob(ctx, "invoke_max_attempts");
                  if (knob(ctx, "breaker_failure_threshold", 1000) < max)
                      ctx.skip("the breaker would open before the attempts run out");
-                 downstream s;
+                 check_stub s(ctx);
                  s.script({}, step::status_code(500));
                  agent_guard guard(ctx);
                  const auto a = target_agent(ctx, guard, s.url());
@@ -256,7 +255,7 @@ void register_s07_invoke(check_registry& reg) {
                  if (timeout * max > 15000) ctx.skip("invoke_timeout_ms × attempts is over 15 s");
                  if (knob(ctx, "breaker_failure_threshold", 1000) < max)
                      ctx.skip("the breaker would open before the attempts run out");
-                 downstream s;
+                 check_stub s(ctx);
                  s.script({}, step::slow(std::chrono::milliseconds(timeout + 1000)));
                  agent_guard guard(ctx);
                  const auto a = target_agent(ctx, guard, s.url());
@@ -275,7 +274,7 @@ void register_s07_invoke(check_registry& reg) {
              [](context& ctx) {
                  const auto threshold = need_knob(ctx, "breaker_failure_threshold");
                  if (threshold > 50) ctx.skip("breaker_failure_threshold is over 50");
-                 downstream s;
+                 check_stub s(ctx);
                  s.script({}, step::status_code(500));
                  agent_guard guard(ctx);
                  const auto a = target_agent(ctx, guard, s.url());
@@ -323,7 +322,7 @@ void register_s07_invoke(check_registry& reg) {
                  const auto recovery = need_knob(ctx, "breaker_recovery_ms");
                  if (threshold > 50 || recovery > 10000)
                      ctx.skip("breaker_failure_threshold over 50 or breaker_recovery_ms over 10 s");
-                 downstream s;
+                 check_stub s(ctx);
                  s.script({}, step::status_code(500));
                  agent_guard guard(ctx);
                  const auto a = target_agent(ctx, guard, s.url());
@@ -356,7 +355,7 @@ void register_s07_invoke(check_registry& reg) {
              layer::unit,
              "A viewer may not invoke (403); the target is not called",
              [](context& ctx) {
-                 downstream s;
+                 check_stub s(ctx);
                  agent_guard guard(ctx);
                  const auto a = target_agent(ctx, guard, s.url());
                  auto r = invoke(ctx, id_of(ctx, a), sum_call(), {}, "viewer");
@@ -372,7 +371,7 @@ void register_s07_invoke(check_registry& reg) {
              "dead-lettered check turns active into degraded; healthy again, active",
              [](context& ctx) {
                  if (!ctx.has_feature("tasks")) ctx.skip("feature tasks is not declared");
-                 downstream s;
+                 check_stub s(ctx);
                  agent_guard guard(ctx);
                  const auto a = target_agent(ctx, guard, s.url());
                  const auto id = id_of(ctx, a);
@@ -382,14 +381,18 @@ void register_s07_invoke(check_registry& reg) {
                                {"payload", {{"agent_id", id}}},
                                {"max_attempts", 1}});
                      auto r = ctx.send(req);
-                     if (r.status != 202) ctx.block("TASK-001", "POST /tasks answered " + describe(r));
+                     if (r.status != 202)
+                         ctx.block("TASK-001", "POST /tasks answered " + describe(r));
                      const auto task_id = r.json()->value("id", "");
                      const auto deadline = std::chrono::steady_clock::now() + ctx.scaled(15000ms);
                      for (;;) {
-                         auto t = ctx.expect_json(ctx.send(authed(ctx, "viewer", "GET", "/tasks/" + task_id)));
+                         auto t = ctx.expect_json(
+                             ctx.send(authed(ctx, "viewer", "GET", "/tasks/" + task_id)));
                          if (t.value("status", "") == want) return;
-                         if (t.value("status", "") == "succeeded" || t.value("status", "") == "dead_lettered")
-                             ctx.fail("the health check ended " + t.value("status", std::string()), want, t.dump());
+                         if (t.value("status", "") == "succeeded" ||
+                             t.value("status", "") == "dead_lettered")
+                             ctx.fail("the health check ended " + t.value("status", std::string()),
+                                      want, t.dump());
                          if (std::chrono::steady_clock::now() > deadline)
                              ctx.fail("the health check did not finish in 15 s", want, t.dump());
                          std::this_thread::sleep_for(20ms);
@@ -406,7 +409,8 @@ void register_s07_invoke(check_registry& reg) {
                  ctx.expect(!probes.empty() && probes.back().method == "GET" &&
                                 probes.back().target == "/health",
                             "the check GETs endpoint + /health", "GET /health",
-                            probes.empty() ? "no call" : probes.back().method + " " + probes.back().target);
+                            probes.empty() ? "no call"
+                                           : probes.back().method + " " + probes.back().target);
                  s.script({}, step::status_code(503));
                  run_check("dead_lettered");
                  ctx.expect(status() == "degraded",

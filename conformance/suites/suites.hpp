@@ -19,6 +19,7 @@
 
 #include "conformance/client/http.hpp"
 #include "conformance/harness/check.hpp"
+#include "conformance/stub/stub.hpp"
 
 namespace agentcheck {
 
@@ -40,6 +41,8 @@ void register_s05_websocket(check_registry& registry);
 void register_s06_tasks(check_registry& registry);
 /// §7 Invoke and resilience (with the downstream stub).
 void register_s07_invoke(check_registry& registry);
+/// End-to-end workflows across features (conformance/workflows/).
+void register_workflows(check_registry& registry);
 
 /// Helpers shared by the suites. Not thread-safe unless stated (a context is per check).
 namespace support {
@@ -47,6 +50,14 @@ namespace support {
 using json = nlohmann::json;
 using client::request;
 using client::response;
+
+/// The downstream stub of a check (conformance/stub), marked as what the agent's answers
+/// depend on (a replay cannot bring it back).
+struct check_stub : stub::downstream {
+    explicit check_stub(context& ctx) {
+        ctx.mark_depends_on("the downstream stub the check ran (" + url() + ")");
+    }
+};
 
 /// A request without credentials.
 inline request make(std::string method, std::string target) {
