@@ -15,17 +15,6 @@ namespace {
 using namespace support;
 using namespace std::chrono_literals;
 
-const json& tasks_doc(context& ctx) {
-    static const json empty = json::object();
-    const auto& d = ctx.discovery();
-    return d.contains("tasks") && d["tasks"].is_object() ? d["tasks"] : empty;
-}
-
-long long tasks_limit(context& ctx, const char* name, long long fallback) {
-    const auto& t = tasks_doc(ctx);
-    return t.contains(name) && t[name].is_number_integer() ? t[name].get<long long>() : fallback;
-}
-
 response post_task(context& ctx, const json& body, std::string_view identity = "operator",
                    const client::header_list& extra = {}) {
     auto req = authed(ctx, identity, "POST", "/tasks");
@@ -231,8 +220,8 @@ void register_s06_tasks(check_registry& reg) {
          "The attempts of a failing task are spaced at least half the declared backoff "
          "(retry_base_ms, then doubling) and at most the ceiling plus 2 s",
          [](context& ctx) {
-             const auto base = tasks_limit(ctx, "retry_base_ms", -1);
-             const auto cap = tasks_limit(ctx, "retry_cap_ms", -1);
+             const auto base = declared(ctx, "tasks", "retry_base_ms", -1);
+             const auto cap = declared(ctx, "tasks", "retry_cap_ms", -1);
              if (base <= 0 || cap <= 0)
                  ctx.skip("tasks.retry_base_ms and retry_cap_ms are not declared");
              if (base * 4 > 20000) ctx.skip("retry_base_ms is too long to watch three attempts");
@@ -386,7 +375,7 @@ void register_s06_tasks(check_registry& reg) {
                "Filling the declared max_queue_depth with sleeping tasks gives a 503 with "
                "Retry-After, and every accepted task still succeeds",
                [](context& ctx) {
-                   const auto depth = tasks_limit(ctx, "max_queue_depth", -1);
+                   const auto depth = declared(ctx, "tasks", "max_queue_depth", -1);
                    if (depth <= 0) ctx.skip("tasks.max_queue_depth is not declared");
                    if (depth > 200)
                        ctx.skip("tasks.max_queue_depth is " + std::to_string(depth) +

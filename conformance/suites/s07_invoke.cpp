@@ -19,20 +19,10 @@ using namespace std::chrono_literals;
 using stub::downstream;
 using stub::step;
 
-const json& resilience(context& ctx) {
-    static const json empty = json::object();
-    const auto& d = ctx.discovery();
-    return d.contains("resilience") && d["resilience"].is_object() ? d["resilience"] : empty;
-}
-
-long long knob(context& ctx, const char* name, long long fallback) {
-    const auto& r = resilience(ctx);
-    return r.contains(name) && r[name].is_number_integer() ? r[name].get<long long>() : fallback;
-}
-
-long long need_knob(context& ctx, const char* name) {
-    const auto v = knob(ctx, name, -1);
-    if (v <= 0) ctx.skip(std::string("resilience.") + name + " is not declared");
+/// A declared integer the check needs (it is skipped, saying so, when it is not declared).
+long long need_declared(context& ctx, const std::string& object, const std::string& name) {
+    const auto v = declared(ctx, object, name, -1);
+    if (v <= 0) ctx.skip(object + "." + name + " is not declared");
     return v;
 }
 
@@ -175,10 +165,10 @@ void register_s07_invoke(check_registry& reg) {
          "A target answering 500, then a reset, then 200 is called three times, the waits "
          "within the declared backoff, and invoke answers 200 with attempts 3",
          [](context& ctx) {
-             const auto max = need_knob(ctx, "invoke_max_attempts");
+             const auto max = need_declared(ctx, "resilience", "invoke_max_attempts");
              if (max < 3) ctx.skip("invoke_max_attempts is under 3");
-             const auto base = need_knob(ctx, "retry_base_ms");
-             const auto threshold = knob(ctx, "breaker_failure_threshold", 1000);
+             const auto base = need_declared(ctx, "resilience", "retry_base_ms");
+             const auto threshold = declared(ctx, "resilience", "breaker_failure_threshold", 1000);
              if (threshold < 3) ctx.skip("breaker_failure_threshold is under 3");
              check_stub s(ctx);
              step reset;
@@ -229,8 +219,8 @@ void register_s07_invoke(check_registry& reg) {
              "A target that always answers 500 is called invoke_max_attempts times, then "
              "invoke is a 502 problem with attempts",
              [](context& ctx) {
-                 const auto max = need_knob(ctx, "invoke_max_attempts");
-                 if (knob(ctx, "breaker_failure_threshold", 1000) < max)
+                 const auto max = need_declared(ctx, "resilience", "invoke_max_attempts");
+                 if (declared(ctx, "resilience", "breaker_failure_threshold", 1000) < max)
                      ctx.skip("the breaker would open before the attempts run out");
                  check_stub s(ctx);
                  s.script({}, step::status_code(500));
@@ -250,10 +240,10 @@ void register_s07_invoke(check_registry& reg) {
              layer::integration,
              "A target slower than invoke_timeout_ms on every attempt makes invoke a 504 problem",
              [](context& ctx) {
-                 const auto timeout = need_knob(ctx, "invoke_timeout_ms");
-                 const auto max = need_knob(ctx, "invoke_max_attempts");
+                 const auto timeout = need_declared(ctx, "resilience", "invoke_timeout_ms");
+                 const auto max = need_declared(ctx, "resilience", "invoke_max_attempts");
                  if (timeout * max > 15000) ctx.skip("invoke_timeout_ms × attempts is over 15 s");
-                 if (knob(ctx, "breaker_failure_threshold", 1000) < max)
+                 if (declared(ctx, "resilience", "breaker_failure_threshold", 1000) < max)
                      ctx.skip("the breaker would open before the attempts run out");
                  check_stub s(ctx);
                  s.script({}, step::slow(std::chrono::milliseconds(timeout + 1000)));
@@ -272,7 +262,8 @@ void register_s07_invoke(check_registry& reg) {
              "circuit-open with Retry-After, the target is not contacted, the agent shows "
              "\"circuit\": \"open\"",
              [](context& ctx) {
-                 const auto threshold = need_knob(ctx, "breaker_failure_threshold");
+                 const auto threshold =
+                     need_declared(ctx, "resilience", "breaker_failure_threshold");
                  if (threshold > 50) ctx.skip("breaker_failure_threshold is over 50");
                  check_stub s(ctx);
                  s.script({}, step::status_code(500));
@@ -318,8 +309,9 @@ void register_s07_invoke(check_registry& reg) {
              "After breaker_recovery_ms one trial goes out; a good answer closes the circuit "
              "(\"circuit\": \"closed\", circuit_closed)",
              [](context& ctx) {
-                 const auto threshold = need_knob(ctx, "breaker_failure_threshold");
-                 const auto recovery = need_knob(ctx, "breaker_recovery_ms");
+                 const auto threshold =
+                     need_declared(ctx, "resilience", "breaker_failure_threshold");
+                 const auto recovery = need_declared(ctx, "resilience", "breaker_recovery_ms");
                  if (threshold > 50 || recovery > 10000)
                      ctx.skip("breaker_failure_threshold over 50 or breaker_recovery_ms over 10 s");
                  check_stub s(ctx);

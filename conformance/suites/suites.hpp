@@ -59,6 +59,16 @@ struct check_stub : stub::downstream {
     }
 };
 
+/// An integer member of a discovery object ("tasks", "resilience", "limits"), or fallback
+/// when the object or the member is not declared.
+inline long long declared(context& ctx, const std::string& object, const std::string& name,
+                          long long fallback) {
+    const auto& d = ctx.discovery();
+    if (!d.contains(object) || !d[object].is_object()) return fallback;
+    const auto& o = d[object];
+    return o.contains(name) && o[name].is_number_integer() ? o[name].get<long long>() : fallback;
+}
+
 /// A request without credentials.
 inline request make(std::string method, std::string target) {
     return request(std::move(method), std::move(target));

@@ -129,6 +129,17 @@ struct query_param {
 /// The query string of a request target; errc::bad_request on a bad percent-escape.
 util::expected<std::vector<query_param>, error> parse_query(std::string_view target);
 
+/// The `limit` query parameter: an integer from 1 to `max`; errc::bad_request otherwise.
+util::expected<std::size_t, error> parse_page_limit(std::string_view value, std::size_t max);
+
+/// The request's Idempotency-Key, fingerprinted with `route` and the canonical body: nullopt
+/// when there is none; errc::bad_request when it is not 1-255 visible ASCII characters.
+util::expected<std::optional<idempotency_request>, error> idempotency_of(const exchange& x,
+                                                                         std::string_view route);
+
+/// The stored answer to an earlier request with the same Idempotency-Key, replayed.
+response replayed(const app& a, const exchange& x, const idempotency_record& rec);
+
 /// X-Request-ID: the client's value when it matches ^[A-Za-z0-9._-]{1,128}$.
 bool is_valid_request_id(std::string_view id) noexcept;
 

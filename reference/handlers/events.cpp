@@ -23,11 +23,9 @@ void list_events(const app& a, const exchange_ptr& x) {
                 return a.fail(x, bad_query("query parameter 'after' must be an integer >= 0"));
             q.after = *n;
         } else if (p.name == "limit") {
-            auto n = util::parse_int(p.value);
-            if (!n || *n < 1 || static_cast<std::size_t>(*n) > cfg.page_limit_max)
-                return a.fail(x, bad_query("query parameter 'limit' must be an integer from 1 to " +
-                                           std::to_string(cfg.page_limit_max)));
-            q.limit = static_cast<std::size_t>(*n);
+            auto n = parse_page_limit(p.value, cfg.page_limit_max);
+            if (!n) return a.fail(x, n.error());
+            q.limit = *n;
         } else if (p.name == "type") {
             if (!models::is_event_type(p.value))
                 return a.fail(x, bad_query("query parameter 'type' is not an event type (a "

@@ -1,5 +1,7 @@
 // The query string of a request target, shared by the handlers.
 #include "reference/handlers/app.hpp"
+#include <algorithm>
+
 #include "reference/util/text.hpp"
 
 namespace agent::handlers {
@@ -24,6 +26,41 @@ util::expected<std::vector<query_param>, error> parse_query(std::string_view tar
         out.push_back({std::move(*name), std::move(*value)});
     }
     return out;
+}
+
+util::expected<std::size_t, error> parse_page_limit(std::string_view value, std::size_t max) {
+    auto n = util::parse_int(value);
+    if (!n || *n < 1 || static_cast<std::size_t>(*n) > max)
+        return util::unexpected(
+            error{errc::bad_request,
+                  "query parameter 'limit' must be an integer from 1 to " + std::to_string(max),
+                  {}});
+    return static_cast<std::size_t>(*n);
+}
+
+util::expected<std::optional<idempotency_request>, error> idempotency_of(const exchange& x,
+                                                                         std::string_view route) {
+    constexpr std::size_t key_max = 255;
+    auto it = x.req.find("Idempotency-Key");
+    if (it == x.req.end()) return std::optional<idempotency_request>();
+    auto key = it->value();
+    const bool ok = !key.empty() && key.size() <= key_max &&
+                    std::all_of(key.begin(), key.end(), [](char c) { return c > ' ' && c < 0x7f; });
+    if (!ok)
+        return util::unexpected(error{errc::bad_request,
+                                      "header 'Idempotency-Key' must be 1 to 255 visible ASCII "
+                                      "characters",
+                                      {}});
+    return std::optional<idempotency_request>(idempotency_request{
+        std::string(key), util::sha256_hex(std::string(route) + "\n" + x.body.dump())});
+}
+
+response replayed(const app& a, const exchange& x, const idempotency_record& rec) {
+    auto res = a.json_response(x, static_cast<http::status>(rec.status), rec.body);
+    if (!rec.location.empty()) res.set(http::field::location, rec.location);
+    if (!rec.etag.empty()) res.set(http::field::etag, rec.etag);
+    res.set("Idempotent-Replayed", "true");
+    return res;
 }
 
 } // namespace agent::handlers

@@ -8,7 +8,6 @@
 namespace agent::handlers {
 namespace {
 
-constexpr std::size_t idempotency_key_max = 255;
 constexpr std::string_view cursor_prefix = "t1:";
 
 response task_response(const app& a, const exchange& x, http::status st, const models::task& t) {
@@ -18,32 +17,16 @@ response task_response(const app& a, const exchange& x, http::status st, const m
 }
 
 void submit_task(const app& a, const exchange_ptr& x) {
-    std::optional<idempotency_request> idem;
-    if (auto it = x->req.find("Idempotency-Key"); it != x->req.end()) {
-        auto key = it->value();
-        bool ok = !key.empty() && key.size() <= idempotency_key_max &&
-                  std::all_of(key.begin(), key.end(), [](char c) { return c > ' ' && c < 0x7f; });
-        if (!ok)
-            return a.fail(x, {errc::bad_request,
-                              "header 'Idempotency-Key' must be 1 to 255 visible ASCII characters",
-                              {}});
-        idem = idempotency_request{std::string(key),
-                                   util::sha256_hex("POST /tasks\n" + x->body.dump())};
-    }
+    auto idem = idempotency_of(*x, "POST /tasks");
+    if (!idem) return a.fail(x, idem.error());
     auto in = models::parse_task_input(x->body);
     if (!in) return a.fail(x, in.error());
-    a.svc().tasks.submit(
-        *x->who, std::move(*in), std::move(idem), [&a, x](util::expected<task_outcome, error> r) {
-            if (!r) return a.fail(x, r.error());
-            if (r->replay) {
-                const auto& rec = *r->replay;
-                auto res = a.json_response(*x, static_cast<http::status>(rec.status), rec.body);
-                if (!rec.location.empty()) res.set(http::field::location, rec.location);
-                res.set("Idempotent-Replayed", "true");
-                return a.reply(x, std::move(res));
-            }
-            a.reply(x, task_response(a, *x, http::status::accepted, *r->task));
-        });
+    a.svc().tasks.submit(*x->who, std::move(*in), std::move(*idem),
+                         [&a, x](util::expected<task_outcome, error> r) {
+                             if (!r) return a.fail(x, r.error());
+                             if (r->replay) return a.reply(x, replayed(a, *x, *r->replay));
+                             a.reply(x, task_response(a, *x, http::status::accepted, *r->task));
+                         });
 }
 
 void list_tasks(const app& a, const exchange_ptr& x) {
@@ -54,13 +37,9 @@ void list_tasks(const app& a, const exchange_ptr& x) {
     q.limit = cfg.page_limit_default;
     for (const auto& p : *params) {
         if (p.name == "limit") {
-            auto n = util::parse_int(p.value);
-            if (!n || *n < 1 || static_cast<std::size_t>(*n) > cfg.page_limit_max)
-                return a.fail(x, {errc::bad_request,
-                                  "query parameter 'limit' must be an integer from 1 to " +
-                                      std::to_string(cfg.page_limit_max),
-                                  {}});
-            q.limit = static_cast<std::size_t>(*n);
+            auto n = parse_page_limit(p.value, cfg.page_limit_max);
+            if (!n) return a.fail(x, n.error());
+            q.limit = *n;
         } else if (p.name == "status") {
             auto st = models::parse_task_status(p.value);
             if (!st)
