@@ -68,6 +68,17 @@ json run_task(context& ctx, const json& body, const std::string& want) {
     }
 }
 
+/// The next stream message about agent `id` (others' events, written by checks running
+/// beside this one, are passed over).
+json next_about(context& ctx, ws_client& ws, const std::string& id, std::string_view what) {
+    for (int passed = 0; passed < 1000; ++passed) {
+        auto m = next_message(ctx, ws, what);
+        if (m.value("agent_id", json()) == id) return m;
+    }
+    ctx.fail("1000 stream messages went by without one about the agent", std::string(what), "none");
+    return {};
+}
+
 std::vector<json> agent_events(context& ctx, const std::string& id) {
     auto j =
         ctx.expect_json(ctx.send(authed(ctx, "viewer", "GET", "/events?limit=500&agent_id=" + id)));
@@ -179,7 +190,7 @@ void register_workflows(check_registry& reg) {
                  if (invoke().status == 503) break;
              s.step(std::to_string(calls + 1) + " invokes until 503 circuit-open (" +
                     std::to_string(down.call_count()) + " calls reached the stub)");
-             auto opened = next_message(ctx, *stream, "circuit_opened");
+             auto opened = next_about(ctx, *stream, id, "circuit_opened");
              s.step("the event stream says " + opened.value("type", std::string()) + " (seq " +
                     opened.value("seq", json()).dump() + ")");
              ctx.expect(opened.value("type", json()) == "circuit_opened" &&
@@ -192,7 +203,7 @@ void register_workflows(check_registry& reg) {
              s.step("after breaker_recovery_ms the stub heals; invoke answers " +
                     std::to_string(ok.status));
              ctx.expect_status(ok, 200);
-             auto closed = next_message(ctx, *stream, "circuit_closed");
+             auto closed = next_about(ctx, *stream, id, "circuit_closed");
              s.step("the event stream says " + closed.value("type", std::string()));
              ctx.expect(closed.value("type", json()) == "circuit_closed" &&
                             closed.value("seq", 0LL) > opened.value("seq", 0LL),
@@ -233,10 +244,9 @@ void register_workflows(check_registry& reg) {
              s.step("DELETE /agents/{id}");
              const auto logged = agent_events(ctx, id);
              std::vector<json> streamed;
-             while (streamed.size() < logged.size()) {
-                 auto m = next_message(ctx, *events_ws, "the agent's events on the stream");
-                 if (m.value("agent_id", json()) == id) streamed.push_back(m);
-             }
+             while (streamed.size() < logged.size())
+                 streamed.push_back(
+                     next_about(ctx, *events_ws, id, "the agent's events on the stream"));
              s.step("the log: " + types(logged) + "; the event stream: " + types(streamed));
              ctx.expect(streamed == logged, "the event stream sends exactly the logged events",
                         json(logged).dump().substr(0, 400), json(streamed).dump().substr(0, 400));

@@ -8,20 +8,8 @@
 namespace agent::handlers {
 namespace {
 
-constexpr std::string_view cursor_prefix = "a1:";
+constexpr std::string_view cursor_kind = "a1";
 constexpr const char* capabilities_cache_control = "private, max-age=300";
-
-std::string encode_cursor(std::int64_t seq) {
-    return util::base64url_encode(std::string(cursor_prefix) + std::to_string(seq));
-}
-
-std::optional<std::int64_t> decode_cursor(std::string_view c) {
-    auto raw = util::base64url_decode(c);
-    if (!raw || !raw->starts_with(cursor_prefix)) return std::nullopt;
-    auto n = util::parse_int(std::string_view(*raw).substr(cursor_prefix.size()));
-    if (!n || *n < 0) return std::nullopt;
-    return *n;
-}
 
 void list_agents(const app& a, const exchange_ptr& x) {
     const auto& cfg = a.svc().cfg;
@@ -35,7 +23,7 @@ void list_agents(const app& a, const exchange_ptr& x) {
             if (!n) return a.fail(x, n.error());
             q.limit = *n;
         } else if (p.name == "cursor") {
-            auto seq = decode_cursor(p.value);
+            auto seq = decode_cursor(cursor_kind, p.value);
             if (!seq)
                 return a.fail(x, {errc::bad_request,
                                   "query parameter 'cursor' is not a cursor this agent issued",
@@ -64,7 +52,8 @@ void list_agents(const app& a, const exchange_ptr& x) {
         body += page.items[i]->body;
     }
     body += "],\"next_cursor\":";
-    body += page.next_after ? "\"" + encode_cursor(*page.next_after) + "\"" : std::string("null");
+    body += page.next_after ? "\"" + encode_cursor(cursor_kind, *page.next_after) + "\""
+                            : std::string("null");
     body += '}';
     a.reply(x, a.json_response(*x, http::status::ok, std::move(body)));
 }

@@ -129,6 +129,11 @@ struct query_param {
 /// The query string of a request target; errc::bad_request on a bad percent-escape.
 util::expected<std::vector<query_param>, error> parse_query(std::string_view target);
 
+/// An opaque page cursor: base64url of "<kind>:<seq>" ("a1" for agents, "t1" for tasks).
+std::string encode_cursor(std::string_view kind, std::int64_t seq);
+/// The seq of a cursor of `kind`; nullopt for anything this agent did not issue.
+std::optional<std::int64_t> decode_cursor(std::string_view kind, std::string_view cursor);
+
 /// The `limit` query parameter: an integer from 1 to `max`; errc::bad_request otherwise.
 util::expected<std::size_t, error> parse_page_limit(std::string_view value, std::size_t max);
 

@@ -2,6 +2,7 @@
 #include "reference/handlers/app.hpp"
 #include <algorithm>
 
+#include "reference/util/base64url.hpp"
 #include "reference/util/text.hpp"
 
 namespace agent::handlers {
@@ -26,6 +27,19 @@ util::expected<std::vector<query_param>, error> parse_query(std::string_view tar
         out.push_back({std::move(*name), std::move(*value)});
     }
     return out;
+}
+
+std::string encode_cursor(std::string_view kind, std::int64_t seq) {
+    return util::base64url_encode(std::string(kind) + ":" + std::to_string(seq));
+}
+
+std::optional<std::int64_t> decode_cursor(std::string_view kind, std::string_view cursor) {
+    auto raw = util::base64url_decode(cursor);
+    const std::string prefix = std::string(kind) + ":";
+    if (!raw || !raw->starts_with(prefix)) return std::nullopt;
+    auto n = util::parse_int(std::string_view(*raw).substr(prefix.size()));
+    if (!n || *n < 0) return std::nullopt;
+    return *n;
 }
 
 util::expected<std::size_t, error> parse_page_limit(std::string_view value, std::size_t max) {

@@ -8,7 +8,7 @@
 namespace agent::handlers {
 namespace {
 
-constexpr std::string_view cursor_prefix = "t1:";
+constexpr std::string_view cursor_kind = "t1";
 
 response task_response(const app& a, const exchange& x, http::status st, const models::task& t) {
     auto res = a.json_response(x, st, models::to_json(t).dump());
@@ -49,11 +49,8 @@ void list_tasks(const app& a, const exchange_ptr& x) {
                                   {}});
             q.status = *st;
         } else if (p.name == "cursor") {
-            auto raw = util::base64url_decode(p.value);
-            auto n = raw && raw->starts_with(cursor_prefix)
-                         ? util::parse_int(std::string_view(*raw).substr(cursor_prefix.size()))
-                         : std::nullopt;
-            if (!n || *n < 0)
+            auto n = decode_cursor(cursor_kind, p.value);
+            if (!n)
                 return a.fail(x, {errc::bad_request,
                                   "query parameter 'cursor' is not a cursor this agent issued",
                                   {}});
@@ -70,8 +67,7 @@ void list_tasks(const app& a, const exchange_ptr& x) {
     for (const auto& t : *items)
         body["items"].push_back(models::to_json(t));
     if (more && !items->empty())
-        body["next_cursor"] =
-            util::base64url_encode(std::string(cursor_prefix) + std::to_string(items->back().seq));
+        body["next_cursor"] = encode_cursor(cursor_kind, items->back().seq);
     a.reply(x, a.json_response(*x, http::status::ok, body.dump()));
 }
 
