@@ -75,9 +75,13 @@ struct app_fixture {
           store((std::filesystem::create_directories(dir),
                  sqlite_settings{(dir / "db").string(), "NORMAL"}),
                 clk),
-          agents(store, clk),
+          events(store, clk), agents(store, clk, events),
+          tasks(store, clk, rnd, events, agents, task_settings{},
+                [](const std::string&) -> util::expected<int, std::string> { return 200; }),
+          invoker(agents, events, store, clk, rnd, endpoint_allowlist({"127.0.0.1:*"}),
+                  invoke_settings{}),
           verifier(auth_settings{secret, {}, {}, {}, {}, std::chrono::seconds(30), 8192}, clk),
-          log(2, false), app({cfg, clk, agents, store, verifier, life, log}) {
+          log(2, false), app({cfg, clk, agents, events, tasks, invoker, store, verifier, life, log}) {
         life.ready = true;
     }
     ~app_fixture() {
@@ -96,7 +100,11 @@ struct app_fixture {
     system_clock_source clk;
     std::filesystem::path dir;
     sqlite_store store;
+    event_log events;
     registry agents;
+    seeded_random rnd{1};
+    task_queue tasks;
+    invoke_service invoker;
     jwt_verifier verifier;
     lifecycle_state life;
     log_sink log;
