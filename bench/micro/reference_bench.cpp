@@ -81,7 +81,8 @@ struct app_fixture {
           invoker(agents, events, store, clk, rnd, endpoint_allowlist({"127.0.0.1:*"}),
                   invoke_settings{}),
           verifier(auth_settings{secret, {}, {}, {}, {}, std::chrono::seconds(30), 8192}, clk),
-          log(2, false), app({cfg, clk, agents, events, tasks, invoker, store, verifier, life, log}) {
+          log(2, false),
+          app({cfg, clk, agents, events, tasks, invoker, store, verifier, life, log}) {
         life.ready = true;
     }
     ~app_fixture() {
