@@ -32,11 +32,19 @@ struct idempotency_record {
 class store_txn {
 public:
     virtual ~store_txn() = default;
-    /// Inserts a new agent; fills a.seq. errc::conflict when the name or id exists.
-    virtual std::optional<error> insert_agent(models::agent& a) = 0;
-    /// Replaces an existing agent (same id). errc::conflict when the new name is taken,
-    /// errc::not_found when it does not exist.
-    virtual std::optional<error> update_agent(const models::agent& a) = 0;
+    /// Inserts a new agent stored as doc (models::to_json(a), serialised by the caller so
+    /// that the writer thread does not); fills a.seq. errc::conflict when the name or id
+    /// exists.
+    virtual std::optional<error> insert_agent(models::agent& a, const std::string& doc) = 0;
+    std::optional<error> insert_agent(models::agent& a) {
+        return insert_agent(a, models::to_json_text(a));
+    }
+    /// Replaces an existing agent (same id), stored as doc. errc::conflict when the new name
+    /// is taken, errc::not_found when it does not exist.
+    virtual std::optional<error> update_agent(const models::agent& a, const std::string& doc) = 0;
+    std::optional<error> update_agent(const models::agent& a) {
+        return update_agent(a, models::to_json_text(a));
+    }
     /// Deletes an agent. errc::not_found when it does not exist.
     virtual std::optional<error> delete_agent(const std::string& id) = 0;
     /// The current stored agent, as this transaction sees it.
@@ -48,8 +56,13 @@ public:
     virtual std::optional<error> put_idempotency(const idempotency_record& r) = 0;
     /// Appends an event to the log in this transaction; fills e.seq with the next number
     /// (the last committed or appended one + 1: an operation undone gives its number back,
-    /// so the log has no gaps).
-    virtual std::optional<error> append_event(models::event& e) = 0;
+    /// so the log has no gaps). doc is models::to_stored_json(e): the event without its seq,
+    /// which the store keeps beside it; a caller that knows the event before the write
+    /// serialises it outside the writer thread.
+    virtual std::optional<error> append_event(models::event& e, const std::string& doc) = 0;
+    std::optional<error> append_event(models::event& e) {
+        return append_event(e, models::to_stored_json(e).dump());
+    }
     /// Inserts a new task; fills t.seq.
     virtual std::optional<error> insert_task(models::task& t) = 0;
     /// Replaces a stored task (same id); errc::not_found when there is none.

@@ -292,6 +292,81 @@ nlohmann::json capabilities_json(const agent& a) {
     return {{"agent_id", a.id}, {"capabilities", to_json(a)["capabilities"]}};
 }
 
+namespace {
+
+// Keys in the order nlohmann::json (a std::map) writes them: sorted.
+void append_capabilities(std::string& out, const agent& a) {
+    out += '[';
+    bool first = true;
+    for (const auto& c : a.fields.capabilities) {
+        if (!first) out += ',';
+        first = false;
+        out += '{';
+        if (c.description) {
+            out += "\"description\":";
+            util::append_json_string(out, *c.description);
+            out += ',';
+        }
+        out += "\"name\":";
+        util::append_json_string(out, c.name);
+        if (c.version) {
+            out += ",\"version\":";
+            util::append_json_string(out, *c.version);
+        }
+        out += '}';
+    }
+    out += ']';
+}
+
+} // namespace
+
+std::string to_json_text(const agent& a) {
+    std::string out;
+    out.reserve(256);
+    out += "{\"capabilities\":";
+    append_capabilities(out, a);
+    out += ",\"created_at\":";
+    util::append_json_string(out, a.created_at);
+    if (a.fields.endpoint) {
+        out += ",\"endpoint\":";
+        util::append_json_string(out, *a.fields.endpoint);
+    }
+    out += ",\"id\":";
+    util::append_json_string(out, a.id);
+    out += ",\"metadata\":{";
+    bool first = true;
+    for (const auto& [k, v] : a.fields.metadata) {
+        if (!first) out += ',';
+        first = false;
+        util::append_json_string(out, k);
+        out += ':';
+        util::append_json_string(out, v);
+    }
+    out += "},\"name\":";
+    util::append_json_string(out, a.fields.name);
+    out += ",\"owner\":";
+    util::append_json_string(out, a.owner);
+    out += ",\"revision\":";
+    out += std::to_string(a.revision);
+    out += ",\"status\":\"";
+    out += to_string(a.status);
+    out += "\",\"updated_at\":";
+    util::append_json_string(out, a.updated_at);
+    out += ",\"version\":";
+    util::append_json_string(out, a.fields.version);
+    out += '}';
+    return out;
+}
+
+std::string capabilities_json_text(const agent& a) {
+    std::string out = "{\"agent_id\":";
+    util::append_json_string(out, a.id);
+    out += ",\"capabilities\":";
+    append_capabilities(out, a);
+    out += '}';
+    return out;
+}
+
 std::optional<agent> from_json(const nlohmann::json& j) {
     try {
         agent a;

@@ -72,6 +72,10 @@ struct agent {
 nlohmann::json to_json(const agent& a);
 /// {"agent_id", "capabilities"} for GET /agents/{id}/capabilities.
 nlohmann::json capabilities_json(const agent& a);
+/// to_json(a).dump() and capabilities_json(a).dump(), byte for byte, written directly: every
+/// write serialises the agent, and building the JSON tree first costs ten times as much.
+std::string to_json_text(const agent& a);
+std::string capabilities_json_text(const agent& a);
 /// Rebuilds an agent from to_json() output (storage). nullopt when the document is damaged.
 std::optional<agent> from_json(const nlohmann::json& j);
 

@@ -22,10 +22,16 @@ bool is_event_type(std::string_view type) noexcept {
            std::find(std::begin(event_types), std::end(event_types), type) != std::end(event_types);
 }
 
-nlohmann::json to_json(const event& e) {
-    nlohmann::json j = {{"seq", e.seq}, {"id", e.id}, {"type", e.type}, {"at", e.at}};
+nlohmann::json to_stored_json(const event& e) {
+    nlohmann::json j = {{"id", e.id}, {"type", e.type}, {"at", e.at}};
     if (e.agent_id) j["agent_id"] = *e.agent_id;
     j["data"] = e.data;
+    return j;
+}
+
+nlohmann::json to_json(const event& e) {
+    nlohmann::json j = to_stored_json(e);
+    j["seq"] = e.seq;
     return j;
 }
 

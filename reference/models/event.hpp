@@ -35,6 +35,9 @@ bool is_event_type(std::string_view type) noexcept;
 
 /// {"seq", "id", "type", "at", "agent_id"?, "data"}.
 nlohmann::json to_json(const event& e);
+/// The stored document: to_json without seq (the store keeps seq in its own column, so
+/// the document can be written before the number is known).
+nlohmann::json to_stored_json(const event& e);
 /// The inverse of to_json (the store's rows); nullopt when the document is not an event.
 std::optional<event> event_from_json(const nlohmann::json& j);
 

@@ -44,11 +44,11 @@ template <class F> bool any_tag(std::string_view header, F&& f) {
 
 } // namespace
 
-entry_ptr make_entry(models::agent a) {
+std::shared_ptr<agent_entry> make_entry(models::agent a) {
     auto e = std::make_shared<agent_entry>();
-    e->body = models::to_json(a).dump();
+    e->body = models::to_json_text(a);
     e->etag = quote(std::to_string(a.revision));
-    e->caps_body = models::capabilities_json(a).dump();
+    e->caps_body = models::capabilities_json_text(a);
     e->caps_etag = quote(util::sha256_hex(e->caps_body).substr(0, 32));
     e->agent = std::move(a);
     return e;
@@ -153,7 +153,7 @@ void registry::create(const principal& who, models::agent_input in,
         }
     }
     models::agent a;
-    a.id = util::new_uuid();
+    a.id = util::new_time_ordered_uuid(util::unix_ms(clock_.now()));
     a.fields = std::move(in);
     a.owner = who.sub;
     a.created_at = a.updated_at = now_text();
@@ -163,9 +163,13 @@ void registry::create(const principal& who, models::agent_input in,
     auto ev = std::make_shared<models::event>(
         events_.make("agent_registered", a.id,
                      {{"name", a.fields.name}, {"version", a.fields.version}, {"owner", a.owner}}));
+    // Everything that does not depend on the store is serialised here, on the request's
+    // thread: the writer thread, which every durable write waits for, only binds it.
+    auto entry = make_entry(std::move(a));
+    auto ev_doc = models::to_stored_json(*ev).dump();
     write_op op;
-    op.apply = [a = std::move(a), idem, who_sub = who.sub, outcome,
-                ev](store_txn& tx) mutable -> std::optional<error> {
+    op.apply = [entry, ev_doc = std::move(ev_doc), idem, who_sub = who.sub, outcome,
+                ev](store_txn& tx) -> std::optional<error> {
         if (idem) {
             if (auto rec = tx.find_idempotency(who_sub, idem->key)) {
                 if (rec->fingerprint != idem->fingerprint)
@@ -176,15 +180,15 @@ void registry::create(const principal& who, models::agent_input in,
                 return std::nullopt;
             }
         }
-        if (auto err = tx.insert_agent(a)) return err;
-        if (auto err = tx.append_event(*ev)) return err;
-        outcome->entry = make_entry(a);
+        if (auto err = tx.insert_agent(entry->agent, entry->body)) return err;
+        if (auto err = tx.append_event(*ev, ev_doc)) return err;
+        outcome->entry = entry;
         if (idem) {
             idempotency_record rec{who_sub,
                                    idem->key,
                                    idem->fingerprint,
                                    201,
-                                   "/agents/" + a.id,
+                                   "/agents/" + entry->agent.id,
                                    outcome->entry->etag,
                                    outcome->entry->body,
                                    0};
@@ -234,10 +238,11 @@ void registry::replace(const principal& who, const std::string& id, models::agen
         cur->fields = std::move(in);
         cur->revision += 1;
         cur->updated_at = now_text();
-        if (auto err = tx.update_agent(*cur)) return err;
         ev->data = {{"revision", cur->revision}};
+        auto entry = make_entry(std::move(*cur)); // its body is the stored document too
+        if (auto err = tx.update_agent(entry->agent, entry->body)) return err;
         if (auto err = tx.append_event(*ev)) return err;
-        outcome->entry = make_entry(std::move(*cur));
+        outcome->entry = std::move(entry);
         return std::nullopt;
     };
     op.done = [this, outcome, cb, ev](const std::optional<error>& err) {
@@ -277,9 +282,10 @@ void registry::set_status(const principal& who, const std::string& id, models::s
         cur->revision += 1;
         cur->updated_at = now_text();
         ev->data["revision"] = cur->revision;
-        if (auto err = tx.update_agent(*cur)) return err;
+        auto entry = make_entry(std::move(*cur));
+        if (auto err = tx.update_agent(entry->agent, entry->body)) return err;
         if (auto err = tx.append_event(*ev)) return err;
-        outcome->entry = make_entry(std::move(*cur));
+        outcome->entry = std::move(entry);
         *changed = true;
         return std::nullopt;
     };

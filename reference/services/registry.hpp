@@ -32,8 +32,9 @@ struct agent_entry {
 };
 using entry_ptr = std::shared_ptr<const agent_entry>;
 
-/// Builds an entry (serialises once).
-entry_ptr make_entry(models::agent a);
+/// Builds an entry (serialises once). Mutable until published: a new agent's seq is
+/// filled in by the store.
+std::shared_ptr<agent_entry> make_entry(models::agent a);
 
 /// A page of GET /agents.
 struct list_query {

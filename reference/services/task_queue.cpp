@@ -132,7 +132,7 @@ void task_queue::submit(const principal& who, models::task_input in,
         ++depth_; // reserved; given back if the task is not stored
     }
     auto t = std::make_shared<models::task>();
-    t->id = util::new_uuid();
+    t->id = util::new_time_ordered_uuid(util::unix_ms(clock_.now())); // appends to the index
     t->type = std::move(in.type);
     t->payload = std::move(in.payload);
     t->max_attempts = in.max_attempts;

@@ -139,11 +139,32 @@ public:
                          "idempotency WHERE principal = ?1 AND key = ?2"),
           put_idem_(db, "INSERT OR REPLACE INTO idempotency(principal, key, fingerprint, status, "
                         "location, etag, body, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
-          next_seq_(db, "SELECT COALESCE(MAX(seq), 0) + 1 FROM events"),
+          free_seq_(db, "SELECT COALESCE(MAX(seq), 0) + 1 FROM events"),
           insert_event_(db, "INSERT INTO events(seq, type, agent_id, doc) VALUES(?1, ?2, ?3, ?4)"),
           insert_task_(db, "INSERT INTO tasks(id, status, doc) VALUES(?1, ?2, ?3)"),
           update_task_(db, "UPDATE tasks SET status = ?2, doc = ?3 WHERE id = ?1"),
-          find_task_(db, "SELECT seq, doc FROM tasks WHERE id = ?1") {}
+          find_task_(db, "SELECT seq, doc FROM tasks WHERE id = ?1"), begin_(db, "BEGIN IMMEDIATE"),
+          commit_(db, "COMMIT"), rollback_(db, "ROLLBACK"), savepoint_(db, "SAVEPOINT op"),
+          release_(db, "RELEASE op"), rollback_to_(db, "ROLLBACK TO op") {}
+
+    // The transaction and its per-operation savepoints, as prepared statements (the writer
+    // runs them for every operation).
+    bool begin() { return run(begin_); }
+    bool commit() { return run(commit_); }
+    void rollback() {
+        run(rollback_);
+        next_seq_.reset(); // what was appended is gone; read the number again
+    }
+    /// Opens an operation's savepoint; returns the mark to undo it with.
+    std::optional<std::int64_t> savepoint() {
+        run(savepoint_);
+        return next_seq_;
+    }
+    void release() { run(release_); }
+    void rollback_to(std::optional<std::int64_t> mark) {
+        run(rollback_to_);
+        next_seq_ = mark; // the operation's event numbers are given back
+    }
 
     std::optional<error> insert_task(models::task& t) override {
         reset_guard g{insert_task_};
@@ -172,24 +193,28 @@ public:
         return task_from_row(find_task_);
     }
 
-    std::optional<error> append_event(models::event& e) override {
-        {
-            reset_guard g{next_seq_};
-            if (next_seq_.step() != SQLITE_ROW) return storage_error(db_, "next event seq");
-            e.seq = next_seq_.int64(0);
+    using store_txn::append_event;
+    std::optional<error> append_event(models::event& e, const std::string& doc) override {
+        if (!next_seq_) { // once per transaction outcome: the writer is the log's only writer
+            reset_guard g{free_seq_};
+            if (free_seq_.step() != SQLITE_ROW) return storage_error(db_, "next event seq");
+            next_seq_ = free_seq_.int64(0);
         }
+        e.seq = *next_seq_;
         reset_guard g{insert_event_};
         insert_event_.bind(1, e.seq)
             .bind(2, e.type)
             .bind(3, e.agent_id.value_or(std::string()))
-            .bind(4, models::to_json(e).dump());
+            .bind(4, doc);
         if (insert_event_.step() != SQLITE_DONE) return storage_error(db_, "append event");
+        *next_seq_ += 1;
         return std::nullopt;
     }
 
-    std::optional<error> insert_agent(models::agent& a) override {
+    using store_txn::insert_agent;
+    std::optional<error> insert_agent(models::agent& a, const std::string& doc) override {
         reset_guard g{insert_};
-        bind_agent(insert_, a);
+        bind_agent(insert_, a, doc);
         int rc = insert_.step();
         if (rc == SQLITE_CONSTRAINT)
             return error{
@@ -199,9 +224,10 @@ public:
         return std::nullopt;
     }
 
-    std::optional<error> update_agent(const models::agent& a) override {
+    using store_txn::update_agent;
+    std::optional<error> update_agent(const models::agent& a, const std::string& doc) override {
         reset_guard g{update_};
-        bind_agent(update_, a);
+        bind_agent(update_, a, doc);
         int rc = update_.step();
         if (rc == SQLITE_CONSTRAINT)
             return error{
@@ -260,20 +286,26 @@ public:
     }
 
 private:
-    static void bind_agent(statement& s, const models::agent& a) {
+    static void bind_agent(statement& s, const models::agent& a, const std::string& doc) {
         s.bind(1, a.id)
             .bind(2, a.fields.name)
             .bind(3, a.owner)
             .bind(4, std::string(models::to_string(a.status)))
             .bind(5, a.revision)
-            .bind(6, models::to_json(a).dump());
+            .bind(6, doc);
+    }
+    bool run(statement& s) {
+        reset_guard g{s};
+        return s.step() == SQLITE_DONE;
     }
 
     sqlite3* db_;
     const clock& clock_;
     std::chrono::seconds ttl_;
-    statement insert_, update_, delete_, find_, find_idem_, put_idem_, next_seq_, insert_event_,
-        insert_task_, update_task_, find_task_;
+    statement insert_, update_, delete_, find_, find_idem_, put_idem_, free_seq_, insert_event_,
+        insert_task_, update_task_, find_task_, begin_, commit_, rollback_, savepoint_, release_,
+        rollback_to_;
+    std::optional<std::int64_t> next_seq_; ///< the next event's seq, once read in this run
 };
 
 sqlite_store::sqlite_store(sqlite_settings settings, const clock& clk)
@@ -317,7 +349,7 @@ sqlite_store::~sqlite_store() {
 
 util::expected<std::vector<models::event>, error> sqlite_store::read_events(const event_query& q) {
     std::lock_guard lock(reader_mutex_);
-    std::string sql = "SELECT doc FROM events WHERE seq > ?1 AND (?2 = '' OR type = ?2) "
+    std::string sql = "SELECT seq, doc FROM events WHERE seq > ?1 AND (?2 = '' OR type = ?2) "
                       "AND (?3 = '' OR agent_id = ?3)";
     if (!q.types.empty()) {
         sql += " AND type IN (";
@@ -336,7 +368,9 @@ util::expected<std::vector<models::event>, error> sqlite_store::read_events(cons
     std::vector<models::event> out;
     int rc = SQLITE_ROW;
     while ((rc = s.step()) == SQLITE_ROW) {
-        auto doc = nlohmann::json::parse(s.text(0), nullptr, false);
+        auto doc = nlohmann::json::parse(s.text(1), nullptr, false);
+        if (!doc.is_object()) continue;
+        doc["seq"] = s.int64(0); // kept beside the document (see models::to_stored_json)
         if (auto e = models::event_from_json(doc)) out.push_back(std::move(*e));
     }
     if (rc != SQLITE_DONE) return util::unexpected(storage_error(reader_, "read events"));
@@ -440,19 +474,19 @@ void sqlite_store::run_writer() {
 void sqlite_store::run_batch(std::deque<write_op>& batch) {
     std::vector<std::optional<error>> results(batch.size());
     bool committed = false;
-    if (sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK) {
+    if (txn_->begin()) {
         for (std::size_t i = 0; i < batch.size(); ++i) {
-            sqlite3_exec(db_, "SAVEPOINT op", nullptr, nullptr, nullptr);
+            const auto mark = txn_->savepoint();
             try {
                 results[i] = batch[i].apply(*txn_);
             } catch (const std::exception& e) {
                 results[i] = error{errc::internal, std::string("write failed: ") + e.what(), {}};
             }
-            if (results[i]) sqlite3_exec(db_, "ROLLBACK TO op", nullptr, nullptr, nullptr);
-            sqlite3_exec(db_, "RELEASE op", nullptr, nullptr, nullptr);
+            if (results[i]) txn_->rollback_to(mark);
+            txn_->release();
         }
-        committed = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK;
-        if (!committed) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        committed = txn_->commit();
+        if (!committed) txn_->rollback();
     }
     healthy_.store(committed, std::memory_order_relaxed);
     if (committed) {

@@ -16,6 +16,11 @@ std::size_t utf8_length(std::string_view text) noexcept;
 /// True when text is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF).
 bool is_valid_utf8(std::string_view text) noexcept;
 
+/// Appends text as a JSON string literal, quotes included, escaped exactly as
+/// nlohmann::json::dump() escapes it (", \\, \b \f \n \r \t, other control characters as
+/// \u00xx; UTF-8 passed through). Precondition: text is valid UTF-8.
+void append_json_string(std::string& out, std::string_view text);
+
 /// Trims ASCII spaces and tabs at both ends.
 std::string_view trim(std::string_view text) noexcept;
 

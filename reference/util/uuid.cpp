@@ -18,6 +18,10 @@ constexpr std::size_t bytes_per_word = 8;
 // the RFC 9562 variant (binary 10) in the two top bits of the low word.
 constexpr std::uint64_t version_mask = 0xF000;
 constexpr std::uint64_t version_4 = 0x4000;
+constexpr std::uint64_t version_7 = 0x7000;
+constexpr int v7_time_shift = 16; // 48 bits of time above 16 of version+rand_a
+constexpr std::uint64_t v7_time_mask = 0xFFFF'FFFF'FFFFULL;
+constexpr std::uint64_t v7_rand_a_mask = 0x0FFF;
 constexpr std::uint64_t variant_mask = 0xC000'0000'0000'0000ULL;
 constexpr std::uint64_t variant_10 = 0x8000'0000'0000'0000ULL;
 
@@ -62,6 +66,25 @@ std::string uuid_v4(std::uint64_t hi, std::uint64_t lo) {
     out.push_back('-');
     append_hex(out, lo, {lo_dash}); // yxxx-xxxxxxxxxxxx
     return out;
+}
+
+std::string uuid_v7(std::uint64_t unix_ms, std::uint64_t hi_random, std::uint64_t lo_random) {
+    const std::uint64_t hi =
+        ((unix_ms & v7_time_mask) << v7_time_shift) | version_7 | (hi_random & v7_rand_a_mask);
+    const std::uint64_t lo = (lo_random & ~variant_mask) | variant_10;
+    std::string out;
+    out.reserve(uuid_length);
+    append_hex(out, hi, {hi_dash_1, hi_dash_2}); // tttttttt-tttt-7xxx
+    out.push_back('-');
+    append_hex(out, lo, {lo_dash}); // yxxx-xxxxxxxxxxxx
+    return out;
+}
+
+std::string new_time_ordered_uuid(std::uint64_t unix_ms) {
+    auto& gen = generator();
+    const std::uint64_t hi = gen();
+    const std::uint64_t lo = gen();
+    return uuid_v7(unix_ms, hi, lo);
 }
 
 std::string new_uuid() {

@@ -2,6 +2,7 @@
 // keep-alive and pipelining.
 #include "reference/tests/integration/agentd_fixture.hpp"
 
+#include <chrono>
 #include <regex>
 
 namespace agentd_test {
@@ -262,11 +263,21 @@ TEST_F(shape, expect_100_continue_gets_continue) {
     EXPECT_EQ(c.read().status, 201);
 }
 
+// Ids are lowercase UUIDs; agentd's are version 7 (time-ordered: its indexes grow at the end),
+// and their time is the creation time.
 TEST_F(shape, times_and_ids_have_the_protocol_format) {
     auto a = create(op());
+    const auto id = a["id"].get<std::string>();
     EXPECT_TRUE(std::regex_match(
-        a["id"].get<std::string>(),
-        std::regex("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")));
+        id, std::regex("^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")))
+        << id;
+    const auto id_ms = std::stoull(id.substr(0, 8) + id.substr(9, 4), nullptr, 16);
+    const auto now_ms =
+        static_cast<unsigned long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                            std::chrono::system_clock::now().time_since_epoch())
+                                            .count());
+    EXPECT_LE(id_ms, now_ms);
+    EXPECT_GT(id_ms + 60'000, now_ms) << "the id's time is the creation time";
     EXPECT_TRUE(std::regex_match(a["created_at"].get<std::string>(),
                                  std::regex(R"(^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$)")));
 }

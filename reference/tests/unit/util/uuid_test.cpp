@@ -10,6 +10,7 @@ using agent::util::is_uuid;
 using agent::util::new_uuid;
 using agent::util::random_hex;
 using agent::util::uuid_v4;
+using agent::util::uuid_v7;
 
 TEST(uuid, sets_version_and_variant_bits) {
     EXPECT_EQ(uuid_v4(0, 0), "00000000-0000-4000-8000-000000000000");
@@ -26,6 +27,32 @@ TEST(uuid, new_uuid_is_canonical_v4_and_unique) {
         EXPECT_EQ(id[14], '4');
         EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;
         seen.insert(id);
+    }
+    EXPECT_EQ(seen.size(), 1000U);
+}
+
+// RFC 9562, Appendix A.6: unix_ts_ms 0x017F22E279B0, rand_a 0xCC3, rand_b 0x18C4DC0C0C07398F.
+TEST(uuid, v7_matches_the_rfc_9562_example) {
+    EXPECT_EQ(uuid_v7(0x017F22E279B0ULL, 0xCC3, 0x18C4DC0C0C07398FULL),
+              "017f22e2-79b0-7cc3-98c4-dc0c0c07398f");
+    EXPECT_EQ(uuid_v7(0, ~0ULL, ~0ULL), "00000000-0000-7fff-bfff-ffffffffffff");
+}
+
+TEST(uuid, time_ordered_uuids_sort_by_their_millisecond) {
+    std::set<std::string> seen;
+    std::string last_of_previous_ms;
+    for (std::uint64_t ms = 1'700'000'000'000ULL; ms < 1'700'000'000'050ULL; ++ms) {
+        std::set<std::string> this_ms;
+        for (int i = 0; i < 20; ++i) {
+            const auto id = agent::util::new_time_ordered_uuid(ms);
+            ASSERT_TRUE(is_uuid(id)) << id;
+            EXPECT_EQ(id[14], '7');
+            EXPECT_NE(std::string("89ab").find(id[19]), std::string::npos) << id;
+            this_ms.insert(id);
+        }
+        EXPECT_LT(last_of_previous_ms, *this_ms.begin()) << "a later millisecond sorts later";
+        last_of_previous_ms = *this_ms.rbegin();
+        seen.insert(this_ms.begin(), this_ms.end());
     }
     EXPECT_EQ(seen.size(), 1000U);
 }
