@@ -16,20 +16,12 @@ void list_agents(const app& a, const exchange_ptr& x) {
     auto params = parse_query(x->req.target());
     if (!params) return a.fail(x, params.error());
     list_query q;
-    q.limit = cfg.page_limit_default;
+    page_position pos{cfg.page_limit_default, 0};
     for (const auto& p : *params) {
-        if (p.name == "limit") {
-            auto n = parse_page_limit(p.value, cfg.page_limit_max);
-            if (!n) return a.fail(x, n.error());
-            q.limit = *n;
-        } else if (p.name == "cursor") {
-            auto seq = decode_cursor(cursor_kind, p.value);
-            if (!seq)
-                return a.fail(x, {errc::bad_request,
-                                  "query parameter 'cursor' is not a cursor this agent issued",
-                                  {}});
-            q.after_seq = *seq;
-        } else if (p.name == "status") {
+        auto paging = apply_page_param(p, cursor_kind, cfg.page_limit_max, pos);
+        if (!paging) return a.fail(x, paging.error());
+        if (*paging) continue;
+        if (p.name == "status") {
             auto st = models::parse_status(p.value);
             if (!st)
                 return a.fail(x, {errc::bad_request,
@@ -45,6 +37,8 @@ void list_agents(const app& a, const exchange_ptr& x) {
             q.capability = p.value;
         }
     }
+    q.limit = pos.limit;
+    q.after_seq = pos.after_seq;
     auto page = a.svc().agents.list(q);
     std::string body = "{\"items\":[";
     for (std::size_t i = 0; i < page.items.size(); ++i) {

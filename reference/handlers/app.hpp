@@ -137,6 +137,16 @@ std::optional<std::int64_t> decode_cursor(std::string_view kind, std::string_vie
 /// The `limit` query parameter: an integer from 1 to `max`; errc::bad_request otherwise.
 util::expected<std::size_t, error> parse_page_limit(std::string_view value, std::size_t max);
 
+/// Where a cursor-paged list starts and how long its page is.
+struct page_position {
+    std::size_t limit = 0;
+    std::int64_t after_seq = 0;
+};
+/// Applies `limit` or `cursor` (of `cursor_kind`) to pos: false when p is neither (the list's
+/// own filter), errc::bad_request when its value is bad.
+util::expected<bool, error> apply_page_param(const query_param& p, std::string_view cursor_kind,
+                                             std::size_t limit_max, page_position& pos);
+
 /// The request's Idempotency-Key, fingerprinted with `route` and the canonical body: nullopt
 /// when there is none; errc::bad_request when it is not 1-255 visible ASCII characters.
 util::expected<std::optional<idempotency_request>, error> idempotency_of(const exchange& x,

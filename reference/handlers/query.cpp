@@ -52,6 +52,27 @@ util::expected<std::size_t, error> parse_page_limit(std::string_view value, std:
     return static_cast<std::size_t>(*n);
 }
 
+util::expected<bool, error> apply_page_param(const query_param& p, std::string_view cursor_kind,
+                                             std::size_t limit_max, page_position& pos) {
+    if (p.name == "limit") {
+        auto n = parse_page_limit(p.value, limit_max);
+        if (!n) return util::unexpected(n.error());
+        pos.limit = *n;
+        return true;
+    }
+    if (p.name == "cursor") {
+        auto seq = decode_cursor(cursor_kind, p.value);
+        if (!seq)
+            return util::unexpected(
+                error{errc::bad_request,
+                      "query parameter 'cursor' is not a cursor this agent issued",
+                      {}});
+        pos.after_seq = *seq;
+        return true;
+    }
+    return false;
+}
+
 util::expected<std::optional<idempotency_request>, error> idempotency_of(const exchange& x,
                                                                          std::string_view route) {
     constexpr std::size_t key_max = 255;

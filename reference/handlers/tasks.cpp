@@ -34,13 +34,12 @@ void list_tasks(const app& a, const exchange_ptr& x) {
     auto params = parse_query(x->req.target());
     if (!params) return a.fail(x, params.error());
     task_query q;
-    q.limit = cfg.page_limit_default;
+    page_position pos{cfg.page_limit_default, 0};
     for (const auto& p : *params) {
-        if (p.name == "limit") {
-            auto n = parse_page_limit(p.value, cfg.page_limit_max);
-            if (!n) return a.fail(x, n.error());
-            q.limit = *n;
-        } else if (p.name == "status") {
+        auto paging = apply_page_param(p, cursor_kind, cfg.page_limit_max, pos);
+        if (!paging) return a.fail(x, paging.error());
+        if (*paging) continue;
+        if (p.name == "status") {
             auto st = models::parse_task_status(p.value);
             if (!st)
                 return a.fail(x, {errc::bad_request,
@@ -48,16 +47,10 @@ void list_tasks(const app& a, const exchange_ptr& x) {
                                   "succeeded, dead_lettered",
                                   {}});
             q.status = *st;
-        } else if (p.name == "cursor") {
-            auto n = decode_cursor(cursor_kind, p.value);
-            if (!n)
-                return a.fail(x, {errc::bad_request,
-                                  "query parameter 'cursor' is not a cursor this agent issued",
-                                  {}});
-            q.after_seq = *n;
         }
     }
-    const auto limit = q.limit;
+    q.after_seq = pos.after_seq;
+    const auto limit = pos.limit;
     q.limit = limit + 1; // one more: is there a next page?
     auto items = a.svc().tasks.list(q);
     if (!items) return a.fail(x, items.error());

@@ -52,11 +52,10 @@ rc::Gen<std::string> text() {
 }
 
 rc::Gen<std::optional<std::string>> maybe_text() {
-    return rc::gen::map(rc::gen::pair(rc::gen::arbitrary<bool>(), text()),
-                        [](std::pair<bool, std::string> p) {
-                            return p.first ? std::optional<std::string>(std::move(p.second))
-                                           : std::nullopt;
-                        });
+    return rc::gen::map(
+        rc::gen::pair(rc::gen::arbitrary<bool>(), text()), [](std::pair<bool, std::string> p) {
+            return p.first ? std::optional<std::string>(std::move(p.second)) : std::nullopt;
+        });
 }
 
 rc::Gen<agent> any_agent() {
