@@ -18,9 +18,11 @@
 #include "conformance/client/jwt.hpp"
 #include "conformance/harness/aggregate.hpp"
 #include "conformance/harness/catalogue.hpp"
+#include "conformance/harness/cli_support.hpp"
 #include "conformance/harness/console.hpp"
 #include "conformance/harness/identities.hpp"
 #include "conformance/harness/known_failures.hpp"
+#include "conformance/harness/load_cli.hpp"
 #include "conformance/harness/replay.hpp"
 #include "conformance/harness/report.hpp"
 #include "conformance/harness/runner.hpp"
@@ -41,9 +43,6 @@ namespace {
 constexpr std::uint64_t max_random_seed = (1ULL << 53U) - 1;
 /// How long discovery may take before the target counts as unreachable.
 constexpr std::chrono::milliseconds discovery_timeout{5000};
-constexpr std::string_view secret_env = "AGENTCHECK_JWT_SECRET";
-/// RFC 7518 §3.2: an HS256 key is at least as long as the hash (32 bytes).
-constexpr std::size_t min_secret_bytes = 32;
 /// Set by SIGINT/SIGTERM during a run: no further check starts.
 std::atomic<bool> interrupted{false};
 void on_interrupt(int /*signal*/) {
@@ -52,11 +51,6 @@ void on_interrupt(int /*signal*/) {
 constexpr int id_column = 44;
 constexpr int level_column = 8;
 constexpr int layer_column = 13;
-
-/// A usage or configuration problem: reported as "agentcheck: <message>", exit 2.
-struct usage_error : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
 
 /// The filter options shared by run and list.
 struct filter_options {
@@ -111,47 +105,25 @@ struct filter_options {
     }
 };
 
-std::string read_file(const std::string& path, std::string_view flag) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw usage_error(std::string(flag) + ": cannot read \"" + path + "\"");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-/// The HS256 secret: the file's bytes without trailing newlines, else $AGENTCHECK_JWT_SECRET.
-std::string load_secret(const std::string& file) {
-    std::string secret;
-    if (!file.empty()) {
-        secret = read_file(file, "--jwt-secret-file");
-    } else if (const char* env = std::getenv(secret_env.data()); env != nullptr) {
-        secret = env;
-    } else {
-        throw usage_error("--jwt-secret-file: required (or set AGENTCHECK_JWT_SECRET)");
+/// The command as typed, each argument quoted for a POSIX shell where it needs it.
+std::string command_line(int argc, const char* const* argv) {
+    std::string out;
+    for (int i = 0; i < argc; ++i) {
+        std::string a = argv[i];
+        if (i == 0) a = std::filesystem::path(a).filename().string();
+        const bool plain =
+            !a.empty() &&
+            a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkl"
+                                "mnopqrstuvwxyz0123456789-_./:=@%+,") == std::string::npos;
+        if (!plain) {
+            std::string q = "'";
+            for (char c : a)
+                q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+            a = q + "'";
+        }
+        out += (out.empty() ? "" : " ") + a;
     }
-    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r'))
-        secret.pop_back();
-    if (secret.empty()) throw usage_error("--jwt-secret-file: the secret is empty");
-    if (secret.size() < min_secret_bytes) {
-        throw usage_error("--jwt-secret-file: the secret is " + std::to_string(secret.size()) +
-                          " bytes; HS256 needs at least " + std::to_string(min_secret_bytes) +
-                          " (RFC 7518 §3.2). Make one with: head -c 32 /dev/urandom | base64 > "
-                          "secret, and start the agent with the same file");
-    }
-    return secret;
-}
-
-client::target_url parse_target(const std::string& url, bool allow_non_loopback) {
-    auto target = client::target_url::parse(url);
-    if (!target)
-        throw usage_error("--target: \"" + url +
-                          "\" is not of the form http://host[:port][/path-prefix]");
-    if (!allow_non_loopback && !target->is_loopback()) {
-        throw usage_error(
-            "--target: " + target->host +
-            " is not a loopback address; pass --allow-non-loopback to test a remote agent");
-    }
-    return *target;
+    return out;
 }
 
 void print_listing(const std::vector<const check*>& checks, const catalogue& cat,
@@ -548,14 +520,15 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     app.require_subcommand(1);
 
     // A command that does not exist is named, with the nearest one.
-    const std::vector<std::string> commands = {"run",  "list",  "coverage",
-                                               "spec", "token", "replay"};
+    const std::vector<std::string> commands = {"run",   "list",   "coverage", "spec",
+                                               "token", "replay", "load"};
     if (argc > 1 && argv[1][0] != '-' &&
         std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
         const auto near = text::nearest(argv[1], commands);
         io.err << "agentcheck: unknown command \"" << argv[1] << "\""
                << (near.empty() ? "" : " (did you mean " + near + "?)")
-               << "; commands: run, list, coverage, spec, token, replay (agentcheck --help)\n";
+               << "; commands: run, list, coverage, spec, token, replay, load (agentcheck "
+                  "--help)\n";
         return exit_usage;
     }
 
@@ -653,6 +626,9 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     replay_cmd->add_flag("--allow-non-loopback", replay_remote,
                          "allow a target that is not loopback");
 
+    load_cli_options load_opts;
+    attach_load(app, load_opts);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ExtrasError& e) {
@@ -684,6 +660,10 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     try {
         const auto cat = parse_catalogue(catalogue_json);
         if (run->parsed()) return do_run(ro, cat, registry, io);
+        if (load_opts.load->parsed()) {
+            load_opts.seed_given = load_opts.load->count("--seed") > 0;
+            return run_load(load_opts, command_line(argc, argv), io);
+        }
         if (list->parsed()) {
             print_listing(select_checks(registry, cat, lo.to_selection()), cat, io.out);
             return exit_ok;

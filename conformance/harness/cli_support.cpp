@@ -1,0 +1,57 @@
+#include "conformance/harness/cli_support.hpp"
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace agentcheck {
+namespace {
+constexpr std::string_view secret_env = "AGENTCHECK_JWT_SECRET";
+/// RFC 7518 §3.2: an HS256 key is at least as long as the hash (32 bytes).
+constexpr std::size_t min_secret_bytes = 32;
+} // namespace
+
+std::string read_file(const std::string& path, std::string_view flag) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw usage_error(std::string(flag) + ": cannot read \"" + path + "\"");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+
+std::string load_secret(const std::string& file) {
+    std::string secret;
+    if (!file.empty()) {
+        secret = read_file(file, "--jwt-secret-file");
+    } else if (const char* env = std::getenv(secret_env.data()); env != nullptr) {
+        secret = env;
+    } else {
+        throw usage_error("--jwt-secret-file: required (or set AGENTCHECK_JWT_SECRET)");
+    }
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r'))
+        secret.pop_back();
+    if (secret.empty()) throw usage_error("--jwt-secret-file: the secret is empty");
+    if (secret.size() < min_secret_bytes) {
+        throw usage_error("--jwt-secret-file: the secret is " + std::to_string(secret.size()) +
+                          " bytes; HS256 needs at least " + std::to_string(min_secret_bytes) +
+                          " (RFC 7518 §3.2). Make one with: head -c 32 /dev/urandom | base64 > "
+                          "secret, and start the agent with the same file");
+    }
+    return secret;
+}
+
+client::target_url parse_target(const std::string& url, bool allow_non_loopback) {
+    auto target = client::target_url::parse(url);
+    if (!target)
+        throw usage_error("--target: \"" + url +
+                          "\" is not of the form http://host[:port][/path-prefix]");
+    if (!allow_non_loopback && !target->is_loopback()) {
+        throw usage_error(
+            "--target: " + target->host +
+            " is not a loopback address; pass --allow-non-loopback to test a remote agent");
+    }
+    return *target;
+}
+
+} // namespace agentcheck

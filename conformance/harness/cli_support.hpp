@@ -1,0 +1,28 @@
+#pragma once
+// What every agentcheck command shares on its command line: usage errors, the secret, the
+// target.
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "conformance/client/http.hpp"
+
+namespace agentcheck {
+
+/// A usage or configuration problem: reported as "agentcheck: <message>", exit 2.
+struct usage_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+/// A file's bytes; usage_error naming `flag` when it cannot be read.
+std::string read_file(const std::string& path, std::string_view flag);
+
+/// The HS256 secret: the file's bytes without trailing newlines, else $AGENTCHECK_JWT_SECRET;
+/// usage_error when missing, empty or shorter than RFC 7518 allows.
+std::string load_secret(const std::string& file);
+
+/// --target parsed; usage_error when malformed, or not loopback without allow_non_loopback.
+client::target_url parse_target(const std::string& url, bool allow_non_loopback);
+
+} // namespace agentcheck
