@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COVERAGE_MIN ?= 90
 JOBS ?= $(shell nproc)
 
-.PHONY: help deps build release install demo test coverage clean format
+.PHONY: help deps build release install demo test coverage clean format bench-compare
 PREFIX ?= /usr/local
 
 help:
@@ -17,6 +17,7 @@ help:
 	@echo "make test   - install what is missing, build, run every test, enforce coverage >= $(COVERAGE_MIN)%"
 	@echo "make deps   - install the Debian packages the project needs (only those missing)"
 	@echo "make build  - debug build in build/dev     make release - optimised build in build/release"
+	@echo "make bench-compare - agentd and agentcheck load beside nginx, wrk and h2load (same CPU budget)"
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -47,6 +48,9 @@ test: deps
 	find build/coverage -name '*.gcda' -delete
 	ctest --preset coverage -j $(JOBS)
 	@$(MAKE) --no-print-directory coverage
+
+bench-compare: release
+	bash bench/compare.sh build/release reports/bench-compare
 
 coverage:
 	@mkdir -p reports/coverage

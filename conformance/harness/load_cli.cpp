@@ -252,12 +252,22 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
     const std::string secret = needs_secret || !o.secret_file.empty() ? load_secret(o.secret_file)
                                                                       : std::string();
 
+    // Any HTTP server can be driven (nginx, to calibrate against); an agent's discovery
+    // document is needed only for tokens and for operations that require a feature.
+    bool needs_discovery = needs_secret;
+    for (const auto& op : sc.operations)
+        needs_discovery = needs_discovery || !op.requires_feature.empty();
     auto discovered = fetch_discovery(target, discovery_wait);
+    std::vector<std::string> notes;
     if (!discovered.document) {
-        io.err << "agentcheck: " << discovered.error << "\n";
-        return exit_unreachable;
+        if (needs_discovery || discovered.unreachable) {
+            io.err << "agentcheck: " << discovered.error << "\n";
+            return exit_unreachable;
+        }
+        notes.push_back("not an agent (" + discovered.error + "): plain HTTP load");
     }
-    const auto& discovery = *discovered.document;
+    const nlohmann::json discovery =
+        discovered.document ? *discovered.document : nlohmann::json::object();
 
     std::uint64_t seed = o.seed;
     if (!o.seed_given) seed = std::random_device{}() & ((1ULL << 31) - 1);
@@ -289,7 +299,6 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
     eo.shard_index = shard_index;
     eo.shard_count = shard_count;
     eo.run_nonce = run_nonce;
-    std::vector<std::string> notes;
     for (const auto& op : sc.operations) {
         if (!op.requires_feature.empty() && !declares(discovery, op.requires_feature)) {
             notes.push_back("operation " + op.name + " left out: the agent does not declare \"" +

@@ -152,6 +152,7 @@ discovery_outcome fetch_discovery(const client::target_url& target,
         }
         out.document = std::move(*doc);
     } catch (const client::transport_exception& e) {
+        out.unreachable = true;
         out.error = std::string("cannot reach ") + target.base() + " (" +
                     client::to_string(e.kind()) + "): " + e.what();
     }

@@ -59,6 +59,7 @@ struct run_settings {
 struct discovery_outcome {
     std::optional<nlohmann::json> document;
     std::string error;
+    bool unreachable = false; ///< no HTTP answer at all (as opposed to a wrong one)
 };
 
 /// GET /.well-known/agent-service: a 200 JSON object with "protocol": "agent-service/1",
