@@ -54,6 +54,7 @@ mkdir -p "$out"
 health='{"status":"healthy","checks":{"storage":{"status":"pass","component_type":"datastore"}}}'
 mkdir -p "$work/www" "$work/nginx"
 printf '%s' "$health" > "$work/www/health"
+chmod 755 "$work" "$work/www"; chmod 644 "$work/www/health" # nginx's worker runs unprivileged
 nginx_port=$((20000 + RANDOM % 20000))
 cat > "$work/nginx.conf" <<CONF
 worker_processes 1; daemon off; pid $work/nginx.pid; error_log $work/nginx/error.log;
@@ -75,6 +76,10 @@ for _ in $(seq 1 200); do [ -s "$work/port" ] && [ -s "$work/nginx.pid" ] && bre
 nginx_pid=$(cat "$work/nginx.pid")
 agentd_url="http://127.0.0.1:$(cat "$work/port")"
 nginx_url="http://127.0.0.1:$nginx_port"
+for url in "$nginx_url/health" "$agentd_url/health"; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$url")
+  [ "$code" = 200 ] || { echo "bench-compare: $url answered $code, not 200" >&2; exit 1; }
+done
 
 cat > "$work/get.json" <<'JSON'
 {"name": "get_agent", "setup": {"agents": 1}, "teardown": {"delete_created": false},
@@ -105,6 +110,7 @@ measure() {
   local us
   us=$(awk -v t=$((after - before)) -v hz="$hz" -v n="$requests" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / n : 0) }')
   echo "$name $rps $us" >> "$work/samples"
+  [ -n "${BENCH_DEBUG:-}" ] && echo "  debug: $name ticks $before..$after line [$line]" >&2
   printf '  %-34s %10.0f req/s  %6s us CPU/request\n' "$name" "$rps" "$us" >&2
 }
 gen() { taskset -c "$gen_cpu" "$@"; }

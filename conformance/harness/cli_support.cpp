@@ -19,7 +19,6 @@ std::string read_file(const std::string& path, std::string_view flag) {
     return ss.str();
 }
 
-
 std::string load_secret(const std::string& file) {
     std::string secret;
     if (!file.empty()) {

@@ -74,8 +74,7 @@ std::pair<std::uint32_t, std::uint32_t> parse_shard(const std::string& text) {
         throw usage_error("--shard: \"" + text + "\" is not i/N (0/4 is the first of four)");
     const auto i = static_cast<std::uint32_t>(std::stoul(m[1].str()));
     const auto n = static_cast<std::uint32_t>(std::stoul(m[2].str()));
-    if (n == 0 || i >= n)
-        throw usage_error("--shard: \"" + text + "\": i must be from 0 to N-1");
+    if (n == 0 || i >= n) throw usage_error("--shard: \"" + text + "\": i must be from 0 to N-1");
     return {i, n};
 }
 
@@ -137,7 +136,8 @@ int do_compare(const load_cli_options& o, const cli_io& io) {
     const auto rows = load::compare(base, now, tolerance);
     int worse = 0;
     io.out << std::left << std::setw(24) << "figure" << std::right << std::setw(12) << "base"
-           << std::setw(12) << "new" << std::setw(10) << "change" << "  verdict\n";
+           << std::setw(12) << "new" << std::setw(10) << "change"
+           << "  verdict\n";
     for (const auto& r : rows) {
         std::ostringstream change;
         change << std::showpos << std::fixed << std::setprecision(1) << r.change * 100 << "%";
@@ -146,9 +146,9 @@ int do_compare(const load_cli_options& o, const cli_io& io) {
                << std::setw(10) << change.str() << "  " << r.verdict << "\n";
         worse += r.verdict == "worse";
     }
-    io.out << (worse ? std::to_string(worse) + " figure(s) worse than the base beyond " +
-                           o.tolerance
-                     : "no figure worse than the base beyond " + o.tolerance)
+    io.out << (worse
+                   ? std::to_string(worse) + " figure(s) worse than the base beyond " + o.tolerance
+                   : "no figure worse than the base beyond " + o.tolerance)
            << "\n";
     return worse ? exit_failures : exit_ok;
 }
@@ -249,8 +249,8 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
     bool needs_secret = sc.setup_agents > 0;
     for (const auto& op : sc.operations)
         needs_secret = needs_secret || !op.identity.empty();
-    const std::string secret = needs_secret || !o.secret_file.empty() ? load_secret(o.secret_file)
-                                                                      : std::string();
+    const std::string secret =
+        needs_secret || !o.secret_file.empty() ? load_secret(o.secret_file) : std::string();
 
     // Any HTTP server can be driven (nginx, to calibrate against); an agent's discovery
     // document is needed only for tokens and for operations that require a feature.
@@ -291,8 +291,8 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
     eo.ramp = std::chrono::duration_cast<std::chrono::milliseconds>(ramp);
     eo.connections = o.connections;
     eo.duration = std::chrono::duration_cast<std::chrono::milliseconds>(duration);
-    eo.requests = o.requests ? o.requests / shard_count + (shard_index < o.requests % shard_count)
-                             : 0;
+    eo.requests =
+        o.requests ? o.requests / shard_count + (shard_index < o.requests % shard_count) : 0;
     eo.threads = o.threads;
     eo.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(timeout);
     eo.seed = seed;
@@ -313,7 +313,8 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
         throw usage_error("--scenario: no operation is left: " + notes.front());
 
     client::http_client http(target, std::chrono::milliseconds(timeout.count() / 1000));
-    std::size_t setup = sc.setup_agents / shard_count + (shard_index < sc.setup_agents % shard_count);
+    std::size_t setup =
+        sc.setup_agents / shard_count + (shard_index < sc.setup_agents % shard_count);
     std::ostringstream prefix;
     prefix << "load-" << std::hex << run_nonce << std::dec << "-s" << shard_index << "-";
     const auto admin = needs_secret ? token_for("admin") : std::string();
@@ -330,9 +331,8 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
                    ? "open model, " + std::to_string(static_cast<long long>(eo.rate)) + " req/s"
                    : "closed model")
            << ", " << o.connections << " connections, " << o.threads << " thread(s), "
-           << (o.requests ? std::to_string(eo.requests) + " requests" : o.duration)
-           << ", scenario " << sc.name << ", seed " << seed
-           << (shard_count > 1 ? ", shard " + o.shard : "") << "\n";
+           << (o.requests ? std::to_string(eo.requests) + " requests" : o.duration) << ", scenario "
+           << sc.name << ", seed " << seed << (shard_count > 1 ? ", shard " + o.shard : "") << "\n";
     const bool live = !o.quiet;
     const bool tty = io.tty;
     const double intended_rate = eo.mdl == load::model::open ? eo.rate : 0;

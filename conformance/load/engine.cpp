@@ -12,8 +12,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
 namespace agentcheck::load {
@@ -32,8 +32,8 @@ constexpr std::chrono::milliseconds reconnect_after{100};
 constexpr int uniq_digits = 16;
 
 std::int64_t micros(steady::duration d) {
-    return std::max<std::int64_t>(
-        0, std::chrono::duration_cast<std::chrono::microseconds>(d).count());
+    return std::max<std::int64_t>(0,
+                                  std::chrono::duration_cast<std::chrono::microseconds>(d).count());
 }
 
 /// The arrival schedule of one thread: arrival k (fractional, so that threads interleave) at
@@ -122,7 +122,8 @@ public:
         for (const auto& op : o.operations)
             weights.push_back(op.weight);
         pick_ = std::discrete_distribution<std::uint32_t>(weights.begin(), weights.end());
-        if (!o.agents.empty()) pick_agent_ = std::uniform_int_distribution<std::size_t>(0, o.agents.size() - 1);
+        if (!o.agents.empty())
+            pick_agent_ = std::uniform_int_distribution<std::size_t>(0, o.agents.size() - 1);
         for (const auto& op : o.operations) {
             operation_stats s;
             s.name = op.name;
@@ -131,7 +132,8 @@ public:
         }
         const auto threads = static_cast<std::uint64_t>(o.threads);
         if (o.requests) {
-            quota_ = o.requests / threads + (static_cast<std::uint64_t>(index) < o.requests % threads);
+            quota_ =
+                o.requests / threads + (static_cast<std::uint64_t>(index) < o.requests % threads);
             if (quota_ == 0) issuing_ = false;
         }
         const int conns = o.connections / o.threads + (index < o.connections % o.threads ? 1 : 0);
@@ -209,9 +211,8 @@ private:
                 break;
             }
             const double k = static_cast<double>(k_) + phase_;
-            const auto when =
-                start_ + std::chrono::duration_cast<steady::duration>(
-                             std::chrono::duration<double>(sched_.at(k)));
+            const auto when = start_ + std::chrono::duration_cast<steady::duration>(
+                                           std::chrono::duration<double>(sched_.at(k)));
             if (when >= end_ || (quota_ && issued_ >= quota_)) {
                 stop_issuing(now);
                 break;
@@ -284,7 +285,8 @@ private:
         c->deadline = c->sent + o_.timeout;
         asio::async_write(c->sock, asio::buffer(c->out),
                           [this, c](const boost::system::error_code& ec, std::size_t) {
-                              if (ec) return fail(c, c->timed_out ? failure::timeout : failure::write);
+                              if (ec)
+                                  return fail(c, c->timed_out ? failure::timeout : failure::write);
                               c->parser.emplace();
                               c->parser->body_limit(body_limit);
                               if (head_[c->cur.op]) c->parser->skip(true);
@@ -329,7 +331,8 @@ private:
         if (status == 201) {
             auto loc = res[http::field::location];
             const auto slash = loc.rfind('/');
-            if (slash != beast::string_view::npos && loc.find("/agents/") != beast::string_view::npos)
+            if (slash != beast::string_view::npos &&
+                loc.find("/agents/") != beast::string_view::npos)
                 created_.emplace_back(loc.substr(slash + 1));
         }
         c->has_request = false;
@@ -463,12 +466,18 @@ histogram latency_histogram() {
 
 const char* to_string(failure f) noexcept {
     switch (f) {
-    case failure::connect: return "connect";
-    case failure::write: return "write";
-    case failure::read: return "read";
-    case failure::timeout: return "timeout";
-    case failure::status: return "status";
-    case failure::unsent: return "unsent";
+    case failure::connect:
+        return "connect";
+    case failure::write:
+        return "write";
+    case failure::read:
+        return "read";
+    case failure::timeout:
+        return "timeout";
+    case failure::status:
+        return "status";
+    case failure::unsent:
+        return "unsent";
     }
     return "?";
 }
@@ -533,8 +542,8 @@ engine_result run_engine(const engine_options& o, const std::atomic<bool>* stop)
     }
     r.seconds = seconds.take();
     r.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(last - start);
-    r.measured = std::chrono::duration_cast<std::chrono::microseconds>(
-        std::max(issue_end, last) - start);
+    r.measured =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::max(issue_end, last) - start);
     if (o.mdl == model::open && !o.requests) // the schedule's window, not the drain after it
         r.measured = std::chrono::duration_cast<std::chrono::microseconds>(o.duration);
     return r;

@@ -37,11 +37,11 @@ const char* to_string(failure f) noexcept;
 struct engine_options {
     client::target_url target;
     model mdl = model::closed;
-    double rate = 0;                    ///< open model: requests per second (this shard's share)
-    std::chrono::milliseconds ramp{0};  ///< open model: rate grows linearly from 0 over this
-    int connections = 64;               ///< closed: this many; open: the pool's size
+    double rate = 0;                   ///< open model: requests per second (this shard's share)
+    std::chrono::milliseconds ramp{0}; ///< open model: rate grows linearly from 0 over this
+    int connections = 64;              ///< closed: this many; open: the pool's size
     std::chrono::milliseconds duration{10000};
-    std::uint64_t requests = 0;         ///< 0 = bounded by duration only
+    std::uint64_t requests = 0; ///< 0 = bounded by duration only
     int threads = 1;
     std::chrono::milliseconds timeout{5000};
     std::uint64_t seed = 1;
@@ -79,12 +79,12 @@ struct engine_result {
     std::vector<operation_stats> operations;
     std::vector<second_stats> seconds;
     histogram schedule_lag = latency_histogram(); ///< how late the generator took each arrival
-    std::uint64_t intended = 0;    ///< arrivals scheduled (open model) or requests started
-    std::uint64_t unsent = 0;      ///< arrivals never written (no connection before the end)
-    std::uint64_t connects = 0;    ///< connections opened
-    std::uint64_t connect_errors = 0; ///< attempts to connect that failed
+    std::uint64_t intended = 0;           ///< arrivals scheduled (open model) or requests started
+    std::uint64_t unsent = 0;             ///< arrivals never written (no connection before the end)
+    std::uint64_t connects = 0;           ///< connections opened
+    std::uint64_t connect_errors = 0;     ///< attempts to connect that failed
     std::vector<std::string> created_ids; ///< ids from Location of 201 answers (for teardown)
-    std::chrono::microseconds elapsed{0};  ///< from the start to the last answer
+    std::chrono::microseconds elapsed{0}; ///< from the start to the last answer
     std::chrono::microseconds measured{0}; ///< the issuing window (duration or until done)
 };
 

@@ -195,8 +195,8 @@ nlohmann::json histogram::to_json() const {
     nlohmann::json counts = nlohmann::json::array();
     for (std::size_t i = 0; i < counts_.size(); ++i)
         if (counts_[i]) counts.push_back({i, counts_[i]});
-    return {{"lowest", lowest_}, {"highest", highest_}, {"digits", digits_},
-            {"count", total_},   {"clamped", clamped_}, {"min", min()},
+    return {{"lowest", lowest_}, {"highest", highest_},        {"digits", digits_},
+            {"count", total_},   {"clamped", clamped_},        {"min", min()},
             {"max", max_},       {"counts", std::move(counts)}};
 }
 

@@ -66,8 +66,7 @@ public:
     /// index is the bucket index of this layout). from_json is its inverse; nullopt and a reason
     /// for a document that is not one.
     [[nodiscard]] nlohmann::json to_json() const;
-    static std::optional<histogram> from_json(const nlohmann::json& j,
-                                              std::string* why = nullptr);
+    static std::optional<histogram> from_json(const nlohmann::json& j, std::string* why = nullptr);
 
 private:
     [[nodiscard]] std::size_t index_of(std::int64_t v) const noexcept;

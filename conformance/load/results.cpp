@@ -34,12 +34,18 @@ std::string grouped(double v) {
 }
 
 nlohmann::json percentiles_ms(const histogram& h) {
-    return {{"p50", ms(h.value_at_percentile(50))},    {"p75", ms(h.value_at_percentile(75))},
-            {"p90", ms(h.value_at_percentile(90))},    {"p95", ms(h.value_at_percentile(95))},
-            {"p99", ms(h.value_at_percentile(99))},    {"p99.9", ms(h.value_at_percentile(99.9))},
-            {"p99.99", ms(h.value_at_percentile(99.99))}, {"min", ms(h.min())},
-            {"max", ms(h.max())},                      {"mean", h.mean() / us_per_ms},
-            {"stddev", h.stddev() / us_per_ms},        {"count", h.count()}};
+    return {{"p50", ms(h.value_at_percentile(50))},
+            {"p75", ms(h.value_at_percentile(75))},
+            {"p90", ms(h.value_at_percentile(90))},
+            {"p95", ms(h.value_at_percentile(95))},
+            {"p99", ms(h.value_at_percentile(99))},
+            {"p99.9", ms(h.value_at_percentile(99.9))},
+            {"p99.99", ms(h.value_at_percentile(99.99))},
+            {"min", ms(h.min())},
+            {"max", ms(h.max())},
+            {"mean", h.mean() / us_per_ms},
+            {"stddev", h.stddev() / us_per_ms},
+            {"count", h.count()}};
 }
 
 const char* model_name(model m) {
@@ -62,7 +68,7 @@ histogram histogram_field(const nlohmann::json& j, const std::string& where) {
 /// A latency metric's percentile, or nullopt when the name is not one.
 std::optional<double> latency_percentile(std::string_view metric) {
     static const std::map<std::string, double, std::less<>> names = {
-        {"p50", 50},     {"p75", 75},    {"p90", 90},        {"p95", 95},  {"p99", 99},
+        {"p50", 50},     {"p75", 75},    {"p90", 90},       {"p95", 95},  {"p99", 99},
         {"p99.9", 99.9}, {"p999", 99.9}, {"p99.99", 99.99}, {"max", 100}, {"median", 50}};
     auto it = names.find(metric);
     if (it == names.end()) return std::nullopt;
@@ -186,8 +192,9 @@ threshold parse_threshold(const std::string& text, double rate,
     } else if (name == "rps") {
         if (unit == "*rate") {
             if (rate <= 0)
-                throw spec_error("--threshold \"" + text + "\": K*rate needs --rate (the open "
-                                                           "model)");
+                throw spec_error("--threshold \"" + text +
+                                 "\": K*rate needs --rate (the open "
+                                 "model)");
             t.limit = number * rate;
         } else if (unit.empty()) {
             t.limit = number;
@@ -413,8 +420,8 @@ run_data from_json(const nlohmann::json& j) {
         d.connect_errors = s.value("connect_errors", std::uint64_t{0});
         d.measured_s = s.value("measured_s", 0.0);
         d.generator_cpu_s = s.value("generator_cpu_s", 0.0);
-        d.schedule_lag = histogram_field(j.at("histograms").at("schedule_lag"),
-                                         "histograms.schedule_lag");
+        d.schedule_lag =
+            histogram_field(j.at("histograms").at("schedule_lag"), "histograms.schedule_lag");
         for (const auto& op : j.at("operations")) {
             operation_stats st;
             st.name = op.at("name").get<std::string>();

@@ -26,7 +26,7 @@ struct run_options {
     model mdl = model::closed;
     double rate = 0; ///< this document's intended rate (a shard's share; merged: their sum)
     double ramp_s = 0;
-    int connections = 0;        ///< this document's (merged: the sum)
+    int connections = 0; ///< this document's (merged: the sum)
     double duration_s = 0;
     std::uint64_t requests = 0; ///< the request bound, this document's share (0 = none)
     int threads = 1;
@@ -44,7 +44,7 @@ struct run_data {
     std::vector<second_stats> seconds;
     histogram schedule_lag = latency_histogram();
     std::uint64_t intended = 0, unsent = 0, connects = 0, connect_errors = 0;
-    double measured_s = 0;     ///< the window throughput is counted over
+    double measured_s = 0;      ///< the window throughput is counted over
     double generator_cpu_s = 0; ///< the generator's own CPU time (user + system)
     std::uint32_t shards_merged = 1;
     nlohmann::json environment = nlohmann::json::object();

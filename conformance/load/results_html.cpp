@@ -21,11 +21,20 @@ std::string esc(std::string_view s) {
     std::string out;
     for (char c : s) {
         switch (c) {
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '&': out += "&amp;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
+        case '<':
+            out += "&lt;";
+            break;
+        case '>':
+            out += "&gt;";
+            break;
+        case '&':
+            out += "&amp;";
+            break;
+        case '"':
+            out += "&quot;";
+            break;
+        default:
+            out += c;
         }
     }
     return out;
@@ -83,22 +92,24 @@ std::string chart(const std::string& title, const std::string& y_unit,
     }
     for (const auto& [x, label] : x_labels) {
         svg << "<line x1=\"" << num(sx(x)) << "\" x2=\"" << num(sx(x)) << "\" y1=\"" << top
-            << "\" y2=\"" << top + ph << "\" stroke=\"#eee\"/><text x=\"" << num(sx(x))
-            << "\" y=\"" << top + ph + 16 << "\" text-anchor=\"middle\" font-size=\"11\">"
-            << esc(label) << "</text>";
+            << "\" y2=\"" << top + ph << "\" stroke=\"#eee\"/><text x=\"" << num(sx(x)) << "\" y=\""
+            << top + ph + 16 << "\" text-anchor=\"middle\" font-size=\"11\">" << esc(label)
+            << "</text>";
     }
     svg << "<text x=\"12\" y=\"" << top + ph / 2 << "\" font-size=\"11\" transform=\"rotate(-90 12 "
         << top + ph / 2 << ")\" text-anchor=\"middle\">" << esc(y_unit) << "</text>";
     int legend_x = left + 8;
     for (const auto& l : lines) {
         if (l.points.empty()) continue;
-        svg << "<polyline fill=\"none\" stroke=\"" << l.colour << "\" stroke-width=\"1.8\" points=\"";
+        svg << "<polyline fill=\"none\" stroke=\"" << l.colour
+            << "\" stroke-width=\"1.8\" points=\"";
         for (const auto& [x, y] : l.points)
             svg << num(sx(x)) << "," << num(sy(y)) << " ";
         svg << "\"/>";
-        svg << "<rect x=\"" << legend_x << "\" y=\"" << top + 6 << "\" width=\"12\" height=\"3\" fill=\""
-            << l.colour << "\"/><text x=\"" << legend_x + 16 << "\" y=\"" << top + 11
-            << "\" font-size=\"11\">" << esc(l.label) << "</text>";
+        svg << "<rect x=\"" << legend_x << "\" y=\"" << top + 6
+            << "\" width=\"12\" height=\"3\" fill=\"" << l.colour << "\"/><text x=\""
+            << legend_x + 16 << "\" y=\"" << top + 11 << "\" font-size=\"11\">" << esc(l.label)
+            << "</text>";
         legend_x += 24 + static_cast<int>(l.label.size()) * 7;
     }
     svg << "</svg></figure>\n";
@@ -125,13 +136,15 @@ std::string to_html(const run_data& d, const std::vector<threshold_result>& ts) 
     const auto t = total(d);
     const auto g = health(d);
     std::ostringstream html;
-    html << "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>agentcheck load: "
-         << esc(d.options.target) << "</title><style>body{font:14px/1.45 system-ui,sans-serif;"
-            "margin:24px;max-width:820px;color:#222}table{border-collapse:collapse;margin:8px 0}"
-            "td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}"
-            "th:first-child,td:first-child{text-align:left}figure{margin:16px 0}"
-            "figcaption{font-weight:600;margin-bottom:4px}.bad{color:#b00020;font-weight:600}"
-            ".good{color:#137333}code{background:#f3f3f3;padding:1px 4px}</style></head><body>";
+    html
+        << "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>agentcheck load: "
+        << esc(d.options.target)
+        << "</title><style>body{font:14px/1.45 system-ui,sans-serif;"
+           "margin:24px;max-width:820px;color:#222}table{border-collapse:collapse;margin:8px 0}"
+           "td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}"
+           "th:first-child,td:first-child{text-align:left}figure{margin:16px 0}"
+           "figcaption{font-weight:600;margin-bottom:4px}.bad{color:#b00020;font-weight:600}"
+           ".good{color:#137333}code{background:#f3f3f3;padding:1px 4px}</style></head><body>";
     html << "<h1>Load: " << esc(d.options.target) << "</h1>";
     html << "<p><code>" << esc(d.command) << "</code></p>";
     const double rps = d.measured_s > 0 ? static_cast<double>(t.requests) / d.measured_s : 0;
@@ -194,8 +207,10 @@ std::string to_html(const run_data& d, const std::vector<threshold_result>& ts) 
         const double x = s.second + 1;
         last = std::max(last, x);
         thr.points.emplace_back(x, static_cast<double>(s.requests));
-        p50.points.emplace_back(x, static_cast<double>(s.corrected.value_at_percentile(50)) / us_per_ms);
-        p99.points.emplace_back(x, static_cast<double>(s.corrected.value_at_percentile(99)) / us_per_ms);
+        p50.points.emplace_back(x, static_cast<double>(s.corrected.value_at_percentile(50)) /
+                                       us_per_ms);
+        p99.points.emplace_back(x, static_cast<double>(s.corrected.value_at_percentile(99)) /
+                                       us_per_ms);
         err.points.emplace_back(x, static_cast<double>(s.errors));
     }
     std::vector<std::pair<double, std::string>> tx;
@@ -207,13 +222,13 @@ std::string to_html(const run_data& d, const std::vector<threshold_result>& ts) 
     html << chart("Errors over time", "errors/s", {err}, 0, last, tx);
 
     html << "<h2>Generator</h2><p>Schedule lag p99 " << num(g.lag_p99_ms, 3) << " ms, max "
-         << num(static_cast<double>(d.schedule_lag.max()) / us_per_ms, 3) << " ms; "
-         << d.connects << " connections opened, " << d.connect_errors
-         << " failed to connect; CPU " << num(d.generator_cpu_s, 2) << " s.</p>";
+         << num(static_cast<double>(d.schedule_lag.max()) / us_per_ms, 3) << " ms; " << d.connects
+         << " connections opened, " << d.connect_errors << " failed to connect; CPU "
+         << num(d.generator_cpu_s, 2) << " s.</p>";
     html << "<h2>Environment</h2><table>";
     for (const auto& [k, v] : d.environment.items())
-        html << "<tr><td>" << esc(k) << "</td><td>" << esc(v.is_string() ? v.get<std::string>() : v.dump())
-             << "</td></tr>";
+        html << "<tr><td>" << esc(k) << "</td><td>"
+             << esc(v.is_string() ? v.get<std::string>() : v.dump()) << "</td></tr>";
     html << "</table>";
     for (const auto& n : d.notes)
         html << "<p>Note: " << esc(n) << "</p>";

@@ -16,13 +16,14 @@ constexpr int status_min = 100;
 constexpr int status_max = 599;
 constexpr std::size_t setup_agents_max = 100000;
 
-const std::set<std::string, std::less<>> methods = {"GET",    "HEAD", "POST",   "PUT",
+const std::set<std::string, std::less<>> methods = {"GET",    "HEAD",  "POST",   "PUT",
                                                     "DELETE", "PATCH", "OPTIONS"};
-const std::set<std::string, std::less<>> identities = {"viewer", "operator", "operator2",
-                                                       "admin", "noroles"};
+const std::set<std::string, std::less<>> identities = {"viewer", "operator", "operator2", "admin",
+                                                       "noroles"};
 
 std::string replace_tokens(std::string s) {
-    for (auto [token, mark] : {std::pair{agent_token, agent_mark}, std::pair{uniq_token, uniq_mark}}) {
+    for (auto [token, mark] :
+         {std::pair{agent_token, agent_mark}, std::pair{uniq_token, uniq_mark}}) {
         std::size_t at = 0;
         while ((at = s.find(token, at)) != std::string::npos) {
             s.replace(at, token.size(), std::string{marker, mark});
@@ -56,7 +57,8 @@ operation parse_operation(const nlohmann::json& j, const std::string& where) {
     }
     if (j.contains("method")) {
         if (!j["method"].is_string() || !methods.contains(j["method"].get<std::string>()))
-            throw spec_error(where + ".method: one of GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS");
+            throw spec_error(where +
+                             ".method: one of GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS");
         op.method = j["method"].get<std::string>();
     }
     if (!j.contains("path") || !j["path"].is_string() ||
@@ -105,7 +107,8 @@ scenario parse_scenario(const nlohmann::json& doc) {
                                                              "operations", "teardown"};
     for (const auto& [k, v] : doc.items())
         if (!known.contains(k))
-            throw spec_error(k + ": unknown field (name, description, setup, operations, teardown)");
+            throw spec_error(k +
+                             ": unknown field (name, description, setup, operations, teardown)");
     scenario s;
     if (doc.contains("name")) {
         if (!doc["name"].is_string()) throw spec_error("name: must be a string");
@@ -141,8 +144,7 @@ scenario parse_scenario(const nlohmann::json& doc) {
             s.delete_created = td["delete_created"].get<bool>();
         }
     }
-    if (!doc.contains("operations") || !doc["operations"].is_array() ||
-        doc["operations"].empty())
+    if (!doc.contains("operations") || !doc["operations"].is_array() || doc["operations"].empty())
         throw spec_error("operations: required, a non-empty array");
     std::set<std::string> names;
     for (std::size_t i = 0; i < doc["operations"].size(); ++i) {
@@ -232,9 +234,15 @@ void compiled_request::append(std::string& out, const std::vector<piece>& pieces
                               std::string_view agent, std::string_view uniq) {
     for (const auto& p : pieces) {
         switch (p.k) {
-        case piece::kind::literal: out += p.text; break;
-        case piece::kind::agent: out += agent; break;
-        case piece::kind::uniq: out += uniq; break;
+        case piece::kind::literal:
+            out += p.text;
+            break;
+        case piece::kind::agent:
+            out += agent;
+            break;
+        case piece::kind::uniq:
+            out += uniq;
+            break;
         }
     }
 }

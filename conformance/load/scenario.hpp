@@ -30,8 +30,8 @@ struct operation {
     std::string method = "GET";
     std::string path = "/";
     std::optional<nlohmann::json> body;
-    std::string identity; ///< "" = no Authorization; else viewer, operator, admin, …
-    std::vector<int> expect; ///< statuses that count as success; empty = any 2xx
+    std::string identity;         ///< "" = no Authorization; else viewer, operator, admin, …
+    std::vector<int> expect;      ///< statuses that count as success; empty = any 2xx
     std::string requires_feature; ///< skipped (with a note) unless discovery declares it
     [[nodiscard]] bool expected(int status) const;
 };

@@ -16,7 +16,8 @@ namespace {
 /// The nearest-rank percentile of sorted values: the smallest value with at least
 /// ceil(p% of n) values at or below it.
 std::int64_t exact_percentile(const std::vector<std::int64_t>& sorted, double p) {
-    auto rank = static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size()) - 1e-9));
+    auto rank =
+        static_cast<std::size_t>(std::ceil(p / 100.0 * static_cast<double>(sorted.size()) - 1e-9));
     rank = std::clamp<std::size_t>(rank, 1, sorted.size());
     return sorted[rank - 1];
 }
@@ -97,10 +98,11 @@ TEST(histogram, distribution_climbs_to_the_maximum) {
 
 rc::Gen<std::vector<std::int64_t>> latencies() {
     // Mostly small values with a long tail, like latencies in microseconds.
-    return rc::gen::nonEmpty(rc::gen::container<std::vector<std::int64_t>>(
-        rc::gen::weightedOneOf<std::int64_t>({{6, rc::gen::inRange<std::int64_t>(0, 5000)},
-                                              {3, rc::gen::inRange<std::int64_t>(5000, 2'000'000)},
-                                              {1, rc::gen::inRange<std::int64_t>(0, 3'600'000'000)}})));
+    return rc::gen::nonEmpty(
+        rc::gen::container<std::vector<std::int64_t>>(rc::gen::weightedOneOf<std::int64_t>(
+            {{6, rc::gen::inRange<std::int64_t>(0, 5000)},
+             {3, rc::gen::inRange<std::int64_t>(5000, 2'000'000)},
+             {1, rc::gen::inRange<std::int64_t>(0, 3'600'000'000)}})));
 }
 
 RC_GTEST_PROP(histogram, percentiles_agree_with_the_exact_ones_to_three_digits, ()) {

@@ -77,8 +77,8 @@ TEST(load_scenario, a_bad_scenario_names_the_field_and_the_reason) {
 TEST(load_scenario, the_committed_scenarios_parse) {
     for (const char* name : {"health.json", "read_mostly.json", "mixed.json"}) {
         SCOPED_TRACE(name);
-        EXPECT_NO_THROW(load_scenario_file(std::string(AGENTCHECK_SOURCE_DIR) +
-                                           "/../fixtures/load/" + name));
+        EXPECT_NO_THROW(
+            load_scenario_file(std::string(AGENTCHECK_SOURCE_DIR) + "/../fixtures/load/" + name));
     }
     EXPECT_THROW(load_scenario_file("/nonexistent.json"), spec_error);
 }
@@ -89,7 +89,8 @@ TEST(load_request, renders_placeholders_and_the_content_length) {
     compiled_request get(target, s.operations[0], "tok");
     std::string out;
     get.render(out, "11111111-2222-7333-8444-555555555555", "0123456789abcdef");
-    EXPECT_TRUE(out.starts_with("GET /api/agents/11111111-2222-7333-8444-555555555555 HTTP/1.1\r\n"))
+    EXPECT_TRUE(
+        out.starts_with("GET /api/agents/11111111-2222-7333-8444-555555555555 HTTP/1.1\r\n"))
         << out;
     EXPECT_NE(out.find("Authorization: Bearer tok\r\n"), std::string::npos);
     EXPECT_TRUE(out.ends_with("\r\n\r\n"));
@@ -122,8 +123,8 @@ TEST(load_threshold, parses_each_kind) {
 
 TEST(load_threshold, refuses_unknown_metrics_and_malformed_expressions) {
     const std::vector<std::string> ops = {"get_agent"};
-    for (const char* bad : {"p99", "p98<5ms", "latency<5ms", "p99<5", "errors<5ms",
-                            "rps>=0.9*rate", "p99=5ms", "nope.p99<5ms", "errors<150%"}) {
+    for (const char* bad : {"p99", "p98<5ms", "latency<5ms", "p99<5", "errors<5ms", "rps>=0.9*rate",
+                            "p99=5ms", "nope.p99<5ms", "errors<150%"}) {
         SCOPED_TRACE(bad);
         EXPECT_THROW(parse_threshold(bad, 0, ops), spec_error);
     }

@@ -1,6 +1,8 @@
 #include "reference/handlers/app.hpp"
 
 #include <algorithm>
+#include <array>
+#include <charconv>
 
 #include "reference/handlers/problem.hpp"
 #include "reference/util/text.hpp"
@@ -61,6 +63,8 @@ std::string_view path_of(std::string_view target) {
 }
 
 void json_escape_into(std::string& out, std::string_view s) {
+    if (util::is_valid_utf8(s)) return util::append_json_string(out, s);
+    // Not UTF-8 (never from the parsers that feed the log, but the line must stay JSON).
     out += nlohmann::json(std::string(s))
                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -258,7 +262,10 @@ void app::log(const exchange& x, const response& res) const {
     line += ",\"status\":";
     line += std::to_string(res.result_int());
     line += ",\"duration_ms\":";
-    line += std::to_string(elapsed);
+    std::array<char, 32> ms{};
+    const auto written =
+        std::to_chars(ms.data(), ms.data() + ms.size(), elapsed, std::chars_format::fixed, 3);
+    line.append(ms.data(), written.ptr);
     line += ",\"sub\":";
     if (x.who)
         json_escape_into(line, x.who->sub);
