@@ -1,6 +1,7 @@
 #include "reference/server/server.hpp"
 
 #include <array>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -25,6 +26,9 @@ using tcp = net::ip::tcp;
 
 namespace {
 constexpr auto drain_poll_interval = std::chrono::milliseconds(10);
+/// How often the server looks for sessions past their deadline (the precision of every
+/// timeout: header, idle, write, linger).
+constexpr auto deadline_sweep_interval = std::chrono::milliseconds(50);
 constexpr unsigned http11 = 11;
 constexpr auto linger_timeout = std::chrono::milliseconds(2000);
 } // namespace
@@ -34,7 +38,7 @@ constexpr auto linger_timeout = std::chrono::milliseconds(2000);
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
     http_session(tcp::socket&& socket, http_server& srv, std::uint64_t id)
-        : stream_(std::move(socket)), timer_(stream_.get_executor()), srv_(srv), id_(id) {
+        : stream_(std::move(socket)), srv_(srv), id_(id) {
         beast::error_code ec;
         auto ep = stream_.socket().remote_endpoint(ec);
         if (!ec) remote_ = ep.address().to_string();
@@ -56,26 +60,42 @@ public:
         });
     }
 
-private:
     enum class state { idle, reading, handling, writing, closed };
+    static constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
+    std::atomic<std::int64_t> deadline_ns_{never};
 
-    // --- deadlines: a timer that cancels the socket's pending operations --------------
+    /// True when the session's current phase has run past its deadline (any thread).
+    [[nodiscard]] bool overdue(std::int64_t now_ns) const noexcept {
+        return deadline_ns_.load(std::memory_order_relaxed) <= now_ns;
+    }
+    /// On the session's executor, after the server's sweep saw it overdue: cancels the
+    /// socket's pending operation, which then ends with timed_out_ set.
+    void expire() {
+        net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+            if (self->state_ == state::closed || self->timed_out_ || !self->overdue(steady_ns()))
+                return;
+            self->timed_out_ = true;
+            beast::error_code ignored;
+            self->stream_.socket().cancel(ignored);
+        });
+    }
+
+    static std::int64_t steady_ns() noexcept {
+        return std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch())
+            .count();
+    }
+
+private:
+    // --- deadlines: a time per phase, enforced by the server's sweep ----------------------
+    // (a timer per phase cost two timer-queue operations and a cancelled handler per phase,
+    // several per request; the sweep costs nothing per request)
     void arm(std::chrono::milliseconds d) {
-        ++timer_generation_;
         timed_out_ = false;
-        timer_.expires_after(d);
-        timer_.async_wait(
-            [self = shared_from_this(), gen = timer_generation_](beast::error_code ec) {
-                if (ec || gen != self->timer_generation_ || self->state_ == state::closed) return;
-                self->timed_out_ = true;
-                beast::error_code ignored;
-                self->stream_.socket().cancel(ignored);
-            });
+        deadline_ns_.store(steady_ns() + std::chrono::nanoseconds(d).count(),
+                           std::memory_order_relaxed);
     }
-    void disarm() {
-        ++timer_generation_;
-        timer_.cancel();
-    }
+    void disarm() { deadline_ns_.store(never, std::memory_order_relaxed); }
 
     // --- reading -------------------------------------------------------------------------
     void do_wait() {
@@ -265,8 +285,6 @@ private:
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
-    net::steady_timer timer_;
-    std::uint64_t timer_generation_ = 0;
     bool timed_out_ = false;
     state state_ = state::idle;
     std::uint64_t requests_ = 0;
@@ -280,7 +298,9 @@ http_server::http_server(const config& cfg, handlers::app& app, lifecycle_state&
     : cfg_(cfg), app_(app), life_(life),
       ioc_(static_cast<int>(cfg.threads ? cfg.threads
                                         : std::max(1U, std::thread::hardware_concurrency()))),
-      acceptor_(net::make_strand(ioc_)), signals_(ioc_, SIGTERM, SIGINT) {
+      acceptor_(net::make_strand(ioc_)), signals_(ioc_, SIGTERM, SIGINT),
+      sweep_(acceptor_.get_executor()),
+      single_thread_((cfg.threads ? cfg.threads : std::thread::hardware_concurrency()) <= 1) {
     signals_.async_wait([this](beast::error_code ec, int) {
         if (!ec) drain();
     });
@@ -295,27 +315,55 @@ http_server::http_server(const config& cfg, handlers::app& app, lifecycle_state&
 http_server::~http_server() = default;
 
 void http_server::do_accept() {
-    acceptor_.async_accept(
-        net::make_strand(ioc_), [this](beast::error_code ec, tcp::socket socket) {
-            if (ec) {
-                if (!acceptor_.is_open()) return;
-            } else if (open_sessions_.load() >= cfg_.max_connections) {
-                beast::error_code ignored;
-                socket.close(ignored);
-            } else {
-                auto id = next_id_++;
-                auto s = std::make_shared<http_session>(std::move(socket), *this, id);
-                session_started(id, s);
-                s->start();
-            }
-            do_accept();
-        });
+    // With one I/O thread every handler already runs in order: a strand per connection
+    // would only add its queue and lock to every operation.
+    const auto executor = single_thread_ ? net::any_io_executor(ioc_.get_executor())
+                                         : net::any_io_executor(net::make_strand(ioc_));
+    acceptor_.async_accept(executor, [this](beast::error_code ec, tcp::socket socket) {
+        if (ec) {
+            if (!acceptor_.is_open()) return;
+        } else if (open_sessions_.load() >= cfg_.max_connections) {
+            beast::error_code ignored;
+            socket.close(ignored);
+        } else {
+            auto id = next_id_++;
+            auto s = std::make_shared<http_session>(std::move(socket), *this, id);
+            session_started(id, s);
+            s->start();
+        }
+        do_accept();
+    });
 }
 
 void http_server::session_started(std::uint64_t id, const std::weak_ptr<http_session>& s) {
     std::lock_guard lock(sessions_mutex_);
     sessions_.emplace(id, s);
     open_sessions_.fetch_add(1);
+    if (!sweeping_) { // the sweep runs while there are sessions: an idle agentd sleeps
+        sweeping_ = true;
+        net::post(sweep_.get_executor(), [this] { sweep_deadlines(); });
+    }
+}
+
+void http_server::sweep_deadlines() {
+    const auto now = http_session::steady_ns();
+    std::vector<std::shared_ptr<http_session>> overdue;
+    {
+        std::lock_guard lock(sessions_mutex_);
+        if (sessions_.empty()) {
+            sweeping_ = false;
+            return;
+        }
+        for (auto& [id, weak] : sessions_)
+            if (auto s = weak.lock(); s && s->overdue(now)) overdue.push_back(std::move(s));
+    }
+    for (auto& s : overdue)
+        s->expire();
+    overdue.clear(); // outside the lock: the last reference ends a session, which takes it
+    sweep_.expires_after(deadline_sweep_interval);
+    sweep_.async_wait([this](beast::error_code ec) {
+        if (!ec) sweep_deadlines();
+    });
 }
 
 void http_server::session_ended(std::uint64_t id) {
@@ -396,6 +444,7 @@ void http_server::wait_for_drain(std::chrono::steady_clock::time_point deadline)
 
 void http_server::stop() {
     signals_.cancel();
+    net::post(sweep_.get_executor(), [this] { sweep_.cancel(); });
     ioc_.stop();
 }
 

@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "reference/config/config.hpp"
 #include "reference/handlers/app.hpp"
@@ -64,6 +65,9 @@ private:
     void do_accept();
     void run_loop();
     void wait_for_drain(std::chrono::steady_clock::time_point deadline);
+    /// Cancels what sessions past their phase's deadline are waiting for; runs every 50 ms
+    /// while any session is open.
+    void sweep_deadlines();
     std::vector<std::shared_ptr<class ws_session>> live_streams();
 
     const config& cfg_;
@@ -72,12 +76,15 @@ private:
     boost::asio::io_context ioc_;
     boost::asio::ip::tcp::acceptor acceptor_;
     boost::asio::signal_set signals_; ///< SIGTERM/SIGINT, installed at construction
+    boost::asio::steady_timer sweep_; ///< the deadline sweep (on the acceptor's strand)
+    bool single_thread_;              ///< one I/O thread: connections need no strand
     std::uint16_t port_ = 0;
     std::atomic<std::size_t> open_sessions_{0};
     std::atomic<std::uint64_t> next_id_{1};
     std::mutex sessions_mutex_;
     std::unordered_map<std::uint64_t, std::weak_ptr<http_session>> sessions_;
     std::vector<std::weak_ptr<class ws_session>> streams_;
+    bool sweeping_ = false; ///< under sessions_mutex_
 };
 
 } // namespace agent::server

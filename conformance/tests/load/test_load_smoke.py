@@ -28,7 +28,8 @@ def start_agentd(agentd, work, secret):
     port_file = os.path.join(work, "agentd.port")
     proc = subprocess.Popen([agentd, "--port", "0", "--port-file", port_file,
                              "--data-dir", os.path.join(work, "data"),
-                             "--jwt-secret-file", secret, "--log-requests", "false"],
+                             "--jwt-secret-file", secret, "--log-requests", "false",
+                             "--threads", "1"],  # the single-thread path (no strands)
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
         if os.path.exists(port_file) and open(port_file).read().strip():
