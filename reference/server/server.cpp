@@ -38,24 +38,24 @@ constexpr auto linger_timeout = std::chrono::milliseconds(2000);
 class http_session : public std::enable_shared_from_this<http_session> {
 public:
     http_session(tcp::socket&& socket, http_server& srv, std::uint64_t id)
-        : stream_(std::move(socket)), srv_(srv), id_(id) {
+        : socket_(std::move(socket)), srv_(srv), id_(id) {
         beast::error_code ec;
-        auto ep = stream_.socket().remote_endpoint(ec);
+        auto ep = socket_.remote_endpoint(ec);
         if (!ec) remote_ = ep.address().to_string();
-        stream_.socket().set_option(tcp::no_delay(true), ec);
+        socket_.set_option(tcp::no_delay(true), ec);
     }
     ~http_session() { srv_.session_ended(id_); }
     http_session(const http_session&) = delete;
     http_session& operator=(const http_session&) = delete;
 
     void start() {
-        net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_wait(); });
+        net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_wait(); });
     }
 
     /// Closes the connection if it is between requests; otherwise it closes after the
     /// response it is working on.
     void drain() {
-        net::post(stream_.get_executor(), [self = shared_from_this()] {
+        net::post(socket_.get_executor(), [self = shared_from_this()] {
             if (self->state_ == state::idle) self->close();
         });
     }
@@ -71,12 +71,12 @@ public:
     /// On the session's executor, after the server's sweep saw it overdue: cancels the
     /// socket's pending operation, which then ends with timed_out_ set.
     void expire() {
-        net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+        net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
             if (self->state_ == state::closed || self->timed_out_ || !self->overdue(steady_ns()))
                 return;
             self->timed_out_ = true;
             beast::error_code ignored;
-            self->stream_.socket().cancel(ignored);
+            self->socket_.cancel(ignored);
         });
     }
 
@@ -103,7 +103,7 @@ private:
         if (buffer_.size() > 0) return do_read_header(); // a pipelined request is waiting
         state_ = state::idle;
         arm(srv_.cfg().idle_timeout);
-        stream_.socket().async_wait(
+        socket_.async_wait(
             tcp::socket::wait_read,
             [self = shared_from_this()](beast::error_code ec) { self->on_readable(ec); });
     }
@@ -121,7 +121,7 @@ private:
         parser_->body_limit(boost::none); // checked after the head, so routing and auth come first
         arm(srv_.cfg().header_timeout);
         http::async_read_header(
-            stream_, buffer_, *parser_,
+            socket_, buffer_, *parser_,
             [self = shared_from_this()](beast::error_code ec, std::size_t head_bytes) {
                 self->on_read_header(ec, head_bytes);
             });
@@ -149,7 +149,7 @@ private:
             auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                            head.version());
             http::async_write(
-                stream_, *cont,
+                socket_, *cont,
                 [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
                     if (wec) return self->close();
                     self->do_read_body();
@@ -161,7 +161,7 @@ private:
 
     void do_read_body() {
         arm(srv_.cfg().header_timeout);
-        http::async_read(stream_, buffer_, *parser_,
+        http::async_read(socket_, buffer_, *parser_,
                          [self = shared_from_this()](beast::error_code ec, std::size_t) {
                              self->disarm();
                              if (ec) return self->on_read_error(ec);
@@ -198,14 +198,14 @@ private:
         auto req = parser_->release();
         auto respond = [self = shared_from_this()](handlers::response res) {
             auto shared = std::make_shared<handlers::response>(std::move(res));
-            net::dispatch(self->stream_.get_executor(), [self, shared] { self->do_write(shared); });
+            net::dispatch(self->socket_.get_executor(), [self, shared] { self->do_write(shared); });
         };
         auto upgrade = [self = shared_from_this()](handlers::stream_plan plan) {
             // The connection becomes a WebSocket stream: this session lets go of it.
             self->state_ = state::closed;
             self->disarm();
-            auto ws = std::make_shared<ws_session>(std::move(self->stream_), std::move(plan),
-                                                   self->srv_.app().svc());
+            auto ws = std::make_shared<ws_session>(beast::tcp_stream(std::move(self->socket_)),
+                                                   std::move(plan), self->srv_.app().svc());
             self->srv_.stream_started(ws);
             ws->start();
         };
@@ -245,7 +245,7 @@ private:
         auto head = std::make_shared<std::string>(serialize_head(*res));
         const std::array<net::const_buffer, 2> buffers{net::buffer(*head),
                                                        net::buffer(res->body())};
-        net::async_write(stream_, buffers,
+        net::async_write(socket_, buffers,
                          [self = shared_from_this(), res, head](beast::error_code ec, std::size_t) {
                              self->disarm();
                              if (ec) return self->close();
@@ -259,18 +259,18 @@ private:
     // unread input would reset the connection and could destroy the response in flight.
     void linger_close() {
         beast::error_code ec;
-        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+        socket_.shutdown(tcp::socket::shutdown_send, ec);
         if (ec) return close();
         state_ = state::writing;
         arm(linger_timeout);
         do_discard();
     }
     void do_discard() {
-        stream_.socket().async_read_some(
-            net::buffer(discard_), [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                if (ec) return self->close();
-                self->do_discard();
-            });
+        socket_.async_read_some(net::buffer(discard_),
+                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                                    if (ec) return self->close();
+                                    self->do_discard();
+                                });
     }
 
     void close() {
@@ -278,11 +278,11 @@ private:
         state_ = state::closed;
         disarm();
         beast::error_code ec;
-        stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-        stream_.socket().close(ec);
+        socket_.shutdown(tcp::socket::shutdown_send, ec);
+        socket_.close(ec);
     }
 
-    beast::tcp_stream stream_;
+    tcp::socket socket_; // a plain socket: deadlines are the sweep's, not the stream's
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     bool timed_out_ = false;

@@ -111,14 +111,15 @@ bool is_uuid(std::string_view text) noexcept {
 
 std::string random_hex(std::size_t bytes) {
     auto& gen = generator();
-    std::string out;
-    out.reserve(bytes * 2);
+    std::string out(bytes * 2, '0');
+    char* p = out.data();
     std::uint64_t word = 0;
     for (std::size_t i = 0; i < bytes; ++i) {
         if (i % bytes_per_word == 0) word = gen();
-        const auto b = (word >> ((i % bytes_per_word) * byte_bits)) & byte_mask;
-        out.push_back(hex_digits[b >> nibble_bits]);
-        out.push_back(hex_digits[b & nibble_mask]);
+        const auto b = word & byte_mask;
+        word >>= byte_bits;
+        *p++ = hex_digits[b >> nibble_bits];
+        *p++ = hex_digits[b & nibble_mask];
     }
     return out;
 }
