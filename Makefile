@@ -4,12 +4,14 @@ SHELL := /bin/bash
 
 PACKAGES := g++ cmake ninja-build ccache pkg-config libboost1.81-dev nlohmann-json3-dev \
             libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev libbenchmark-tools \
-            librapidcheck-dev gcovr libssl-dev libsqlite3-dev libcli11-dev openssl curl python3 netcat-openbsd
+            librapidcheck-dev gcovr libssl-dev libsqlite3-dev libcli11-dev openssl curl python3 netcat-openbsd \
+            python3-numpy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COVERAGE_MIN ?= 90
 JOBS ?= $(shell nproc)
 
-.PHONY: help deps build release install demo test coverage clean format bench-compare
+.PHONY: help deps build release install demo test coverage clean format bench-compare bench-check \
+        bench-check-quick bench-baseline
 PREFIX ?= /usr/local
 
 help:
@@ -18,6 +20,7 @@ help:
 	@echo "make deps   - install the Debian packages the project needs (only those missing)"
 	@echo "make build  - debug build in build/dev     make release - optimised build in build/release"
 	@echo "make bench-compare - agentd and agentcheck load beside nginx, wrk and h2load (same CPU budget)"
+	@echo "make bench-check   - the micro-benchmarks against fixtures/baselines (U test, 15% tolerance)"
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -48,9 +51,24 @@ test: deps
 	find build/coverage -name '*.gcda' -delete
 	ctest --preset coverage -j $(JOBS)
 	@$(MAKE) --no-print-directory coverage
+	@$(MAKE) --no-print-directory bench-check-quick
 
 bench-compare: release
 	bash bench/compare.sh build/release reports/bench-compare
+
+# The micro-benchmarks against their baselines (compare.py's U test; see bench/check.py).
+# Debian's python3 runs it: it has python3-numpy, which compare.py needs.
+bench-check: release
+	/usr/bin/python3 bench/check.py
+
+# What make test runs: the check's own tests, then a quick check that only a real slowdown fails.
+bench-check-quick: release
+	/usr/bin/python3 bench/tests/test_pyshim.py
+	/usr/bin/python3 bench/tests/test_check.py build/release
+	/usr/bin/python3 bench/check.py --quick
+
+bench-baseline: release
+	/usr/bin/python3 bench/check.py --update
 
 coverage:
 	@mkdir -p reports/coverage

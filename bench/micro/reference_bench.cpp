@@ -7,9 +7,14 @@
 #include <random>
 
 #include "reference/handlers/app.hpp"
+#include "reference/handlers/problem.hpp"
+#include "reference/handlers/router.hpp"
+#include "reference/server/wire.hpp"
 #include "reference/storage/sqlite_store.hpp"
 #include "reference/tests/support/mint.hpp"
 #include "reference/util/base64url.hpp"
+#include "reference/util/time.hpp"
+#include "reference/util/uuid.hpp"
 
 namespace {
 
@@ -27,6 +32,106 @@ std::string bearer(const agent::clock& clk, const std::string& role) {
         std::chrono::duration_cast<std::chrono::seconds>(clk.now().time_since_epoch()).count();
     return "Bearer " + mint({{"sub", "bench"}, {"roles", {role}}, {"exp", now + 3600}});
 }
+
+// A fixed amount of integer work, independent of this project's code: bench/check.py scales
+// every other benchmark by it, so that a baseline recorded on one machine gates another.
+void BM_calibration(benchmark::State& state) {
+    for (auto _ : state) {
+        std::uint64_t x = 88172645463325252ULL;
+        for (int i = 0; i < 4096; ++i) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+        }
+        benchmark::DoNotOptimize(x);
+    }
+}
+BENCHMARK(BM_calibration);
+
+void BM_router_match(benchmark::State& state) {
+    const std::string targets[] = {"/health", "/agents/0195f1a2-7b3c-7d4e-8f60-123456789abc",
+                                   "/agents?limit=20&cursor=YTE6MTA", "/events/stream?after=5",
+                                   "/tasks/0195f1a2-7b3c-7d4e-8f60-123456789abc/retry", "/nope"};
+    std::size_t i = 0;
+    for (auto _ : state)
+        benchmark::DoNotOptimize(handlers::match_route(targets[i++ % std::size(targets)]));
+}
+BENCHMARK(BM_router_match);
+
+void BM_problem_render(benchmark::State& state) {
+    const error err{errc::validation_failed,
+                    "the request body breaks the agent schema",
+                    {{"/name", "must match ^[a-z0-9][a-z0-9-]{0,62}$"},
+                     {"/version", "must be a semantic version"}}};
+    for (auto _ : state)
+        benchmark::DoNotOptimize(handlers::make_problem(err, 11, "/agents", "req-1"));
+}
+BENCHMARK(BM_problem_render);
+
+void BM_wire_serialize_head(benchmark::State& state) {
+    handlers::response res{http::status::ok, 11};
+    res.set(http::field::content_type, "application/json");
+    res.set("X-Request-ID", "0123456789abcdef0123456789abcdef");
+    res.set("X-Content-Type-Options", "nosniff");
+    res.set(http::field::cache_control, "no-store");
+    res.set(http::field::etag, "\"3\"");
+    res.body() = std::string(300, 'x');
+    res.prepare_payload();
+    for (auto _ : state)
+        benchmark::DoNotOptimize(server::serialize_head(res));
+}
+BENCHMARK(BM_wire_serialize_head);
+
+void BM_models_agent_to_json_text(benchmark::State& state) {
+    models::agent a;
+    a.id = "0195f1a2-7b3c-7d4e-8f60-123456789abc";
+    a.fields.name = "bench-agent";
+    a.fields.version = "1.2.3";
+    a.fields.capabilities = {{"summarize", "1", "Summarises text"}, {"translate", {}, {}}};
+    a.fields.metadata = {{"team", "core"}, {"tier", "gold"}};
+    a.owner = "bench";
+    a.created_at = a.updated_at = "2026-12-02T07:00:00.000Z";
+    for (auto _ : state)
+        benchmark::DoNotOptimize(models::to_json_text(a));
+}
+BENCHMARK(BM_models_agent_to_json_text);
+
+// One group commit of 64 agent inserts with their events (synchronous=NORMAL: the batch's
+// CPU, not the disk's fsync).
+void BM_storage_write_batch_64(benchmark::State& state) {
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("bench-store-" + std::to_string(std::random_device{}()));
+    std::filesystem::create_directories(dir);
+    system_clock_source clk;
+    {
+        sqlite_store store(sqlite_settings{(dir / "db").string(), "NORMAL"}, clk);
+        std::uint64_t n = 0;
+        for (auto _ : state) {
+            std::vector<std::promise<void>> done(64);
+            for (auto& d : done) {
+                models::agent a;
+                a.id = util::new_time_ordered_uuid(util::unix_ms(clk.now()));
+                a.fields.name = "b" + std::to_string(n++);
+                a.fields.version = "1.0.0";
+                auto e = std::make_shared<models::event>();
+                e->id = util::new_uuid();
+                e->type = "agent_registered";
+                e->agent_id = a.id;
+                store.submit({[a, e](store_txn& tx) mutable -> std::optional<error> {
+                                  if (auto err = tx.insert_agent(a)) return err;
+                                  return tx.append_event(*e);
+                              },
+                              [&d](const std::optional<error>&) { d.set_value(); }});
+            }
+            for (auto& d : done)
+                d.get_future().wait();
+        }
+        store.stop();
+    }
+    std::filesystem::remove_all(dir);
+    state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * 64);
+}
+BENCHMARK(BM_storage_write_batch_64)->Unit(benchmark::kMicrosecond);
 
 void BM_models_parse_agent_input(benchmark::State& state) {
     auto body = nlohmann::json::parse(
