@@ -49,9 +49,12 @@ void BM_calibration(benchmark::State& state) {
 BENCHMARK(BM_calibration);
 
 void BM_router_match(benchmark::State& state) {
-    const std::string targets[] = {"/health", "/agents/0195f1a2-7b3c-7d4e-8f60-123456789abc",
-                                   "/agents?limit=20&cursor=YTE6MTA", "/events/stream?after=5",
-                                   "/tasks/0195f1a2-7b3c-7d4e-8f60-123456789abc/retry", "/nope"};
+    const std::string targets[] = {"/health",
+                                   "/agents/0195f1a2-7b3c-7d4e-8f60-123456789abc",
+                                   "/agents?limit=20&cursor=YTE6MTA",
+                                   "/events/stream?after=5",
+                                   "/tasks/0195f1a2-7b3c-7d4e-8f60-123456789abc/retry",
+                                   "/nope"};
     std::size_t i = 0;
     for (auto _ : state)
         benchmark::DoNotOptimize(handlers::match_route(targets[i++ % std::size(targets)]));

@@ -23,6 +23,7 @@
 #include "conformance/harness/runner.hpp"
 #include "conformance/load/engine.hpp"
 #include "conformance/load/results.hpp"
+#include "conformance/load/subscribers.hpp"
 
 namespace agentcheck {
 namespace {
@@ -246,7 +247,7 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
     } catch (const load::spec_error& e) {
         throw usage_error(e.what());
     }
-    bool needs_secret = sc.setup_agents > 0;
+    bool needs_secret = sc.setup_agents > 0 || sc.event_subscribers > 0;
     for (const auto& op : sc.operations)
         needs_secret = needs_secret || !op.identity.empty();
     const std::string secret =
@@ -254,7 +255,7 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
 
     // Any HTTP server can be driven (nginx, to calibrate against); an agent's discovery
     // document is needed only for tokens and for operations that require a feature.
-    bool needs_discovery = needs_secret;
+    bool needs_discovery = needs_secret || sc.event_subscribers > 0;
     for (const auto& op : sc.operations)
         needs_discovery = needs_discovery || !op.requires_feature.empty();
     auto discovered = fetch_discovery(target, discovery_wait);
@@ -326,6 +327,24 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
         return exit_unreachable;
     }
 
+    // WebSocket subscribers on the event stream, held open for the whole run.
+    std::unique_ptr<load::subscriber_pool> subscribers;
+    if (sc.event_subscribers > 0) {
+        if (!declares(discovery, "websocket") || !declares(discovery, "events")) {
+            notes.push_back("subscribers left out: the agent does not declare \"websocket\" and "
+                            "\"events\"");
+        } else {
+            subscribers = std::make_unique<load::subscriber_pool>(
+                target, "/events/stream", token_for("viewer"), sc.event_subscribers);
+            try {
+                subscribers->start();
+            } catch (const std::exception& e) {
+                io.err << "agentcheck: setup: " << e.what() << "\n";
+                return exit_unreachable;
+            }
+        }
+    }
+
     io.out << "agentcheck load " << target.base() << ": "
            << (eo.mdl == load::model::open
                    ? "open model, " + std::to_string(static_cast<long long>(eo.rate)) + " req/s"
@@ -360,6 +379,8 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
     std::signal(SIGINT, old_int);
     std::signal(SIGTERM, old_term);
     if (live && tty) io.out << "\n";
+    std::optional<load::subscriber_stats> seen;
+    if (subscribers) seen = subscribers->stop(std::chrono::milliseconds(1000)); // the last events
 
     if (!o.keep_agents && sc.delete_created) {
         auto ids = eo.agents;
@@ -384,6 +405,7 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
     ro.max_lag_ms = std::chrono::duration<double, std::milli>(max_lag).count();
     auto d = load::from_engine(er, ro);
     d.generator_cpu_s = cpu_used;
+    d.subscribers = seen;
     d.environment = environment();
     d.command = command;
     d.notes = notes;

@@ -139,8 +139,10 @@ std::string threshold_metrics_help() {
     return "latency (corrected, per request from its intended start): p50 p75 p90 p95 p99 "
            "p99.9 p99.99 max mean, in ms, us or s; uncorrected_p50 … uncorrected_max; "
            "errors (a ratio: 0.1% or 0.001); error_count; rps (answers per second; a number or "
-           "K*rate); requests; lag_p99 and lag_max (the generator's schedule lag); each may be "
-           "prefixed with an operation's name: get_agent.p99<5ms";
+           "K*rate); requests; lag_p99 and lag_max (the generator's schedule lag); "
+           "delivery_p50 … delivery_max (event to WebSocket subscriber) and stream_gaps (gaps "
+           "and duplicates seen by subscribers); each may be prefixed with an operation's name: "
+           "get_agent.p99<5ms";
 }
 
 threshold parse_threshold(const std::string& text, double rate,
@@ -172,6 +174,7 @@ threshold parse_threshold(const std::string& text, double rate,
     };
     std::string base = name;
     if (base.starts_with("uncorrected_")) base = base.substr(std::string("uncorrected_").size());
+    if (base.starts_with("delivery_")) base = base.substr(std::string("delivery_").size());
     if (latency_percentile(base) || base == "mean" || name == "lag_p99" || name == "lag_max") {
         if (unit == "ms")
             t.limit = number;
@@ -201,7 +204,7 @@ threshold parse_threshold(const std::string& text, double rate,
         } else {
             throw bad_unit("requests per second (a number, or K*rate)");
         }
-    } else if (name == "requests" || name == "error_count") {
+    } else if (name == "requests" || name == "error_count" || name == "stream_gaps") {
         if (!unit.empty()) throw bad_unit("a count (no unit)");
         t.limit = number;
     } else {
@@ -238,6 +241,20 @@ std::vector<threshold_result> evaluate(const run_data& d, const std::vector<thre
         }
         threshold_result r{t, 0, false};
         std::string base = t.metric;
+        if (base.starts_with("delivery_")) {
+            const auto sub = d.subscribers.value_or(subscriber_stats{});
+            const auto which = base.substr(std::string("delivery_").size());
+            r.actual =
+                which == "mean"
+                    ? sub.delivery.mean() / us_per_ms
+                    : ms(sub.delivery.value_at_percentile(latency_percentile(which).value_or(100)));
+            r.ok = t.comparison == "<"    ? r.actual < t.limit
+                   : t.comparison == "<=" ? r.actual <= t.limit
+                   : t.comparison == ">"  ? r.actual > t.limit
+                                          : r.actual >= t.limit;
+            out.push_back(std::move(r));
+            continue;
+        }
         const bool uncorrected = base.starts_with("uncorrected_");
         if (uncorrected) base = base.substr(std::string("uncorrected_").size());
         const auto& h = uncorrected ? scope.uncorrected : scope.corrected;
@@ -257,6 +274,10 @@ std::vector<threshold_result> evaluate(const run_data& d, const std::vector<thre
             r.actual = run_rate(d, scope.requests);
         else if (t.metric == "requests")
             r.actual = static_cast<double>(scope.requests);
+        else if (t.metric == "stream_gaps")
+            r.actual = d.subscribers
+                           ? static_cast<double>(d.subscribers->gaps + d.subscribers->duplicates)
+                           : 0.0;
         if (t.comparison == "<")
             r.ok = r.actual < t.limit;
         else if (t.comparison == "<=")
@@ -285,6 +306,12 @@ nlohmann::json failures_json(const std::map<failure, std::uint64_t>& fs) {
         auto it = fs.find(f);
         j[to_string(f)] = it == fs.end() ? 0 : it->second;
     }
+    return j;
+}
+
+nlohmann::json subscribers_json(const subscriber_stats& s) {
+    auto j = s.to_json();
+    j["delivery_ms"] = percentiles_ms(s.delivery);
     return j;
 }
 
@@ -382,6 +409,7 @@ nlohmann::json to_json(const run_data& d, const std::vector<threshold_result>& t
               {"uncorrected", t.uncorrected.to_json()},
               {"schedule_lag", d.schedule_lag.to_json()}}},
             {"series", series},
+            {"subscribers", d.subscribers ? subscribers_json(*d.subscribers) : nlohmann::json()},
             {"thresholds", th},
             {"notes", d.notes},
             {"verdict", verdict}};
@@ -447,6 +475,8 @@ run_data from_json(const nlohmann::json& j) {
         }
         for (const auto& n : j.value("notes", nlohmann::json::array()))
             d.notes.push_back(n.get<std::string>());
+        if (j.contains("subscribers") && j["subscribers"].is_object())
+            d.subscribers = subscriber_stats::from_json(j["subscribers"]);
         return d;
     } catch (const nlohmann::json::exception& e) {
         throw spec_error(std::string("a results field is missing or of the wrong type: ") +
@@ -465,6 +495,7 @@ run_data merge(const std::vector<run_data>& runs) {
     m.generator_cpu_s = 0;
     m.intended = m.unsent = m.connects = m.connect_errors = 0;
     m.schedule_lag.reset();
+    m.subscribers.reset();
     m.seconds.clear();
     for (auto& op : m.operations) {
         op.requests = op.ok = 0;
@@ -501,6 +532,10 @@ run_data merge(const std::vector<run_data>& runs) {
             into.corrected.merge(s.corrected);
         }
         m.schedule_lag.merge(r.schedule_lag);
+        if (r.subscribers) {
+            if (!m.subscribers) m.subscribers = subscriber_stats{};
+            m.subscribers->merge(*r.subscribers);
+        }
         m.intended += r.intended;
         m.unsent += r.unsent;
         m.connects += r.connects;
@@ -608,6 +643,14 @@ std::string summary_text(const run_data& d, const std::vector<threshold_result>&
                 << fixed(ms(op.corrected.value_at_percentile(50)), 2) << "  p99 "
                 << fixed(ms(op.corrected.value_at_percentile(99)), 2) << " ms  errors "
                 << (op.requests - op.ok) << "\n";
+    }
+    if (d.subscribers) {
+        const auto& s = *d.subscribers;
+        out << "  subscribers: " << s.subscribers << " on /events/stream saw "
+            << grouped(static_cast<double>(s.messages)) << " events, delivery p50 "
+            << fixed(ms(s.delivery.value_at_percentile(50)), 1) << "  p99 "
+            << fixed(ms(s.delivery.value_at_percentile(99)), 1) << " ms (to 1 ms); gaps " << s.gaps
+            << ", duplicates " << s.duplicates << ", closed early " << s.closed_early << "\n";
     }
     if (d.options.mdl == model::open)
         out << "  generator: schedule lag p99 " << fixed(g.lag_p99_ms, 3) << " ms"

@@ -14,6 +14,7 @@
 
 #include "conformance/load/engine.hpp"
 #include "conformance/load/histogram.hpp"
+#include "conformance/load/subscribers.hpp"
 
 namespace agentcheck::load {
 
@@ -47,6 +48,7 @@ struct run_data {
     double measured_s = 0;      ///< the window throughput is counted over
     double generator_cpu_s = 0; ///< the generator's own CPU time (user + system)
     std::uint32_t shards_merged = 1;
+    std::optional<subscriber_stats> subscribers; ///< when the scenario held streams open
     nlohmann::json environment = nlohmann::json::object();
     std::string command;
     std::vector<std::string> notes;

@@ -221,6 +221,19 @@ std::string to_html(const run_data& d, const std::vector<threshold_result>& ts) 
     html << chart("Latency over time (from the intended start)", "ms", {p50, p99}, 0, last, tx);
     html << chart("Errors over time", "errors/s", {err}, 0, last, tx);
 
+    if (d.subscribers) {
+        const auto& sub = *d.subscribers;
+        html << "<h2>WebSocket subscribers</h2><p>" << sub.subscribers
+             << " held open on /events/stream saw " << sub.messages
+             << " events; from commit to subscriber (to 1 ms) p50 "
+             << num(static_cast<double>(sub.delivery.value_at_percentile(50)) / us_per_ms, 1)
+             << " ms, p99 "
+             << num(static_cast<double>(sub.delivery.value_at_percentile(99)) / us_per_ms, 1)
+             << " ms, max " << num(static_cast<double>(sub.delivery.max()) / us_per_ms, 1)
+             << " ms; <span class=\"" << (sub.gaps + sub.duplicates ? "bad" : "good") << "\">"
+             << sub.gaps << " gaps, " << sub.duplicates << " duplicates</span>, "
+             << sub.closed_early << " closed early.</p>";
+    }
     html << "<h2>Generator</h2><p>Schedule lag p99 " << num(g.lag_p99_ms, 3) << " ms, max "
          << num(static_cast<double>(d.schedule_lag.max()) / us_per_ms, 3) << " ms; " << d.connects
          << " connections opened, " << d.connect_errors << " failed to connect; CPU "

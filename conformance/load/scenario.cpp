@@ -103,12 +103,12 @@ bool operation::expected(int status) const {
 
 scenario parse_scenario(const nlohmann::json& doc) {
     if (!doc.is_object()) throw spec_error("scenario: must be a JSON object");
-    static const std::set<std::string, std::less<>> known = {"name", "description", "setup",
-                                                             "operations", "teardown"};
+    static const std::set<std::string, std::less<>> known = {
+        "name", "description", "setup", "operations", "teardown", "subscribers"};
     for (const auto& [k, v] : doc.items())
         if (!known.contains(k))
-            throw spec_error(k +
-                             ": unknown field (name, description, setup, operations, teardown)");
+            throw spec_error(k + ": unknown field (name, description, setup, operations, "
+                                 "teardown, subscribers)");
     scenario s;
     if (doc.contains("name")) {
         if (!doc["name"].is_string()) throw spec_error("name: must be a string");
@@ -130,6 +130,20 @@ scenario parse_scenario(const nlohmann::json& doc) {
                 throw spec_error("setup.agents: an integer from 0 to " +
                                  std::to_string(setup_agents_max));
             s.setup_agents = n.get<std::size_t>();
+        }
+    }
+    if (doc.contains("subscribers")) {
+        constexpr int subscribers_max = 64;
+        const auto& sub = doc["subscribers"];
+        if (!sub.is_object()) throw spec_error("subscribers: must be an object");
+        for (const auto& [k, v] : sub.items())
+            if (k != "events") throw spec_error("subscribers." + k + ": unknown field (events)");
+        if (sub.contains("events")) {
+            const auto& n = sub["events"];
+            if (!n.is_number_integer() || n.get<int>() < 0 || n.get<int>() > subscribers_max)
+                throw spec_error("subscribers.events: an integer from 0 to " +
+                                 std::to_string(subscribers_max));
+            s.event_subscribers = n.get<int>();
         }
     }
     if (doc.contains("teardown")) {

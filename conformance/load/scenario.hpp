@@ -41,6 +41,7 @@ struct scenario {
     std::string description;
     std::size_t setup_agents = 0; ///< agents created before the run (split across shards)
     bool delete_created = true;   ///< teardown deletes the setup agents and any made by the run
+    int event_subscribers = 0;    ///< WebSocket clients held open on /events/stream
     std::vector<operation> operations;
 };
 

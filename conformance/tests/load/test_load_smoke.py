@@ -64,7 +64,7 @@ def main():
                    "--scenario", os.path.join(fixtures, "mixed.json"), "--rate", "300",
                    "--duration", "3s", "--seed", "7",
                    "--threshold", "errors<1%", "--threshold", "rps>=0.9*rate",
-                   "--threshold", "p99<500ms")
+                   "--threshold", "p99<500ms", "--threshold", "stream_gaps<=0")
         check(out.returncode == 0, f"mixed run exits 0: {out.returncode}\n{out.stdout}{out.stderr}")
         r = results(os.path.join(work, "mixed"))
         check(r["verdict"] == "pass", f"verdict pass: {r['verdict']}")
@@ -76,6 +76,11 @@ def main():
         check(r["summary"]["requests"] == sum(op["requests"] for op in r["operations"]),
               "the summary is the sum of the operations")
         check(len(r["series"]) >= 3, f"a per-second series: {len(r['series'])}")
+        sub = r["subscribers"]
+        check(sub and sub["subscribers"] == 4 and sub["messages"] > 0,
+              f"four subscribers saw the run's events: {sub and sub['messages']}")
+        check(sub and sub["gaps"] == 0 and sub["duplicates"] == 0,
+              f"the event stream stayed gapless under load: {sub}")
         check("teardown:" in out.stdout, "the agents made by the run are deleted")
         html = open(os.path.join(work, "mixed", "results.html")).read()
         check("<svg" in html and "<script" not in html, "results.html has inline SVG plots")
