@@ -37,9 +37,13 @@ void subscriber_stats::merge(const subscriber_stats& o) {
 }
 
 nlohmann::json subscriber_stats::to_json() const {
-    return {{"subscribers", subscribers}, {"messages", messages},   {"gaps", gaps},
-            {"duplicates", duplicates},   {"closed_early", closed_early},
-            {"unreadable", unreadable},   {"histogram", delivery.to_json()}};
+    return {{"subscribers", subscribers},
+            {"messages", messages},
+            {"gaps", gaps},
+            {"duplicates", duplicates},
+            {"closed_early", closed_early},
+            {"unreadable", unreadable},
+            {"histogram", delivery.to_json()}};
 }
 
 subscriber_stats subscriber_stats::from_json(const nlohmann::json& j) {
@@ -69,7 +73,8 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339_utc(std::stri
     const int h = digits(t, 11, 2, ok), mi = digits(t, 14, 2, ok), s = digits(t, 17, 2, ok);
     const int ms = digits(t, 20, 3, ok);
     if (!ok) return std::nullopt;
-    const std::chrono::year_month_day ymd{std::chrono::year(y), std::chrono::month(static_cast<unsigned>(mo)),
+    const std::chrono::year_month_day ymd{std::chrono::year(y),
+                                          std::chrono::month(static_cast<unsigned>(mo)),
                                           std::chrono::day(static_cast<unsigned>(d))};
     if (!ymd.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
     return std::chrono::sys_days(ymd) + std::chrono::hours(h) + std::chrono::minutes(mi) +
@@ -84,8 +89,7 @@ struct subscriber_pool::reader {
 
 subscriber_pool::subscriber_pool(client::target_url target, std::string path, std::string token,
                                  int count)
-    : target_(std::move(target)), path_(std::move(path)), token_(std::move(token)),
-      count_(count) {}
+    : target_(std::move(target)), path_(std::move(path)), token_(std::move(token)), count_(count) {}
 
 subscriber_pool::~subscriber_pool() {
     stopping_.store(true);

@@ -24,8 +24,8 @@ namespace agentcheck::load {
 struct subscriber_stats {
     std::uint32_t subscribers = 0;
     std::uint64_t messages = 0;
-    std::uint64_t gaps = 0;       ///< a seq that skipped numbers since the previous one
-    std::uint64_t duplicates = 0; ///< a seq at or below the previous one
+    std::uint64_t gaps = 0;         ///< a seq that skipped numbers since the previous one
+    std::uint64_t duplicates = 0;   ///< a seq at or below the previous one
     std::uint64_t closed_early = 0; ///< streams the agent closed before the end
     std::uint64_t unreadable = 0;   ///< messages that were not an event with seq and at
     histogram delivery; ///< microseconds from the event's "at" to its arrival (ms resolution)

@@ -10,6 +10,19 @@ namespace agent {
 namespace {
 
 constexpr int busy_timeout_ms = 5000;
+/// WAL pages (4 KiB) after which the log is checkpointed once the writer is quiet (SQLite's own
+/// auto-checkpoint size) ...
+constexpr int checkpoint_pages = 1000;
+/// ... how long "quiet" is (no commit) ...
+constexpr auto checkpoint_quiet = std::chrono::milliseconds(20);
+/// ... after which it is checkpointed anyway, without blocking the writer (64 MiB): checkpoints
+/// (whose fsync of the database stalls the log's fsyncs on the same disk for tens of
+/// milliseconds) come seldom ...
+constexpr int checkpoint_pages_max = 16384;
+/// ... and past which the writer is made to wait while the log is copied and started again
+/// (256 MiB): under writes that never pause, a checkpoint that does not block never catches up
+/// with the end of the log, and the log would grow without bound.
+constexpr int checkpoint_pages_restart = 65536;
 
 const char* const schema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -331,20 +344,83 @@ sqlite_store::sqlite_store(sqlite_settings settings, const clock& clk)
             throw std::runtime_error("cannot open database '" + settings_.path +
                                      "' for reading: " + sqlite3_errmsg(reader_));
         sqlite3_busy_timeout(reader_, busy_timeout_ms);
+        if (sqlite3_open_v2(settings_.path.c_str(), &checkpoint_db_,
+                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK)
+            throw std::runtime_error("cannot open database '" + settings_.path +
+                                     "' for checkpoints: " + sqlite3_errmsg(checkpoint_db_));
+        sqlite3_busy_timeout(checkpoint_db_, busy_timeout_ms);
+        // A connection learns that the database is in WAL mode on its first read; until then
+        // a checkpoint through it does nothing.
+        exec(checkpoint_db_, "SELECT value FROM meta WHERE key = 'schema_version'");
+        exec(db_, "PRAGMA wal_autocheckpoint=0"); // the checkpointer's job (see the header)
+        sqlite3_wal_hook(db_, &sqlite_store::on_wal_commit, this);
     } catch (...) {
         txn_.reset();
+        sqlite3_close(checkpoint_db_);
         sqlite3_close(reader_);
         sqlite3_close(db_);
         throw;
     }
+    checkpointer_ = std::thread([this] { run_checkpointer(); });
     writer_ = std::thread([this] { run_writer(); });
+}
+
+int sqlite_store::on_wal_commit(void* self, sqlite3* /*db*/, const char* /*name*/, int pages) {
+    auto* store = static_cast<sqlite_store*>(self);
+    store->last_commit_ns_.store(std::chrono::steady_clock::now().time_since_epoch().count(),
+                                 std::memory_order_relaxed);
+    store->wal_pages_.store(pages, std::memory_order_relaxed);
+    if (pages < checkpoint_pages) return SQLITE_OK;
+    {
+        std::lock_guard lock(store->checkpoint_mutex_);
+        if (store->checkpoint_wanted_) return SQLITE_OK;
+        store->checkpoint_wanted_ = true;
+    }
+    store->checkpoint_cv_.notify_one();
+    return SQLITE_OK;
+}
+
+void sqlite_store::run_checkpointer() {
+    std::unique_lock lock(checkpoint_mutex_);
+    while (true) {
+        checkpoint_cv_.wait(lock, [this] { return checkpoint_wanted_ || checkpoint_stop_; });
+        if (checkpoint_stop_) return;
+        // Wait for a pause in the writes, unless the log has reached its bound.
+        const auto quiet =
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(checkpoint_quiet)
+                .count();
+        const auto since_commit = [this] {
+            return std::chrono::steady_clock::now().time_since_epoch().count() -
+                   last_commit_ns_.load(std::memory_order_relaxed);
+        };
+        if (since_commit() < quiet &&
+            wal_pages_.load(std::memory_order_relaxed) < checkpoint_pages_max) {
+            checkpoint_cv_.wait_for(lock, checkpoint_quiet, [this] { return checkpoint_stop_; });
+            continue;
+        }
+        checkpoint_wanted_ = false;
+        lock.unlock();
+        int log_frames = 0;
+        int done_frames = 0;
+        // Quiet, or a log past its bound: RESTART (copies everything, waiting for the writer
+        // if it must, and lets the next write start the log again from its beginning).
+        // Otherwise PASSIVE: copies what no reader needs, blocking no one.
+        const bool restart = since_commit() >= quiet ||
+                             wal_pages_.load(std::memory_order_relaxed) >= checkpoint_pages_restart;
+        sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr,
+                                  restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
+                                  &log_frames, &done_frames);
+        checkpoints_.fetch_add(1);
+        lock.lock();
+    }
 }
 
 sqlite_store::~sqlite_store() {
     stop();
     txn_.reset();
     sqlite3_close(reader_);
-    sqlite3_close(db_);
+    sqlite3_close(checkpoint_db_);
+    sqlite3_close(db_); // the last connection: SQLite checkpoints the log as it closes
 }
 
 util::expected<std::vector<models::event>, error> sqlite_store::read_events(const event_query& q) {
@@ -443,6 +519,12 @@ void sqlite_store::stop() {
     }
     cv_.notify_one();
     if (writer_.joinable()) writer_.join();
+    {
+        std::lock_guard lock(checkpoint_mutex_);
+        checkpoint_stop_ = true;
+    }
+    checkpoint_cv_.notify_one();
+    if (checkpointer_.joinable()) checkpointer_.join();
 }
 
 void sqlite_store::run_writer() {

@@ -51,6 +51,8 @@ public:
     /// Number of commits so far and operations they carried (group-commit statistics).
     [[nodiscard]] std::uint64_t commits() const noexcept { return commits_.load(); }
     [[nodiscard]] std::uint64_t committed_ops() const noexcept { return committed_ops_.load(); }
+    /// Checkpoints the background checkpointer has run (each after ~4 MiB of log).
+    [[nodiscard]] std::uint64_t checkpoints() const noexcept { return checkpoints_.load(); }
     /// Number of maintenance rounds run so far (each: probe + purge of expired records).
     [[nodiscard]] std::uint64_t maintenance_runs() const noexcept {
         return maintenance_runs_.load();
@@ -65,6 +67,10 @@ private:
     void run_writer();
     void run_batch(std::deque<write_op>& batch);
     void maintenance();
+    void run_checkpointer();
+    /// SQLite's WAL hook on the writer's connection: wakes the checkpointer when the log has
+    /// grown by checkpoint_pages since the last checkpoint.
+    static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
 
     sqlite_settings settings_;
     const clock& clock_;
@@ -83,6 +89,20 @@ private:
     std::atomic<std::uint64_t> maintenance_runs_{0};
     std::atomic<std::uint64_t> purged_{0};
     std::thread writer_;
+
+    // Checkpoints run on their own connection and thread (PASSIVE: they never block the
+    // writer), instead of inside whichever commit crosses SQLite's auto-checkpoint size: a
+    // checkpoint of a large database took hundreds of milliseconds, and every write waiting
+    // on that commit waited with it.
+    sqlite3* checkpoint_db_ = nullptr;
+    std::mutex checkpoint_mutex_;
+    std::condition_variable checkpoint_cv_;
+    bool checkpoint_wanted_ = false;
+    bool checkpoint_stop_ = false;
+    std::atomic<std::uint64_t> checkpoints_{0};
+    std::atomic<std::int64_t> last_commit_ns_{0}; ///< steady clock, from the WAL hook
+    std::atomic<int> wal_pages_{0};               ///< the log's size after the last commit
+    std::thread checkpointer_;
 };
 
 } // namespace agent

@@ -206,6 +206,34 @@ TEST(sqlite_store, many_queued_writes_share_commits) {
               errc::unavailable);
 }
 
+// The log is checkpointed by the background checkpointer once it passes ~1000 pages, not by
+// the writer inside a commit; what was written reads back after a reopen.
+TEST(sqlite_store, the_log_is_checkpointed_in_the_background) {
+    manual_clock clk;
+    const auto path = temp_db();
+    {
+        sqlite_store s({path}, clk);
+        constexpr int n = 3000; // ~1.5 KiB each with its indexes: well past 1000 pages
+        std::vector<std::promise<std::optional<error>>> done(n);
+        const std::string pad(1000, 'x');
+        for (int i = 0; i < n; ++i) {
+            auto a = sample("id" + std::to_string(i), "n" + std::to_string(i));
+            a.fields.metadata["pad"] = pad;
+            s.submit({[a](store_txn& t) mutable { return t.insert_agent(a); },
+                      [&done, i](const std::optional<error>& e) { done[i].set_value(e); }});
+        }
+        for (auto& d : done)
+            EXPECT_FALSE(d.get_future().get());
+        for (int i = 0; i < 200 && s.checkpoints() == 0; ++i)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        EXPECT_GT(s.checkpoints(), 0U);
+        // The checkpoints copied the log into the database: it is no longer an empty file.
+        EXPECT_GT(std::filesystem::file_size(path), 1U << 20);
+    }
+    sqlite_store again({path}, clk);
+    EXPECT_EQ(again.load_agents().size(), 3000U);
+}
+
 TEST(sqlite_store, unopenable_path_throws) {
     manual_clock clk;
     EXPECT_THROW(sqlite_store({"/proc/definitely/not/here.db"}, clk), std::runtime_error);
