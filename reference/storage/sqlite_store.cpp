@@ -15,10 +15,10 @@ constexpr int busy_timeout_ms = 5000;
 constexpr int checkpoint_pages = 1000;
 /// ... how long "quiet" is (no commit) ...
 constexpr auto checkpoint_quiet = std::chrono::milliseconds(20);
-/// ... after which it is checkpointed anyway, without blocking the writer (64 MiB): checkpoints
+/// ... after which it is checkpointed anyway, without blocking the writer (128 MiB): checkpoints
 /// (whose fsync of the database stalls the log's fsyncs on the same disk for tens of
 /// milliseconds) come seldom ...
-constexpr int checkpoint_pages_max = 16384;
+constexpr int checkpoint_pages_max = 32768;
 /// ... and past which the writer is made to wait while the log is copied and started again
 /// (256 MiB): under writes that never pause, a checkpoint that does not block never catches up
 /// with the end of the log, and the log would grow without bound.
@@ -402,14 +402,16 @@ void sqlite_store::run_checkpointer() {
         lock.unlock();
         int log_frames = 0;
         int done_frames = 0;
-        // Quiet, or a log past its bound: RESTART (copies everything, waiting for the writer
-        // if it must, and lets the next write start the log again from its beginning).
-        // Otherwise PASSIVE: copies what no reader needs, blocking no one.
-        const bool restart = since_commit() >= quiet ||
-                             wal_pages_.load(std::memory_order_relaxed) >= checkpoint_pages_restart;
-        sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr,
-                                  restart ? SQLITE_CHECKPOINT_RESTART : SQLITE_CHECKPOINT_PASSIVE,
-                                  &log_frames, &done_frames);
+        // First PASSIVE: copies what no reader needs, blocking no one (the writer keeps
+        // appending). Then, if the writer is still quiet or the log is past its bound, RESTART:
+        // it blocks the writer, but only for what was appended meanwhile, and lets the next
+        // write start the log again from its beginning.
+        sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
+                                  &done_frames);
+        if (since_commit() >= quiet ||
+            wal_pages_.load(std::memory_order_relaxed) >= checkpoint_pages_restart)
+            sqlite3_wal_checkpoint_v2(checkpoint_db_, nullptr, SQLITE_CHECKPOINT_RESTART,
+                                      &log_frames, &done_frames);
         checkpoints_.fetch_add(1);
         lock.lock();
     }
