@@ -1,6 +1,8 @@
 // Hot paths of agentcheck load: recording a latency, reading a percentile, rendering a request.
 #include <benchmark/benchmark.h>
 
+#include "bench/micro/calibration.hpp"
+
 #include <random>
 
 #include "conformance/load/engine.hpp"
@@ -10,20 +12,6 @@
 namespace {
 
 using namespace agentcheck;
-
-// The same fixed integer work as in the agent's benchmarks (see bench/check.py).
-void BM_calibration(benchmark::State& state) {
-    for (auto _ : state) {
-        std::uint64_t x = 88172645463325252ULL;
-        for (int i = 0; i < 4096; ++i) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-        }
-        benchmark::DoNotOptimize(x);
-    }
-}
-BENCHMARK(BM_calibration);
 
 void BM_histogram_record(benchmark::State& state) {
     auto h = load::latency_histogram();

@@ -2,6 +2,8 @@
 // verification, and whole requests through the handler pipeline.
 #include <benchmark/benchmark.h>
 
+#include "bench/micro/calibration.hpp"
+
 #include <filesystem>
 #include <future>
 #include <random>
@@ -32,21 +34,6 @@ std::string bearer(const agent::clock& clk, const std::string& role) {
         std::chrono::duration_cast<std::chrono::seconds>(clk.now().time_since_epoch()).count();
     return "Bearer " + mint({{"sub", "bench"}, {"roles", {role}}, {"exp", now + 3600}});
 }
-
-// A fixed amount of integer work, independent of this project's code: bench/check.py scales
-// every other benchmark by it, so that a baseline recorded on one machine gates another.
-void BM_calibration(benchmark::State& state) {
-    for (auto _ : state) {
-        std::uint64_t x = 88172645463325252ULL;
-        for (int i = 0; i < 4096; ++i) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-        }
-        benchmark::DoNotOptimize(x);
-    }
-}
-BENCHMARK(BM_calibration);
 
 void BM_router_match(benchmark::State& state) {
     const std::string targets[] = {"/health",

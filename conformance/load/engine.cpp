@@ -460,6 +460,17 @@ private:
 
 } // namespace
 
+void operation_stats::add(const operation_stats& o) {
+    requests += o.requests;
+    ok += o.ok;
+    for (const auto& [k, v] : o.statuses)
+        statuses[k] += v;
+    for (const auto& [k, v] : o.failures)
+        failures[k] += v;
+    corrected.merge(o.corrected);
+    uncorrected.merge(o.uncorrected);
+}
+
 histogram latency_histogram() {
     return histogram(1, highest_latency_us, 3);
 }
@@ -519,18 +530,8 @@ engine_result run_engine(const engine_options& o, const std::atomic<bool>* stop)
     }
     steady::time_point last = start, issue_end = start;
     for (auto& w : workers) {
-        for (std::size_t i = 0; i < w->stats_.size(); ++i) {
-            auto& into = r.operations[i];
-            const auto& from = w->stats_[i];
-            into.requests += from.requests;
-            into.ok += from.ok;
-            for (const auto& [k, v] : from.statuses)
-                into.statuses[k] += v;
-            for (const auto& [k, v] : from.failures)
-                into.failures[k] += v;
-            into.corrected.merge(from.corrected);
-            into.uncorrected.merge(from.uncorrected);
-        }
+        for (std::size_t i = 0; i < w->stats_.size(); ++i)
+            r.operations[i].add(w->stats_[i]);
         r.schedule_lag.merge(w->lag_);
         r.intended += w->intended_;
         r.unsent += w->unsent_;

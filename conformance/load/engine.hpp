@@ -65,6 +65,8 @@ struct operation_stats {
     std::map<failure, std::uint64_t> failures;
     histogram corrected = latency_histogram();   ///< from the intended start
     histogram uncorrected = latency_histogram(); ///< from the moment it was written
+    /// Adds another's counts and histograms (another thread's, or another shard's).
+    void add(const operation_stats& other);
 };
 
 /// One second of the run (all threads).

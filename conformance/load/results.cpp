@@ -97,18 +97,17 @@ run_data from_engine(const engine_result& r, run_options options) {
 }
 
 totals total(const run_data& d) {
+    operation_stats all;
+    for (const auto& op : d.operations)
+        all.add(op);
     totals t;
-    for (const auto& op : d.operations) {
-        t.requests += op.requests;
-        t.ok += op.ok;
-        for (const auto& [k, v] : op.statuses)
-            t.statuses[k] += v;
-        for (const auto& [k, v] : op.failures)
-            t.failures[k] += v;
-        t.corrected.merge(op.corrected);
-        t.uncorrected.merge(op.uncorrected);
-    }
-    t.errors = t.requests - t.ok;
+    t.requests = all.requests;
+    t.ok = all.ok;
+    t.errors = all.requests - all.ok;
+    t.statuses = std::move(all.statuses);
+    t.failures = std::move(all.failures);
+    t.corrected = std::move(all.corrected);
+    t.uncorrected = std::move(all.uncorrected);
     return t;
 }
 
@@ -512,16 +511,7 @@ run_data merge(const std::vector<run_data>& runs) {
             if (r.operations[i].name != m.operations[i].name)
                 throw spec_error("merge: the runs have different operations (" +
                                  r.operations[i].name + " and " + m.operations[i].name + ")");
-            auto& into = m.operations[i];
-            const auto& from = r.operations[i];
-            into.requests += from.requests;
-            into.ok += from.ok;
-            for (const auto& [k, v] : from.statuses)
-                into.statuses[k] += v;
-            for (const auto& [k, v] : from.failures)
-                into.failures[k] += v;
-            into.corrected.merge(from.corrected);
-            into.uncorrected.merge(from.uncorrected);
+            m.operations[i].add(r.operations[i]);
         }
         for (const auto& s : r.seconds) {
             while (m.seconds.size() <= s.second)
