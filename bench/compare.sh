@@ -159,6 +159,9 @@ for route in "GET /health|" "GET /agents/{id}|--scenario $work/get.json" "POST /
   python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); s=d["summary"]; l=s["latency_ms"]
 print(sys.argv[2] + "\t" + sys.argv[3] + "\t" + str(s["rps"]) + "\t" + str(l["p50"]) + "\t" + str(l["p99"]) + "\t" + str(l["p99.9"]) + "\t" + str(d["generator"]["keeping_up"]))' \
     "$work/half-r/results.json" "$label" "$rate" >> "$work/half"
+  # keep each half-rate run's full results (histograms, per-second series) beside the table
+  slug=$(echo "$label" | tr -c 'a-zA-Z0-9\n' '-' | tr -s '-' | sed 's/^-//; s/-$//')
+  cp "$work/half-r/results.json" "$out/half-rate-$slug.json"
   echo "  half rate $label: $rate req/s" >&2
 done
 
