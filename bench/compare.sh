@@ -14,6 +14,8 @@
 #     these machines vary by 10-30% from run to run: read the ratios;
 #   - the servers' CPU time per request from /proc/PID/stat (utime + stime of every thread).
 # Then the latency of each agentd route at half of its measured maximum rate (open model).
+# With FSYNC_TIMES=FILE, every fsync agentd makes is timed into FILE (start ns, duration µs,
+# path): `sort -k2 -n -r FILE | head` shows the disk's slowest flushes.
 # Writes OUT/bench-compare.md and OUT/bench-compare.json. Bounded: about
 # ROUNDS x 9 x DURATION seconds, plus 3 x DURATION.
 # Usage: bench/compare.sh [build-dir] [out-dir]  (env: ROUNDS=3 DURATION=5 CONNECTIONS=64)
@@ -68,7 +70,15 @@ taskset -c "$server_cpu" /usr/sbin/nginx -c "$work/nginx.conf" &
 pids+=($!)
 
 head -c 48 /dev/urandom | base64 | tr -d '\n/+=' > "$work/secret"
-taskset -c "$server_cpu" "$agentd" --port 0 --port-file "$work/port" --data-dir "$work/data" \
+# FSYNC_TIMES=FILE: every fsync agentd makes, with its duration (the durability tests' probe),
+# to tell the disk's flush time from agentd's own.
+probe_env=()
+if [ -n "${FSYNC_TIMES:-}" ]; then
+  probe="$build/reference/libagent_fsync_probe.so"
+  [ -f "$probe" ] || { echo "bench-compare: FSYNC_TIMES needs $probe (make release)" >&2; exit 2; }
+  probe_env=(env LD_PRELOAD="$probe" AGENTD_FSYNC_TIMES="$FSYNC_TIMES")
+fi
+taskset -c "$server_cpu" "${probe_env[@]}" "$agentd" --port 0 --port-file "$work/port" --data-dir "$work/data" \
   --jwt-secret-file "$work/secret" --threads 1 2>"$work/agentd.log" &
 agentd_pid=$!
 pids+=($agentd_pid)
