@@ -126,7 +126,14 @@ def main():
         run_bench(binary, fresh_path, repetitions, min_time)
         baseline_path = os.path.join(a.baselines, name + ".json")
         if a.update:
-            shutil.copyfile(fresh_path, baseline_path)
+            with open(fresh_path) as f:
+                doc = json.load(f)
+            # A baseline names the benchmark, not the machine or checkout it was recorded on.
+            doc["context"]["executable"] = name
+            doc["context"]["host_name"] = "baseline"
+            with open(baseline_path, "w") as f:
+                json.dump(doc, f, indent=2)
+                f.write("\n")
             print(f"bench-check: baseline {baseline_path} recorded")
             continue
         if not os.path.exists(baseline_path):

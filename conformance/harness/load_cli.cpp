@@ -116,10 +116,12 @@ void write_results(const std::string& dir, const load::run_data& d,
     if (ec) throw usage_error("--report-dir: cannot create \"" + dir + "\": " + ec.message());
     const auto json_path = dir + "/results.json";
     const auto html_path = dir + "/results.html";
-    std::ofstream(json_path) << load::to_json(d, ts).dump(1) << "\n";
-    std::ofstream(html_path) << load::to_html(d, ts);
-    if (!std::ofstream(json_path, std::ios::app))
-        throw usage_error("--report-dir: cannot write \"" + json_path + "\"");
+    for (const auto& [path, text] : {std::pair{json_path, load::to_json(d, ts).dump(1) + "\n"},
+                                     std::pair{html_path, load::to_html(d, ts)}}) {
+        std::ofstream file(path);
+        file << text;
+        if (!file.flush()) throw usage_error("--report-dir: cannot write \"" + path + "\"");
+    }
     out << "  results: " << json_path << " and " << html_path << "\n";
 }
 

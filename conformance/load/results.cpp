@@ -221,6 +221,15 @@ threshold parse_threshold(const std::string& text, double rate,
     return t;
 }
 
+namespace {
+bool holds(const threshold& t, double actual) {
+    if (t.comparison == "<") return actual < t.limit;
+    if (t.comparison == "<=") return actual <= t.limit;
+    if (t.comparison == ">") return actual > t.limit;
+    return actual >= t.limit;
+}
+} // namespace
+
 std::vector<threshold_result> evaluate(const run_data& d, const std::vector<threshold>& ts) {
     std::vector<threshold_result> out;
     const auto all = total(d);
@@ -247,10 +256,7 @@ std::vector<threshold_result> evaluate(const run_data& d, const std::vector<thre
                 which == "mean"
                     ? sub.delivery.mean() / us_per_ms
                     : ms(sub.delivery.value_at_percentile(latency_percentile(which).value_or(100)));
-            r.ok = t.comparison == "<"    ? r.actual < t.limit
-                   : t.comparison == "<=" ? r.actual <= t.limit
-                   : t.comparison == ">"  ? r.actual > t.limit
-                                          : r.actual >= t.limit;
+            r.ok = holds(t, r.actual);
             out.push_back(std::move(r));
             continue;
         }
@@ -277,14 +283,7 @@ std::vector<threshold_result> evaluate(const run_data& d, const std::vector<thre
             r.actual = d.subscribers
                            ? static_cast<double>(d.subscribers->gaps + d.subscribers->duplicates)
                            : 0.0;
-        if (t.comparison == "<")
-            r.ok = r.actual < t.limit;
-        else if (t.comparison == "<=")
-            r.ok = r.actual <= t.limit;
-        else if (t.comparison == ">")
-            r.ok = r.actual > t.limit;
-        else
-            r.ok = r.actual >= t.limit;
+        r.ok = holds(t, r.actual);
         out.push_back(std::move(r));
     }
     return out;
