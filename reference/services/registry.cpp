@@ -57,6 +57,35 @@ std::shared_ptr<agent_entry> make_entry(models::agent a) {
 registry::registry(store& st, const clock& clk, event_log& events)
     : store_(st), clock_(clk), events_(events) {}
 
+std::size_t registry::id_index::shard_of(const std::string& id) noexcept {
+    // The tables use the same hash modulo their (prime) bucket counts; its top bits pick the
+    // table, so the two do not correlate.
+    return (std::hash<std::string>{}(id) >> 32) % shards;
+}
+
+entry_ptr registry::id_index::find(const std::string& id) const {
+    const auto& m = maps_[shard_of(id)];
+    auto it = m.find(id);
+    return it == m.end() ? nullptr : it->second;
+}
+
+void registry::id_index::put(const entry_ptr& e) {
+    maps_[shard_of(e->agent.id)][e->agent.id] = e;
+}
+
+entry_ptr registry::id_index::erase(const std::string& id) {
+    auto& m = maps_[shard_of(id)];
+    auto it = m.find(id);
+    if (it == m.end()) return nullptr;
+    entry_ptr e = std::move(it->second);
+    m.erase(it);
+    return e;
+}
+
+void registry::id_index::clear() {
+    for (auto& m : maps_) m.clear();
+}
+
 void registry::load() {
     auto agents = store_.load_agents();
     std::unique_lock lock(index_mutex_);
@@ -64,20 +93,19 @@ void registry::load() {
     by_seq_.clear();
     for (auto& a : agents) {
         auto e = make_entry(std::move(a));
-        by_id_[e->agent.id] = e;
+        by_id_.put(e);
         by_seq_[e->agent.seq] = e;
     }
 }
 
 entry_ptr registry::get(const std::string& id) const {
     std::shared_lock lock(index_mutex_);
-    auto it = by_id_.find(id);
-    return it == by_id_.end() ? nullptr : it->second;
+    return by_id_.find(id);
 }
 
 std::size_t registry::size() const {
     std::shared_lock lock(index_mutex_);
-    return by_id_.size();
+    return by_seq_.size();
 }
 
 list_page registry::list(const list_query& q) const {
@@ -106,16 +134,13 @@ list_page registry::list(const list_query& q) const {
 
 void registry::publish(const entry_ptr& e) {
     std::unique_lock lock(index_mutex_);
-    by_id_[e->agent.id] = e;
+    by_id_.put(e);
     by_seq_[e->agent.seq] = e;
 }
 
 void registry::unpublish(const std::string& id) {
     std::unique_lock lock(index_mutex_);
-    auto it = by_id_.find(id);
-    if (it == by_id_.end()) return;
-    by_seq_.erase(it->second->agent.seq);
-    by_id_.erase(it);
+    if (auto e = by_id_.erase(id)) by_seq_.erase(e->agent.seq);
 }
 
 std::string registry::now_text() const {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <array>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -108,8 +109,25 @@ private:
     store& store_;
     const clock& clock_;
     event_log& events_;
+    /// Agents by id, spread over many hash tables: a table that grows rehashes only its own
+    /// share. One table for every agent rehashed them all at once when it grew, under the
+    /// index lock on the writer's thread (40 ms at 330,000 agents, and every request waited).
+    class id_index {
+    public:
+        [[nodiscard]] entry_ptr find(const std::string& id) const;
+        void put(const entry_ptr& e);
+        /// Removes the agent and returns it (null when there was none).
+        entry_ptr erase(const std::string& id);
+        void clear();
+
+    private:
+        static constexpr std::size_t shards = 256;
+        static std::size_t shard_of(const std::string& id) noexcept;
+        std::array<std::unordered_map<std::string, entry_ptr>, shards> maps_;
+    };
+
     mutable std::shared_mutex index_mutex_;
-    std::unordered_map<std::string, entry_ptr> by_id_;
+    id_index by_id_;
     std::map<std::int64_t, entry_ptr> by_seq_;
 
     std::mutex inflight_mutex_;

@@ -25,6 +25,9 @@ struct sqlite_settings {
     std::size_t batch_max = 512;      ///< most operations per commit
     std::chrono::seconds idempotency_ttl{86400};
     std::chrono::milliseconds maintenance_interval{5000}; ///< probe + purge when idle
+    /// The log's size (4 KiB pages) past which the writer copies the rest of it into the
+    /// database itself, so that it starts again from its beginning (256 MiB).
+    int log_bound_pages = 65536;
 };
 
 /// The SQLite store. Construction opens (or creates) the database and starts the writer;
@@ -53,6 +56,10 @@ public:
     [[nodiscard]] std::uint64_t committed_ops() const noexcept { return committed_ops_.load(); }
     /// Checkpoints the background checkpointer has run (each after ~4 MiB of log).
     [[nodiscard]] std::uint64_t checkpoints() const noexcept { return checkpoints_.load(); }
+    /// Of which the writer ran itself, the log having reached `log_bound_pages`.
+    [[nodiscard]] std::uint64_t bound_checkpoints() const noexcept {
+        return bound_checkpoints_.load();
+    }
     /// Number of maintenance rounds run so far (each: probe + purge of expired records).
     [[nodiscard]] std::uint64_t maintenance_runs() const noexcept {
         return maintenance_runs_.load();
@@ -68,8 +75,9 @@ private:
     void run_batch(std::deque<write_op>& batch);
     void maintenance();
     void run_checkpointer();
-    /// SQLite's WAL hook on the writer's connection: wakes the checkpointer when the log has
-    /// grown by checkpoint_pages since the last checkpoint.
+    /// SQLite's WAL hook on the writer's connection: wakes the checkpointer when the log is
+    /// checkpoint_pages ahead of the database, and copies the rest itself when the log has
+    /// reached its bound (sqlite_settings::log_bound_pages).
     static int on_wal_commit(void* self, sqlite3* db, const char* name, int pages);
 
     sqlite_settings settings_;
@@ -100,8 +108,10 @@ private:
     bool checkpoint_wanted_ = false;
     bool checkpoint_stop_ = false;
     std::atomic<std::uint64_t> checkpoints_{0};
+    std::atomic<std::uint64_t> bound_checkpoints_{0};
     std::atomic<std::int64_t> last_commit_ns_{0}; ///< steady clock, from the WAL hook
     std::atomic<int> wal_pages_{0};               ///< the log's size after the last commit
+    std::atomic<int> copied_pages_{0}; ///< of which the last checkpoint copied into the database
     std::thread checkpointer_;
 };
 

@@ -234,6 +234,44 @@ TEST(sqlite_store, the_log_is_checkpointed_in_the_background) {
     EXPECT_EQ(again.load_agents().size(), 3000U);
 }
 
+// Under writes that never pause, the checkpointer never reaches the log's end; past its bound
+// the writer copies the rest itself and the log starts again from its beginning, so the file
+// stays near the bound instead of growing with every write.
+TEST(sqlite_store, the_log_stays_within_its_bound_under_unpaused_writes) {
+    manual_clock clk;
+    const auto path = temp_db();
+    sqlite_settings settings{path};
+    settings.log_bound_pages = 1500;
+    constexpr int n = 30000; // ~1.5 KiB each with its indexes: over 11,000 pages of log
+    {
+        sqlite_store s(settings, clk);
+        std::vector<std::promise<std::optional<error>>> done(n);
+        const std::string pad(1000, 'x');
+        for (int i = 0; i < n; ++i) { // queued at once: the writer never waits for work
+            auto a = sample("id" + std::to_string(i), "n" + std::to_string(i));
+            a.fields.metadata["pad"] = pad;
+            s.submit({[a](store_txn& t) mutable { return t.insert_agent(a); },
+                      [&done, i](const std::optional<error>& e) { done[i].set_value(e); }});
+        }
+        for (auto& d : done)
+            EXPECT_FALSE(d.get_future().get());
+        EXPECT_GT(s.bound_checkpoints(), 0U);
+        // The bound, plus the commit that crossed it (512 writes, about 400 pages), plus the
+        // pages the checkpointer may have been behind (2048): never the whole log.
+        const auto wal = std::filesystem::file_size(path + "-wal");
+        EXPECT_LT(wal, (1500U + 400U + 2048U) * 4120U) << "log of " << wal << " bytes";
+    }
+    sqlite_store again(settings, clk);
+    EXPECT_EQ(again.load_agents().size(), static_cast<std::size_t>(n));
+}
+
+TEST(sqlite_store, a_log_bound_that_is_not_positive_is_refused) {
+    manual_clock clk;
+    sqlite_settings settings{temp_db()};
+    settings.log_bound_pages = 0;
+    EXPECT_THROW(sqlite_store(settings, clk), std::invalid_argument);
+}
+
 TEST(sqlite_store, unopenable_path_throws) {
     manual_clock clk;
     EXPECT_THROW(sqlite_store({"/proc/definitely/not/here.db"}, clk), std::runtime_error);
