@@ -83,7 +83,8 @@ entry_ptr registry::id_index::erase(const std::string& id) {
 }
 
 void registry::id_index::clear() {
-    for (auto& m : maps_) m.clear();
+    for (auto& m : maps_)
+        m.clear();
 }
 
 void registry::load() {

@@ -2,11 +2,11 @@
 // The registry (PROTOCOL.md §2): an in-memory index of every agent for lock-light reads,
 // kept in step with the durable store, whose writer thread applies every change.
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
-#include <array>
 #include <mutex>
 #include <optional>
 #include <set>

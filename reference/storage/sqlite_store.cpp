@@ -38,11 +38,11 @@ constexpr int checkpoint_pages_busy = 2048;
 /// ... and past the log's bound (sqlite_settings::log_bound_pages, 256 MiB) the writer itself
 /// copies what is left. A checkpoint running beside the writer never reaches the log's end,
 /// and only a log that was wholly copied starts again from its beginning: without this, the
-/// log would grow as long as the writes never pause. The writer does it in its commit hook, right after the
-/// checkpointer has caught up (at most `checkpoint_pages_busy` behind; twice the bound at the
-/// latest), so it waits for one small copy. A RESTART checkpoint from the other thread would
-/// do the same, but it holds the writer back for the whole copy and then for the readers,
-/// and measured 60 ms.
+/// log would grow as long as the writes never pause. The writer does it in its commit hook, right
+/// after the checkpointer has caught up (at most `checkpoint_pages_busy` behind; twice the bound at
+/// the latest), so it waits for one small copy. A RESTART checkpoint from the other thread would do
+/// the same, but it holds the writer back for the whole copy and then for the readers, and measured
+/// 60 ms.
 
 const char* const schema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -404,8 +404,7 @@ int sqlite_store::on_wal_commit(void* self, sqlite3* db, const char* name, int p
         // log's end, and the next write starts the log again.
         int log_frames = 0;
         int done_frames = 0;
-        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &log_frames,
-                                  &done_frames);
+        sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, &log_frames, &done_frames);
         store->copied_pages_.store(done_frames, std::memory_order_relaxed);
         store->checkpoints_.fetch_add(1);
         store->bound_checkpoints_.fetch_add(1);
