@@ -7,7 +7,10 @@
 #     taskset to SERVER_CPU (every thread of the process: agentd's writer and log threads too);
 #   - the generator pinned to the other core (GEN_CPU);
 #   - access logging on for both, buffered, to a file (nginx: access_log buffer=64k; agentd:
-#     its default per-request JSON log);
+#     its default per-request JSON log), on a memory file system (/dev/shm) when there is one:
+#     written back to the disk that holds agentd's database, the hundreds of megabytes that the
+#     read runs log held up the write-ahead log's fsyncs for up to 100 ms each, 30 s later
+#     (the kernel's write-back age), in the middle of a later run;
 #   - the same generator (agentcheck load, closed model, CONNECTIONS connections) for both
 #     servers; wrk and h2load drive nginx at the same connection count to calibrate it;
 #   - ROUNDS interleaved rounds (every measurement once per round), medians reported, because
@@ -43,11 +46,13 @@ command -v h2load >/dev/null || need+=(nghttp2-client)
 if [ ${#need[@]} -gt 0 ]; then $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; fi
 
 work=$(mktemp -d -t agentd-bench.XXXXXX)
+logs=$(mktemp -d -p /dev/shm agentd-bench-logs.XXXXXX 2>/dev/null) || logs=$work/logs
+mkdir -p "$logs"
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  rm -rf "$work"
+  rm -rf "$work" "$logs"
 }
 trap cleanup EXIT
 mkdir -p "$out"
@@ -59,9 +64,9 @@ printf '%s' "$health" > "$work/www/health"
 chmod 755 "$work" "$work/www"; chmod 644 "$work/www/health" # nginx's worker runs unprivileged
 nginx_port=$((20000 + RANDOM % 20000))
 cat > "$work/nginx.conf" <<CONF
-worker_processes 1; daemon off; pid $work/nginx.pid; error_log $work/nginx/error.log;
+worker_processes 1; daemon off; pid $work/nginx.pid; error_log $logs/nginx-error.log;
 events { worker_connections 4096; }
-http { access_log $work/nginx/access.log combined buffer=64k flush=1s; keepalive_requests 1000000;
+http { access_log $logs/nginx-access.log combined buffer=64k flush=1s; keepalive_requests 1000000;
   client_body_temp_path $work/nginx; proxy_temp_path $work/nginx; fastcgi_temp_path $work/nginx;
   uwsgi_temp_path $work/nginx; scgi_temp_path $work/nginx;
   server { listen 127.0.0.1:$nginx_port; location / { root $work/www; default_type application/json; } } }
@@ -79,7 +84,7 @@ if [ -n "${FSYNC_TIMES:-}" ]; then
   probe_env=(env LD_PRELOAD="$probe" AGENTD_FSYNC_TIMES="$FSYNC_TIMES")
 fi
 taskset -c "$server_cpu" "${probe_env[@]}" "$agentd" --port 0 --port-file "$work/port" --data-dir "$work/data" \
-  --jwt-secret-file "$work/secret" --threads 1 2>"$work/agentd.log" &
+  --jwt-secret-file "$work/secret" --threads 1 2>"$logs/agentd.log" &
 agentd_pid=$!
 pids+=($agentd_pid)
 for _ in $(seq 1 200); do [ -s "$work/port" ] && [ -s "$work/nginx.pid" ] && break; sleep 0.05; done
@@ -207,7 +212,7 @@ for l in open("/proc/cpuinfo"):
         cpu = l.split(":", 1)[1].strip(); break
 doc = {"rounds": int(rounds), "duration_s": float(duration), "connections": int(conns),
        "cpu": cpu, "cores": os.cpu_count(), "kernel": platform.release(),
-       "budget": "one core per server (taskset), nginx 1 worker vs agentd --threads 1; generator on the other core; access logs on, buffered, both",
+       "budget": "one core per server (taskset), nginx 1 worker vs agentd --threads 1; generator on the other core; access logs on, buffered, both, to a memory file system when there is one",
        "rows": table, "half_rate": halves,
        "generator_vs_wrk": ratio(nginx_ac, nginx_wrk)}
 os.makedirs(out, exist_ok=True)
