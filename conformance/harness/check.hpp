@@ -169,6 +169,12 @@ public:
     /// d multiplied by --timeout-scale.
     [[nodiscard]] virtual std::chrono::milliseconds scaled(std::chrono::milliseconds d) const = 0;
 
+    /// How many generated cases a property check runs (--property-runs).
+    [[nodiscard]] virtual std::size_t property_runs() const = 0;
+    /// A figure shown with the check's result in the HTML report: `svg` is a complete <svg>
+    /// element the check made (its text already escaped), `title` its caption.
+    virtual void figure(std::string title, std::string svg) = 0;
+
     /// True when the running check names `requirement` among those it checks.
     [[nodiscard]] virtual bool names(std::string_view requirement) const = 0;
 

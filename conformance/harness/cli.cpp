@@ -153,6 +153,7 @@ struct run_options {
     std::uint64_t seed = 0;
     bool seed_given = false;
     double timeout_scale = 1.0;
+    long long property_runs = static_cast<long long>(default_property_runs);
     unsigned jobs = std::max(1U, std::thread::hardware_concurrency());
     unsigned retries = 0;
     std::string known_failures;
@@ -343,6 +344,9 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
                           "(see `agentcheck list`)");
     }
     if (!(o.timeout_scale > 0.0)) throw usage_error("--timeout-scale: must be greater than 0");
+    if (o.property_runs < 1 || o.property_runs > 1000000)
+        throw usage_error("--property-runs: must be from 1 to 1000000 (got " +
+                          std::to_string(o.property_runs) + ")");
     if (o.jobs == 0) throw usage_error("--jobs: must be at least 1");
     if (o.quiet && o.verbose) throw usage_error("-q/--quiet and -v/--verbose: choose one");
     if (o.target.empty()) throw usage_error("--target: required");
@@ -359,6 +363,7 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
     s.sel = sel;
     s.seed = o.seed_given ? o.seed : random_seed();
     s.timeout_scale = o.timeout_scale;
+    s.property_runs = static_cast<std::size_t>(o.property_runs);
     s.jobs = o.jobs;
     s.retries = o.retries;
     s.max_failures = o.exit_first ? 1 : o.max_failures;
@@ -540,6 +545,9 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
                     "file holding the agent's HS256 secret (or set AGENTCHECK_JWT_SECRET)");
     ro.filters.attach(*run);
     run->add_option("--seed", ro.seed, "seed for the checks' random choices (default: random)");
+    run->add_option("--property-runs", ro.property_runs,
+                    "generated cases per property check (the property layer)")
+        ->capture_default_str();
     run->add_option("--timeout-scale", ro.timeout_scale, "multiply every timeout by this factor")
         ->capture_default_str();
     run->add_option("--jobs", ro.jobs, "checks run in parallel")->capture_default_str();

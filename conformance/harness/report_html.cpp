@@ -93,6 +93,9 @@ void write_failure(std::ostream& out, const check_result& c, const run_report& r
     if (!c.curl.empty()) out << "<p>Reproduce:</p><pre>" << html_escape(c.curl) << "</pre>\n";
     for (const auto& n : c.notes)
         out << "<p>Note: " << html_escape(n) << "</p>\n";
+    for (const auto& [caption, svg] : c.figures)
+        out << "<figure>" << svg << "<figcaption>" << html_escape(caption)
+            << "</figcaption></figure>\n";
     if (!c.exchanges.empty()) {
         out << "<details><summary>Exchanges (" << c.exchanges.size()
             << ")</summary><table><tr><th>request</th><th>response</th><th>time</th></tr>\n";

@@ -70,6 +70,8 @@ struct check_result {
     std::string
         depends_on; ///< what the answers depend on beside the agent (context::mark_depends_on)
     std::vector<std::string> notes;
+    /// Figures the check drew (caption, complete <svg> element), shown in the HTML report.
+    std::vector<std::pair<std::string, std::string>> figures;
 };
 
 /// How a requirement came out of a run.

@@ -66,6 +66,8 @@ struct run_environment {
     /// The --jwt-secret-file path, for reproductions ("" when the secret came from
     /// AGENTCHECK_JWT_SECRET).
     std::string secret_file;
+    /// Generated cases per property check (--property-runs).
+    std::size_t property_runs = 100;
 };
 
 /// Records an exchange: request redacted, bodies truncated, curl reproduction attached.
@@ -122,6 +124,14 @@ public:
     [[noreturn]] void skip(std::string reason) override;
     [[noreturn]] void block(std::string requirement, std::string reason) override;
     [[nodiscard]] bool names(std::string_view requirement) const override;
+    [[nodiscard]] std::size_t property_runs() const override { return env_.property_runs; }
+    void figure(std::string title, std::string svg) override {
+        figures_.emplace_back(std::move(title), std::move(svg));
+    }
+    /// The figures, in order (title, svg).
+    [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& figures() const noexcept {
+        return figures_;
+    }
 
     /// Deletes the agents create_agent made (as admin); problems become notes. Idempotent.
     void cleanup();
@@ -166,6 +176,7 @@ private:
     std::map<std::string, minted_token> minted_;
     bool concurrent_ = false;
     std::string depends_on_;
+    std::vector<std::pair<std::string, std::string>> figures_;
 };
 
 } // namespace agentcheck

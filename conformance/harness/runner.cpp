@@ -103,6 +103,7 @@ check_result attempt(const check& c, const run_environment& env, const run_setti
     }
     r.exchanges = ctx.exchanges();
     r.notes = ctx.notes();
+    r.figures = ctx.figures();
     r.dropped_exchanges = ctx.dropped_exchanges();
     r.concurrent = ctx.concurrent();
     r.depends_on = ctx.depends_on();
@@ -288,6 +289,7 @@ run_report run_checks(const catalogue& cat, const check_registry& registry,
     env.identities = identity_set(settings.secret, report.run_id, discovery, epoch_seconds());
     env.fixtures = std::make_shared<fixture_registry>();
     env.secret_file = settings.secret_file;
+    env.property_runs = settings.property_runs;
 
     const auto selected = select_checks(registry, cat, settings.sel);
     std::vector<std::size_t> parallel;

@@ -27,6 +27,10 @@ inline constexpr std::chrono::milliseconds default_request_timeout{10000};
 /// Default time one check may take (before --timeout-scale).
 inline constexpr std::chrono::milliseconds default_check_timeout{60000};
 
+/// Generated cases a property check runs by default: the property layer takes well under a
+/// minute against the reference agent.
+inline constexpr std::size_t default_property_runs = 100;
+
 /// Checks in a row that timed out before a run stops as "target stalled".
 inline constexpr std::size_t default_stall_after_timeouts = 3;
 
@@ -53,6 +57,8 @@ struct run_settings {
     const std::atomic<bool>* interrupted = nullptr;
     /// The --jwt-secret-file path, named in reproductions ("" when from the environment).
     std::string secret_file;
+    /// Generated cases per property check (--property-runs).
+    std::size_t property_runs = default_property_runs;
 };
 
 /// The outcome of fetching discovery: the document, or why the target is not an agent.

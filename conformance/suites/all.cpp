@@ -1,6 +1,7 @@
 // Registers every suite's checks, in protocol-section order.
 
 #include "conformance/harness/check.hpp"
+#include "conformance/properties/properties.hpp"
 #include "conformance/suites/suites.hpp"
 
 namespace agentcheck {
@@ -16,6 +17,7 @@ void register_all_suites(check_registry& registry) {
     register_s07_invoke(registry);
     register_workflows(registry);
     register_s09_lifecycle(registry);
+    register_properties(registry);
 }
 
 } // namespace agentcheck

@@ -1,0 +1,950 @@
+// Property checks of §2 (and §4 where declared): generated sequences of registry operations
+// checked against a model of the protocol after every step, and concurrent clients checked
+// for linearizability.
+//
+// Every sequence works on agents of its own: their names share a prefix made for the case and
+// they carry a capability of that name, so lists filtered by it see only them, whatever else
+// the target holds. A failing sequence is shrunk by RapidCheck, then run once more through
+// the check's recorded connection: the report shows that run's requests as numbered curl
+// commands and `agentcheck replay` sends them again.
+
+#include <rapidcheck.h>
+#include <rapidcheck/state.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "conformance/properties/linearizability.hpp"
+#include "conformance/properties/properties.hpp"
+#include "conformance/suites/suites.hpp"
+
+namespace agentcheck {
+namespace {
+
+using namespace support;
+using json = nlohmann::json;
+
+// ---- the model ----------------------------------------------------------------------------
+
+/// PROTOCOL.md §2: the moves a status may make.
+bool move_allowed(const std::string& from, const std::string& to) {
+    static const std::map<std::string, std::vector<std::string>> moves{
+        {"registered", {"active", "inactive"}},
+        {"active", {"inactive", "degraded", "draining"}},
+        {"inactive", {"active", "draining"}},
+        {"degraded", {"active", "inactive", "draining"}},
+        {"draining", {"inactive"}}};
+    auto it = moves.find(from);
+    return it != moves.end() &&
+           std::find(it->second.begin(), it->second.end(), to) != it->second.end();
+}
+const std::vector<std::string>& statuses() {
+    static const std::vector<std::string> all{"registered", "active", "inactive", "degraded",
+                                              "draining"};
+    return all;
+}
+
+constexpr int name_slots = 5; ///< names a case draws from (collisions are part of the test)
+constexpr int key_slots = 3;  ///< idempotency keys a case draws from
+const char* const versions[] = {"1.0.0", "2.1.0-rc.1", "3.0.0+build.7"};
+
+struct model_agent {
+    int slot = 0;
+    std::string version;
+    std::string identity; ///< who created it (and so owns it)
+    std::string status = "registered";
+    bool deleted = false;
+    std::vector<std::string> events; ///< the event types its changes must have emitted
+};
+struct model_key {
+    int agent = 0; ///< index of the agent its first request created
+    int slot = 0;
+    int version = 0;
+};
+struct registry_model {
+    std::vector<model_agent> agents;
+    std::map<int, model_key> keys;
+
+    [[nodiscard]] std::optional<int> live_with_slot(int slot) const {
+        for (std::size_t i = 0; i < agents.size(); ++i)
+            if (agents[i].slot == slot && !agents[i].deleted) return static_cast<int>(i);
+        return std::nullopt;
+    }
+    [[nodiscard]] bool slot_ever_used(int slot) const {
+        return std::any_of(agents.begin(), agents.end(),
+                           [&](const model_agent& a) { return a.slot == slot; });
+    }
+};
+
+/// A broken rule found by a command: which requirement, what was expected and seen.
+struct violation : std::runtime_error {
+    violation(std::string req, const std::string& what, std::string exp, std::string act)
+        : std::runtime_error("[" + req + "] " + what), requirement(std::move(req)),
+          expected(std::move(exp)), actual(std::move(act)) {}
+    std::string requirement;
+    std::string expected;
+    std::string actual;
+};
+
+/// The system under test: the target, reached through `send` (unrecorded while searching,
+/// the check's recorded connection for the final run), and what it answered so far.
+struct registry_sut {
+    context& ctx;
+    std::function<response(const request&)> send;
+    std::string prefix;                ///< names and the case's capability start with it
+    bool events = false;               ///< the target declares `events`
+    std::vector<std::string> ids;      ///< per model agent ("" while not created)
+    std::vector<long long> revisions;  ///< last revision seen per model agent
+    std::map<int, json> first_answers; ///< per idempotency key slot: the first 201's body
+
+    [[nodiscard]] std::string name(int slot) const { return prefix + "-n" + std::to_string(slot); }
+    [[nodiscard]] std::string key(int slot) const { return prefix + "-k" + std::to_string(slot); }
+    [[nodiscard]] json body(int slot, const std::string& version) const {
+        return {{"name", name(slot)},
+                {"version", version},
+                {"capabilities", json::array({{{"name", prefix}}})}};
+    }
+    response call(request r) { return send(r); }
+    /// Keeps the id of an agent an answer says was created (whatever its status), so that the
+    /// case deletes it afterwards.
+    void remember_created(const response& r) {
+        auto j = r.json();
+        if (r.status / 100 != 2 || !j || !j->is_object() || !j->contains("id") ||
+            !(*j)["id"].is_string())
+            return;
+        ids.push_back((*j)["id"]);
+        revisions.push_back(1);
+    }
+
+    /// Fails with `req` unless the answer's status is `want`.
+    static void expect_status(const std::string& req, const std::string& what, const response& r,
+                              int want) {
+        if (r.status != want)
+            throw violation(req,
+                            what + " answered " + std::to_string(r.status) + ", not " +
+                                std::to_string(want),
+                            std::to_string(want), describe(r));
+    }
+    static json body_of(const std::string& req, const std::string& what, const response& r) {
+        auto j = r.json();
+        if (!j || !j->is_object())
+            throw violation(req, what + ": the body is not a JSON object", "a JSON object",
+                            describe(r));
+        return *j;
+    }
+    static void expect_field(const std::string& req, const std::string& what, const json& body,
+                             const char* field, const json& want) {
+        if (!body.contains(field) || body[field] != want)
+            throw violation(req,
+                            what + ": \"" + field + "\" is " +
+                                (body.contains(field) ? body[field].dump() : "missing") + ", not " +
+                                want.dump(),
+                            want.dump(), body.contains(field) ? body[field].dump() : "missing");
+    }
+};
+
+using registry_command = rc::state::Command<registry_model, registry_sut>;
+
+int pick_agent(const registry_model& m) {
+    RC_PRE(!m.agents.empty());
+    return *rc::gen::inRange(0, static_cast<int>(m.agents.size()));
+}
+
+/// Reads the agent's revision from a body (or fails with `req`).
+long long revision_of(const std::string& req, const std::string& what, const json& body) {
+    if (!body.contains("revision") || !body["revision"].is_number_integer())
+        throw violation(req, what + ": no integer \"revision\"", "an integer revision",
+                        body.dump());
+    return body["revision"].get<long long>();
+}
+
+struct create_agent : registry_command {
+    int slot;
+    int version;
+    std::string identity;
+    explicit create_agent(const registry_model& m)
+        : slot(*rc::gen::inRange(0, name_slots)), version(*rc::gen::inRange(0, 3)),
+          identity(*rc::gen::element<std::string>("operator", "admin")) {
+        // A name a deleted agent had is left alone: the protocol does not say whether it may
+        // be taken again.
+        RC_PRE(m.live_with_slot(slot) || !m.slot_ever_used(slot));
+    }
+    void checkPreconditions(const registry_model& m) const override {
+        RC_PRE(m.live_with_slot(slot) || !m.slot_ever_used(slot));
+    }
+    void apply(registry_model& m) const override {
+        if (m.live_with_slot(slot)) return; // a duplicate: refused
+        m.agents.push_back(
+            {slot, versions[version], identity, "registered", false, {"agent_registered"}});
+    }
+    void run(const registry_model& m, registry_sut& s) const override {
+        auto r = s.call(
+            authed(s.ctx, identity, "POST", "/agents").json(s.body(slot, versions[version])));
+        const std::string what = "POST /agents (name " + s.name(slot) + ")";
+        s.remember_created(r);
+        if (m.live_with_slot(slot)) {
+            registry_sut::expect_status("REG-012", what + ", a name in use,", r, 409);
+            return;
+        }
+        registry_sut::expect_status("REG-020", what, r, 201);
+        auto b = registry_sut::body_of("REG-024", what, r);
+        if (!b.contains("id") || !b["id"].is_string())
+            throw violation("REG-024", what + ": no \"id\"", "an id", b.dump());
+        const std::string id = b["id"];
+        if (s.ids.size() != m.agents.size() + 1)
+            throw violation("REG-020", what + ": answered with an id, but not one of its own",
+                            "a new agent", b.dump());
+        if (r.header("Location").value_or("") != "/agents/" + id)
+            throw violation("REG-020", what + ": Location is not /agents/{id}", "/agents/" + id,
+                            r.header("Location").value_or("(none)"));
+        if (r.header("ETag").value_or("") != quoted(1))
+            throw violation("REG-021", what + ": ETag is not \"1\"", quoted(1),
+                            r.header("ETag").value_or("(none)"));
+        registry_sut::expect_field("REG-022", what, b, "status", "registered");
+        registry_sut::expect_field("REG-022", what, b, "revision", 1);
+        registry_sut::expect_field("REG-023", what, b, "owner", s.ctx.subject(identity));
+        registry_sut::expect_field("REG-024", what, b, "name", s.name(slot));
+        registry_sut::expect_field("REG-024", what, b, "version", versions[version]);
+    }
+    void show(std::ostream& os) const override {
+        os << "create name n" << slot << " version " << versions[version] << " as " << identity;
+    }
+};
+
+struct create_invalid : registry_command {
+    int kind;
+    int slot;
+    explicit create_invalid(const registry_model&)
+        : kind(*rc::gen::inRange(0, 3)), slot(*rc::gen::inRange(0, name_slots)) {}
+    void run(const registry_model&, registry_sut& s) const override {
+        json b = s.body(slot, "1.0.0");
+        std::string req;
+        if (kind == 0) {
+            b["name"] = "Bad_" + s.name(slot);
+            req = "REG-002";
+        } else if (kind == 1) {
+            b["version"] = "1.0";
+            req = "REG-006";
+        } else {
+            b["colour"] = "blue";
+            req = "REG-018";
+        }
+        auto r = s.call(authed(s.ctx, "operator", "POST", "/agents").json(b));
+        registry_sut::expect_status(req,
+                                    "POST /agents with " + std::string(kind == 0 ? "an invalid name"
+                                                                       : kind == 1
+                                                                           ? "version 1.0"
+                                                                           : "an unknown field"),
+                                    r, 422);
+    }
+    void show(std::ostream& os) const override {
+        os << "create an invalid agent ("
+           << (kind == 0   ? "bad name"
+               : kind == 1 ? "bad version"
+                           : "unknown field")
+           << ", n" << slot << ")";
+    }
+};
+
+struct get_agent : registry_command {
+    int agent;
+    explicit get_agent(const registry_model& m) : agent(pick_agent(m)) {}
+    void checkPreconditions(const registry_model& m) const override {
+        RC_PRE(agent < static_cast<int>(m.agents.size()));
+    }
+    void run(const registry_model& m, registry_sut& s) const override {
+        const auto& a = m.agents[static_cast<std::size_t>(agent)];
+        const auto& id = s.ids[static_cast<std::size_t>(agent)];
+        auto r = s.call(authed(s.ctx, "viewer", "GET", "/agents/" + id));
+        const std::string what = "GET /agents/{id} (agent " + std::to_string(agent) + ")";
+        if (a.deleted) {
+            registry_sut::expect_status("REG-034", what + " after its DELETE", r, 404);
+            return;
+        }
+        registry_sut::expect_status("REG-025", what, r, 200);
+        auto b = registry_sut::body_of("REG-025", what, r);
+        const auto rev = s.revisions[static_cast<std::size_t>(agent)];
+        registry_sut::expect_field("REG-030", what + " (the last write's revision)", b, "revision",
+                                   rev);
+        if (r.header("ETag").value_or("") != quoted(rev))
+            throw violation("REG-025", what + ": ETag is not the revision", quoted(rev),
+                            r.header("ETag").value_or("(none)"));
+        registry_sut::expect_field("REG-046", what + " (the last status set)", b, "status",
+                                   a.status);
+        registry_sut::expect_field("REG-030", what + " (the last version written)", b, "version",
+                                   a.version);
+    }
+    void show(std::ostream& os) const override { os << "get agent " << agent; }
+};
+
+struct put_agent : registry_command {
+    int agent;
+    int etag; ///< 0 the current one, 1 a stale one, 2 none
+    int version;
+    explicit put_agent(const registry_model& m)
+        : agent(pick_agent(m)), etag(*rc::gen::inRange(0, 3)), version(*rc::gen::inRange(0, 3)) {}
+    void checkPreconditions(const registry_model& m) const override {
+        RC_PRE(agent < static_cast<int>(m.agents.size()));
+    }
+    void apply(registry_model& m) const override {
+        auto& a = m.agents[static_cast<std::size_t>(agent)];
+        if (a.deleted || etag != 0) return;
+        a.version = versions[version];
+        a.events.emplace_back("agent_updated");
+    }
+    void run(const registry_model& m, registry_sut& s) const override {
+        const auto& a = m.agents[static_cast<std::size_t>(agent)];
+        const auto i = static_cast<std::size_t>(agent);
+        const auto rev = s.revisions[i];
+        auto req = authed(s.ctx, a.identity, "PUT", "/agents/" + s.ids[i])
+                       .json(s.body(a.slot, versions[version]));
+        if (etag == 0) req.with("If-Match", quoted(rev));
+        if (etag == 1) req.with("If-Match", quoted(rev - 1));
+        auto r = s.call(req);
+        const std::string what = "PUT /agents/{id} (agent " + std::to_string(agent) + ", " +
+                                 (etag == 0   ? "current"
+                                  : etag == 1 ? "stale"
+                                              : "no") +
+                                 " If-Match)";
+        if (a.deleted)
+            return registry_sut::expect_status("REG-033", what + " after its DELETE", r, 404);
+        if (etag == 2) return registry_sut::expect_status("REG-028", what, r, 428);
+        if (etag == 1) return registry_sut::expect_status("REG-029", what, r, 412);
+        registry_sut::expect_status("REG-030", what, r, 200);
+        auto b = registry_sut::body_of("REG-030", what, r);
+        registry_sut::expect_field("REG-030", what + " (revision + 1)", b, "revision", rev + 1);
+        registry_sut::expect_field("REG-030", what + " (status unchanged)", b, "status", a.status);
+        if (r.header("ETag").value_or("") != quoted(rev + 1))
+            throw violation("REG-030", what + ": the new ETag is not the new revision",
+                            quoted(rev + 1), r.header("ETag").value_or("(none)"));
+        s.revisions[i] = rev + 1;
+    }
+    void show(std::ostream& os) const override {
+        os << "put agent " << agent << " version " << versions[version] << " with "
+           << (etag == 0   ? "the current"
+               : etag == 1 ? "a stale"
+                           : "no")
+           << " If-Match";
+    }
+};
+
+struct set_status : registry_command {
+    int agent;
+    std::string to;
+    explicit set_status(const registry_model& m)
+        : agent(pick_agent(m)), to(*rc::gen::elementOf(statuses())) {}
+    void checkPreconditions(const registry_model& m) const override {
+        RC_PRE(agent < static_cast<int>(m.agents.size()));
+    }
+    void apply(registry_model& m) const override {
+        auto& a = m.agents[static_cast<std::size_t>(agent)];
+        if (a.deleted || a.status == to || !move_allowed(a.status, to)) return;
+        a.status = to;
+        a.events.emplace_back("agent_status_changed");
+    }
+    void run(const registry_model& m, registry_sut& s) const override {
+        const auto& a = m.agents[static_cast<std::size_t>(agent)];
+        const auto i = static_cast<std::size_t>(agent);
+        auto r = s.call(authed(s.ctx, a.identity, "PUT", "/agents/" + s.ids[i] + "/status")
+                            .json({{"status", to}}));
+        const std::string what = "PUT /agents/{id}/status " + a.status + " -> " + to + " (agent " +
+                                 std::to_string(agent) + ")";
+        if (a.deleted)
+            return registry_sut::expect_status("REG-050", what + " after its DELETE", r, 404);
+        if (a.status != to && !move_allowed(a.status, to))
+            return registry_sut::expect_status("REG-047", what, r, 409);
+        const std::string req = a.status == to ? "REG-048" : "REG-046";
+        registry_sut::expect_status(req, what, r, 200);
+        auto b = registry_sut::body_of(req, what, r);
+        registry_sut::expect_field(req, what, b, "status", to);
+        const auto rev = revision_of(req, what, b);
+        if (rev < s.revisions[i])
+            throw violation(req, what + ": the revision went down",
+                            ">= " + std::to_string(s.revisions[i]), std::to_string(rev));
+        s.revisions[i] = rev;
+    }
+    void show(std::ostream& os) const override {
+        os << "set status of agent " << agent << " to " << to;
+    }
+};
+
+struct delete_agent : registry_command {
+    int agent;
+    explicit delete_agent(const registry_model& m) : agent(pick_agent(m)) {}
+    void checkPreconditions(const registry_model& m) const override {
+        RC_PRE(agent < static_cast<int>(m.agents.size()));
+    }
+    void apply(registry_model& m) const override {
+        auto& a = m.agents[static_cast<std::size_t>(agent)];
+        if (a.deleted) return;
+        a.deleted = true;
+        a.events.emplace_back("agent_deleted");
+    }
+    void run(const registry_model& m, registry_sut& s) const override {
+        const auto& a = m.agents[static_cast<std::size_t>(agent)];
+        auto r = s.call(authed(s.ctx, a.identity, "DELETE",
+                               "/agents/" + s.ids[static_cast<std::size_t>(agent)]));
+        const std::string what = "DELETE /agents/{id} (agent " + std::to_string(agent) + ")";
+        registry_sut::expect_status("REG-034", a.deleted ? what + " a second time" : what, r,
+                                    a.deleted ? 404 : 204);
+    }
+    void show(std::ostream& os) const override { os << "delete agent " << agent; }
+};
+
+/// Walks the case's agents with the capability filter (and sometimes a status filter), a page
+/// of `limit` at a time: exactly the live ones, in creation order, each once.
+struct list_agents : registry_command {
+    int limit;
+    std::optional<std::string> status;
+    explicit list_agents(const registry_model&) : limit(*rc::gen::inRange(1, 6)) {
+        if (*rc::gen::arbitrary<bool>()) status = *rc::gen::elementOf(statuses());
+    }
+    void run(const registry_model& m, registry_sut& s) const override {
+        std::vector<std::string> want;
+        for (std::size_t i = 0; i < m.agents.size(); ++i)
+            if (!m.agents[i].deleted && (!status || m.agents[i].status == *status))
+                want.push_back(s.ids[i]);
+        const std::string req = status ? "REG-040" : "REG-041";
+        std::vector<std::string> got;
+        std::string base = "/agents?capability=" + url_encode(s.prefix) +
+                           "&limit=" + std::to_string(limit) +
+                           (status ? "&status=" + *status : std::string());
+        std::string target = base;
+        for (int page = 0; page < 200; ++page) {
+            auto r = s.call(authed(s.ctx, "viewer", "GET", target));
+            registry_sut::expect_status("REG-035", "GET " + target, r, 200);
+            auto b = registry_sut::body_of("REG-035", "GET " + target, r);
+            if (!b.contains("items") || !b["items"].is_array())
+                throw violation("REG-035", "GET " + target + ": no \"items\" array", "items",
+                                b.dump());
+            for (const auto& it : b["items"])
+                got.push_back(it.value("id", std::string("?")));
+            if (!b.contains("next_cursor") || b["next_cursor"].is_null()) break;
+            target = base + "&cursor=" + url_encode(b["next_cursor"].get<std::string>());
+        }
+        if (got != want) {
+            auto show_ids = [&](const std::vector<std::string>& v) {
+                std::string out;
+                for (const auto& id : v) {
+                    auto it = std::find(s.ids.begin(), s.ids.end(), id);
+                    out += (out.empty() ? "" : ", ") +
+                           (it == s.ids.end() ? id : "agent " + std::to_string(it - s.ids.begin()));
+                }
+                return "[" + out + "]";
+            };
+            throw violation(req == "REG-040" ? req : "REG-042",
+                            "walking GET " + base +
+                                " page by page: not exactly the live agents, in creation order",
+                            show_ids(want), show_ids(got));
+        }
+    }
+    void show(std::ostream& os) const override {
+        os << "list the case's agents, " << limit << " a page"
+           << (status ? ", status " + *status : "");
+    }
+};
+
+/// POST /agents with an Idempotency-Key: the first creates, the same body again replays the
+/// first answer, another body is refused.
+struct idempotent_create : registry_command {
+    int key;
+    bool same;
+    int slot;
+    int version;
+    explicit idempotent_create(const registry_model& m)
+        : key(*rc::gen::inRange(0, key_slots)), same(*rc::gen::arbitrary<bool>()),
+          slot(*rc::gen::inRange(0, name_slots)), version(*rc::gen::inRange(0, 3)) {
+        RC_PRE(m.keys.count(key) > 0 || !m.slot_ever_used(slot));
+    }
+    void checkPreconditions(const registry_model& m) const override {
+        RC_PRE(m.keys.count(key) > 0 || !m.slot_ever_used(slot));
+    }
+    void apply(registry_model& m) const override {
+        if (m.keys.count(key)) return;
+        m.keys[key] = {static_cast<int>(m.agents.size()), slot, version};
+        m.agents.push_back(
+            {slot, versions[version], "operator", "registered", false, {"agent_registered"}});
+    }
+    void run(const registry_model& m, registry_sut& s) const override {
+        auto it = m.keys.find(key);
+        const bool first = it == m.keys.end();
+        json b = first ? s.body(slot, versions[version])
+                       : s.body(it->second.slot,
+                                versions[same ? it->second.version : (it->second.version + 1) % 3]);
+        auto r = s.call(authed(s.ctx, "operator", "POST", "/agents")
+                            .json(b)
+                            .with("Idempotency-Key", s.key(key)));
+        const std::string what = "POST /agents with Idempotency-Key k" + std::to_string(key);
+        if (first) {
+            s.remember_created(r);
+            registry_sut::expect_status("REG-020", what + " (first use)", r, 201);
+            auto body = registry_sut::body_of("REG-020", what, r);
+            s.first_answers[key] = body;
+            return;
+        }
+        if (!same) return registry_sut::expect_status("REG-052", what + ", another body,", r, 422);
+        registry_sut::expect_status("REG-051", what + ", the same body again,", r, 201);
+        auto body = registry_sut::body_of("REG-051", what, r);
+        if (body != s.first_answers[key])
+            throw violation("REG-051", what + ": the replay's body differs from the first answer",
+                            s.first_answers[key].dump(), body.dump());
+        if (lower(r.header("Idempotent-Replayed").value_or("")) != "true")
+            throw violation("REG-051", what + ": no Idempotent-Replayed: true", "true",
+                            r.header("Idempotent-Replayed").value_or("(none)"));
+    }
+    void show(std::ostream& os) const override {
+        os << "create with Idempotency-Key k" << key << " (if its first use: name n" << slot
+           << " version " << versions[version] << "; else the " << (same ? "same" : "other")
+           << " body as its first)";
+    }
+};
+
+/// The event log holds, for each of the case's agents, exactly the events its changes
+/// emitted, in order (where the target declares `events`).
+struct read_events : registry_command {
+    int agent;
+    explicit read_events(const registry_model& m) : agent(pick_agent(m)) {}
+    void checkPreconditions(const registry_model& m) const override {
+        RC_PRE(agent < static_cast<int>(m.agents.size()));
+    }
+    void run(const registry_model& m, registry_sut& s) const override {
+        if (!s.events) return;
+        const auto& a = m.agents[static_cast<std::size_t>(agent)];
+        const auto& id = s.ids[static_cast<std::size_t>(agent)];
+        std::vector<std::string> got;
+        long long after = 0;
+        long long last_seq = 0;
+        for (int page = 0; page < 50; ++page) {
+            const std::string target =
+                "/events?agent_id=" + id + "&limit=100&after=" + std::to_string(after);
+            auto r = s.call(authed(s.ctx, "viewer", "GET", target));
+            registry_sut::expect_status("EVT-006", "GET " + target, r, 200);
+            auto b = registry_sut::body_of("EVT-006", "GET " + target, r);
+            if (!b.contains("items") || !b["items"].is_array() || b["items"].empty()) break;
+            for (const auto& e : b["items"]) {
+                const auto seq = e.value("seq", 0LL);
+                if (seq <= last_seq)
+                    throw violation("EVT-002",
+                                    "GET /events for agent " + std::to_string(agent) +
+                                        ": seq does not grow",
+                                    "> " + std::to_string(last_seq), std::to_string(seq));
+                last_seq = seq;
+                const std::string type = e.value("type", std::string("?"));
+                if (type.rfind("x_", 0) != 0) got.push_back(type);
+            }
+            after = last_seq;
+        }
+        if (got != a.events) {
+            auto join = [](const std::vector<std::string>& v) {
+                std::string o;
+                for (const auto& t : v)
+                    o += (o.empty() ? "" : ", ") + t;
+                return "[" + o + "]";
+            };
+            throw violation("EVT-008",
+                            "the events of agent " + std::to_string(agent) +
+                                " are not one per acknowledged change, in order",
+                            join(a.events), join(got));
+        }
+    }
+    void show(std::ostream& os) const override { os << "read the events of agent " << agent; }
+};
+
+using registry_commands = rc::state::Commands<registry_command>;
+
+/// Deletes a case's agents (as admin), ignoring what is answered.
+void delete_all(registry_sut& s) {
+    for (const auto& id : s.ids)
+        if (!id.empty()) {
+            try {
+                s.call(authed(s.ctx, "admin", "DELETE", "/agents/" + id));
+            } catch (const std::exception&) {
+            }
+        }
+}
+
+/// A listener that prints nothing (agentcheck writes its own report).
+struct quiet_listener : rc::detail::TestListener {
+    void onTestCaseFinished(const rc::detail::CaseDescription&) override {}
+    void onShrinkTried(const rc::detail::CaseDescription&, bool) override {}
+    void onTestFinished(const rc::detail::TestMetadata&, const rc::detail::TestResult&) override {}
+};
+
+/// RapidCheck keeps the generation in progress in process-wide state: two properties must not
+/// run at once (the runner runs checks in parallel).
+std::mutex& rapidcheck_mutex() {
+    static std::mutex m;
+    return m;
+}
+
+/// RapidCheck prints its configuration to stderr the first time it reads it; agentcheck
+/// reports the seed itself.
+void load_rapidcheck_configuration_quietly() {
+    static std::once_flag once;
+    std::call_once(once, [] {
+        auto* previous = std::cerr.rdbuf(nullptr);
+        (void)rc::detail::configuration();
+        std::cerr.rdbuf(previous);
+    });
+}
+
+std::string numbered_curls(context& ctx, const std::vector<request>& sent) {
+    std::ostringstream out;
+    for (std::size_t i = 0; i < sent.size(); ++i)
+        out << (i + 1) << ". " << client::to_curl(ctx.target(), sent[i]) << "\n";
+    return out.str();
+}
+
+void registry_model_check(context& ctx, bool events) {
+    client::http_client search(ctx.target(), ctx.scaled(std::chrono::milliseconds(10000)));
+    const std::uint64_t seed = ctx.rng()();
+    std::mutex last_mutex;
+    registry_commands last_failing;
+    std::string last_prefix;
+    std::size_t cases = 0;
+    std::size_t steps_run = 0;
+
+    auto property = [&] {
+        const auto cmds = *rc::state::gen::commands(
+            registry_model{},
+            // Weights by repetition: few agents, many changes to each.
+            rc::state::gen::execOneOfWithArgs<create_agent, create_invalid, get_agent, get_agent,
+                                              put_agent, put_agent, put_agent, set_status,
+                                              set_status, delete_agent, list_agents,
+                                              idempotent_create, read_events>());
+        registry_sut s{ctx,
+                       [&](const request& r) { return search.send(r); },
+                       ctx.unique_name("pr"),
+                       events,
+                       {},
+                       {},
+                       {}};
+        ++cases;
+        steps_run += cmds.size();
+        try {
+            rc::state::runAll(cmds, registry_model{}, s);
+        } catch (...) {
+            delete_all(s);
+            std::lock_guard lock(last_mutex);
+            last_failing = cmds;
+            throw;
+        }
+        delete_all(s);
+    };
+
+    std::lock_guard rapidcheck_lock(rapidcheck_mutex());
+    load_rapidcheck_configuration_quietly();
+    rc::detail::TestParams params;
+    params.seed = seed;
+    params.maxSuccess = static_cast<int>(ctx.property_runs());
+    params.maxSize = 80;
+    params.maxDiscardRatio = 20;
+    quiet_listener listener;
+    rc::detail::TestMetadata metadata;
+    metadata.id = "registry-model";
+    const auto result =
+        rc::detail::checkProperty(rc::detail::toProperty(property), metadata, params, listener);
+    ctx.note("RapidCheck seed " + std::to_string(seed) +
+             " (from agentcheck --seed and the check id), " + std::to_string(cases) +
+             " sequences run, " + std::to_string(steps_run) + " steps in all");
+
+    rc::detail::FailureResult failure;
+    if (!result.match(failure)) {
+        rc::detail::GaveUpResult gave_up;
+        rc::detail::Error error;
+        if (result.match(gave_up)) ctx.note("gave up: " + gave_up.description);
+        if (result.match(error)) ctx.fail("RapidCheck failed: " + error.description);
+        return;
+    }
+
+    // Shrunk: run the smallest failing sequence once more, through the recorded connection.
+    std::ostringstream steps;
+    int n = 0;
+    for (const auto& c : last_failing) {
+        steps << "  " << ++n << ". ";
+        c->show(steps);
+        steps << "\n";
+    }
+    std::vector<request> sent;
+    registry_sut again{ctx,
+                       [&](const request& r) {
+                           sent.push_back(r);
+                           return ctx.send(r);
+                       },
+                       ctx.unique_name("pr"),
+                       events,
+                       {},
+                       {},
+                       {}};
+    try {
+        rc::state::runAll(last_failing, registry_model{}, again);
+    } catch (const violation& v) {
+        delete_all(again);
+        ctx.note("The shrunk sequence (" + std::to_string(last_failing.size()) + " steps):\n" +
+                 steps.str());
+        ctx.note("As curl commands (the last deletes what the sequence created):\n" +
+                 numbered_curls(ctx, sent));
+        check_failed f("after " + std::to_string(failure.numSuccess) +
+                           " passing sequences, one failed; shrunk to " +
+                           std::to_string(last_failing.size()) +
+                           " steps, it failed again: " + v.what(),
+                       v.expected, v.actual);
+        f.requirement = v.requirement;
+        throw f;
+    } catch (const std::exception& e) {
+        delete_all(again);
+        ctx.note("The shrunk sequence (" + std::to_string(last_failing.size()) + " steps):\n" +
+                 steps.str());
+        ctx.note("As curl commands:\n" + numbered_curls(ctx, sent));
+        ctx.fail(std::string("a shrunk sequence failed again: ") + e.what());
+    }
+    delete_all(again);
+    ctx.note("The shrunk sequence (" + std::to_string(last_failing.size()) + " steps):\n" +
+             steps.str());
+    ctx.fail("a sequence failed (" + failure.description + ") but its shrunk form of " +
+             std::to_string(last_failing.size()) +
+             " steps passed when run again: the agent's answers depend on more than the "
+             "requests (timing, or state left by earlier steps)");
+}
+
+// ---- linearizability --------------------------------------------------------------------
+
+/// The sequential specification of one agent, for the linearizability checker: its state
+/// is {exists, rev, status, version}; operations get, put (If-Match), set_status, delete.
+lin::model agent_model() {
+    lin::model m;
+    m.init = {{"exists", true}, {"rev", 1}, {"status", "registered"}, {"version", "1.0.0"}};
+    m.key = [](const json& in) { return in["key"].get<std::string>(); };
+    m.step = [](const json& st, const json& in, const json& out) -> std::vector<json> {
+        const std::string op = in["op"];
+        const bool exists = st["exists"];
+        const bool unknown = out.is_null();
+        const int status = unknown ? 0 : out["status"].get<int>();
+        if (op == "get") {
+            if (unknown) return {st};
+            if (!exists) return status == 404 ? std::vector<json>{st} : std::vector<json>{};
+            if (status == 200 && out["rev"] == st["rev"] && out["agent_status"] == st["status"] &&
+                out["version"] == st["version"])
+                return {st};
+            return {};
+        }
+        if (op == "put") {
+            json applied = st;
+            applied["rev"] = st["rev"].get<long long>() + 1;
+            applied["version"] = in["version"];
+            const bool match = exists && in["if_match"] == st["rev"];
+            if (unknown) return match ? std::vector<json>{st, applied} : std::vector<json>{st};
+            if (!exists) return status == 404 ? std::vector<json>{st} : std::vector<json>{};
+            if (!match) return status == 412 ? std::vector<json>{st} : std::vector<json>{};
+            if (status == 200 && out["rev"] == applied["rev"]) return {applied};
+            return {};
+        }
+        if (op == "set_status") {
+            const std::string to = in["to"];
+            const std::string from = exists ? st["status"].get<std::string>() : "";
+            const bool ok = exists && (from == to || move_allowed(from, to));
+            if (unknown) {
+                if (!ok) return {st};
+                json a = st, b = st;
+                a["status"] = to;
+                b["status"] = to;
+                b["rev"] = st["rev"].get<long long>() + 1;
+                return {st, a, b};
+            }
+            if (!exists) return status == 404 ? std::vector<json>{st} : std::vector<json>{};
+            if (!ok) return status == 409 ? std::vector<json>{st} : std::vector<json>{};
+            if (status != 200 || out["agent_status"] != to) return {};
+            const auto rev = out["rev"].get<long long>();
+            if (rev < st["rev"].get<long long>()) return {};
+            json next = st;
+            next["status"] = to;
+            next["rev"] = rev;
+            return {next};
+        }
+        if (op == "delete") {
+            json gone = st;
+            gone["exists"] = false;
+            if (unknown) return exists ? std::vector<json>{st, gone} : std::vector<json>{st};
+            if (!exists) return status == 404 ? std::vector<json>{st} : std::vector<json>{};
+            return status == 204 ? std::vector<json>{gone} : std::vector<json>{};
+        }
+        return {};
+    };
+    m.describe = [](const lin::operation& o) {
+        std::string s = o.input["op"].get<std::string>();
+        if (s == "put")
+            s += " If-Match " + o.input["if_match"].dump() + " " +
+                 o.input["version"].get<std::string>();
+        if (s == "set_status") s += " " + o.input["to"].get<std::string>();
+        if (o.unknown) return s + " -> ?";
+        s += " -> " + std::to_string(o.output["status"].get<int>());
+        if (o.output.contains("rev")) s += " rev " + o.output["rev"].dump();
+        if (o.output.contains("agent_status"))
+            s += " " + o.output["agent_status"].get<std::string>();
+        return s;
+    };
+    return m;
+}
+
+void linearizability_check(context& ctx) {
+    ctx.mark_concurrent();
+    const auto model = agent_model();
+    std::mt19937_64& rng = ctx.rng();
+    const std::size_t rounds =
+        std::max<std::size_t>(1, std::min<std::size_t>(ctx.property_runs() / 20, 10));
+    constexpr int keys = 2;
+    constexpr int ops_per_client = 25;
+    std::size_t total_ops = 0;
+    std::size_t unknown_ops = 0;
+    for (std::size_t round = 0; round < rounds; ++round) {
+        const int clients = 2 + static_cast<int>(rng() % 3); // 2-4
+        std::vector<std::string> ids;
+        std::vector<std::string> names;
+        for (int k = 0; k < keys; ++k) {
+            auto a = ctx.create_agent("operator", {{"version", "1.0.0"}});
+            ids.push_back(a["id"]);
+            names.push_back(a["name"]);
+        }
+        const auto epoch = std::chrono::steady_clock::now();
+        auto now = [&] {
+            return std::chrono::duration_cast<std::chrono::microseconds>(
+                       std::chrono::steady_clock::now() - epoch)
+                .count();
+        };
+        std::vector<std::vector<lin::operation>> per_client(static_cast<std::size_t>(clients));
+        std::vector<std::uint64_t> seeds;
+        for (int c = 0; c < clients; ++c)
+            seeds.push_back(rng());
+        const std::string token = ctx.token("operator");
+        std::vector<std::thread> threads;
+        for (int c = 0; c < clients; ++c) {
+            threads.emplace_back([&, c] {
+                std::mt19937_64 r(seeds[static_cast<std::size_t>(c)]);
+                client::http_client http(ctx.target(), ctx.scaled(std::chrono::milliseconds(5000)));
+                std::map<int, long long> seen_rev; // per key: what this client last saw
+                for (int i = 0; i < ops_per_client; ++i) {
+                    const int k = static_cast<int>(r() % keys);
+                    const auto& id = ids[static_cast<std::size_t>(k)];
+                    const int kind = static_cast<int>(r() % 20);
+                    lin::operation op;
+                    op.client = c;
+                    json in{{"key", "agent " + std::to_string(k)}};
+                    request req;
+                    if (kind < 8) {
+                        in["op"] = "get";
+                        req = request("GET", "/agents/" + id);
+                    } else if (kind < 14) {
+                        const long long rev = seen_rev.count(k) ? seen_rev[k] : 1;
+                        const std::string version =
+                            "1." + std::to_string(c) + "." + std::to_string(i);
+                        in["op"] = "put";
+                        in["if_match"] = rev;
+                        in["version"] = version;
+                        req = request("PUT", "/agents/" + id);
+                        req.json(
+                            {{"name", names[static_cast<std::size_t>(k)]}, {"version", version}});
+                        req.with("If-Match", quoted(rev));
+                    } else if (kind < 19) {
+                        const auto& to = statuses()[r() % statuses().size()];
+                        in["op"] = "set_status";
+                        in["to"] = to;
+                        req = request("PUT", "/agents/" + id + "/status");
+                        req.json({{"status", to}});
+                    } else {
+                        in["op"] = "delete";
+                        req = request("DELETE", "/agents/" + id);
+                    }
+                    req.bearer(token);
+                    op.input = in;
+                    op.call = now();
+                    try {
+                        auto resp = http.send(req);
+                        op.ret = now();
+                        if (resp.status >= 500 || resp.status == 429) {
+                            op.unknown = true;
+                        } else {
+                            json out{{"status", resp.status}};
+                            if (auto b = resp.json(); b && b->is_object() && resp.status == 200) {
+                                out["rev"] = b->value("revision", -1LL);
+                                out["agent_status"] = b->value("status", std::string());
+                                out["version"] = b->value("version", std::string());
+                                seen_rev[k] = out["rev"];
+                            }
+                            op.output = out;
+                        }
+                    } catch (const client::transport_exception&) {
+                        op.unknown = true;
+                    }
+                    per_client[static_cast<std::size_t>(c)].push_back(std::move(op));
+                }
+            });
+        }
+        for (auto& t : threads)
+            t.join();
+        std::vector<lin::operation> history;
+        for (auto& v : per_client)
+            for (auto& o : v)
+                history.push_back(std::move(o));
+        total_ops += history.size();
+        for (const auto& o : history)
+            unknown_ops += o.unknown ? 1 : 0;
+        auto result = lin::check(model, history);
+        for (const auto& k : result.keys) {
+            if (k.result == lin::outcome::undecided)
+                ctx.note("round " + std::to_string(round + 1) + ", " + k.key +
+                         ": undecided within the search budget (" + std::to_string(k.steps) +
+                         " steps)");
+            if (k.result != lin::outcome::not_linearizable) continue;
+            const auto text = lin::render_witness(model, history, k);
+            ctx.figure("Operations on " + k.key + " that have no valid order (round " +
+                           std::to_string(round + 1) + ")",
+                       lin::witness_svg(model, history, k));
+            ctx.fail("concurrent operations from " + std::to_string(clients) +
+                         " clients are not linearizable (round " + std::to_string(round + 1) +
+                         "):\n" + text,
+                     "an order of the operations, each taking effect between its request and its "
+                     "response, that §2's rules allow",
+                     "none exists for the operations above");
+        }
+    }
+    ctx.note(std::to_string(rounds) + " rounds, " + std::to_string(total_ops) +
+             " operations from 2-4 concurrent clients on " + std::to_string(keys) +
+             " agents each, " + std::to_string(unknown_ops) +
+             " without an answer (indeterminate); every history linearizable");
+}
+
+} // namespace
+
+void register_properties(check_registry& registry) {
+    registry.add({"REG-PROP.model",
+                  {"REG-002", "REG-006", "REG-012", "REG-018", "REG-020", "REG-021", "REG-022",
+                   "REG-023", "REG-024", "REG-025", "REG-028", "REG-029", "REG-030", "REG-033",
+                   "REG-034", "REG-035", "REG-040", "REG-041", "REG-042", "REG-046", "REG-047",
+                   "REG-048", "REG-050", "REG-051", "REG-052"},
+                  layer::property,
+                  "generated sequences of creates, reads, conditional updates, status moves, "
+                  "deletes, list walks and idempotent replays agree with the protocol's model "
+                  "after every step",
+                  [](context& ctx) { registry_model_check(ctx, false); }});
+    registry.add({"EVT-PROP.model",
+                  {"EVT-002", "EVT-006", "EVT-008"},
+                  layer::property,
+                  "after generated sequences of registry operations, each agent's events are "
+                  "exactly one per acknowledged change, in order",
+                  [](context& ctx) { registry_model_check(ctx, true); }});
+    registry.add({"REG-057.linearizable",
+                  {"REG-057"},
+                  layer::property,
+                  "reads, conditional updates, status moves and deletes from 2-4 concurrent "
+                  "clients on the same agents are linearizable",
+                  linearizability_check});
+}
+
+} // namespace agentcheck
