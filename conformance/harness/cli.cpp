@@ -186,7 +186,10 @@ void save_replays(run_report& report, const client::target_url& target, const st
         try {
             std::filesystem::create_directories(path.parent_path());
             std::ofstream out(path, std::ios::binary | std::ios::trunc);
-            out << replay_document(c, target, report.settings.seed).dump(1) << "\n";
+            // Notes may quote an agent's bytes as they came (not always UTF-8).
+            out << replay_document(c, target, report.settings.seed)
+                       .dump(1, ' ', false, nlohmann::json::error_handler_t::replace)
+                << "\n";
             if (!out) throw std::runtime_error("cannot write " + path.string());
         } catch (const std::exception& e) {
             io.err << "agentcheck: --report-dir: " << e.what() << "\n";

@@ -98,8 +98,14 @@ bool is_selected(const check& c, const catalogue& cat, const selection& sel) {
             return r != nullptr && within_level(r->lvl, sel.lvl);
         });
     if (!in_level) return false;
-    if (!sel.layers.empty() &&
-        std::find(sel.layers.begin(), sel.layers.end(), c.lyr) == sel.layers.end()) {
+    // With no --layer, every layer but robustness (its cases hold connections open for the
+    // agent's header timeout): it runs when named, by --layer or by an --only glob over check
+    // IDs ("ROB.smuggling.*").
+    const auto named_by_id = std::any_of(sel.only.begin(), sel.only.end(),
+                                         [&](const auto& p) { return glob_match(p, c.id); });
+    if (sel.layers.empty()
+            ? c.lyr == layer::robustness && !named_by_id
+            : std::find(sel.layers.begin(), sel.layers.end(), c.lyr) == sel.layers.end()) {
         return false;
     }
     const auto matches = [&](const std::string& p) { return pattern_matches(p, c, cat); };

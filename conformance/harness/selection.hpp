@@ -29,7 +29,7 @@ struct selection {
     level lvl = level::must;          ///< run requirements of this level and stricter
     std::vector<std::string> only;    ///< patterns; empty = everything
     std::vector<std::string> exclude; ///< patterns
-    std::vector<layer> layers;        ///< empty = every layer
+    std::vector<layer> layers;        ///< empty = every layer but robustness
 };
 
 /// True when a pattern names the check: a glob over the check ID or any of its requirement

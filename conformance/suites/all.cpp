@@ -2,6 +2,7 @@
 
 #include "conformance/harness/check.hpp"
 #include "conformance/properties/properties.hpp"
+#include "conformance/robustness/robustness.hpp"
 #include "conformance/suites/suites.hpp"
 
 namespace agentcheck {
@@ -18,6 +19,7 @@ void register_all_suites(check_registry& registry) {
     register_workflows(registry);
     register_s09_lifecycle(registry);
     register_properties(registry);
+    register_robustness(registry);
 }
 
 } // namespace agentcheck

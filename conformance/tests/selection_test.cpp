@@ -78,6 +78,7 @@ TEST(selection, only_exclude_and_layers_combine) {
     const auto b = make("HTTP-001.b", {"HTTP-001"}, layer::robustness);
     selection sel;
     EXPECT_TRUE(is_selected(a, cat, sel));
+    EXPECT_FALSE(is_selected(b, cat, sel)); // robustness runs only when named
     sel.only = {"s2"};
     EXPECT_TRUE(is_selected(a, cat, sel));
     EXPECT_FALSE(is_selected(b, cat, sel));

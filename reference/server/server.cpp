@@ -137,6 +137,8 @@ private:
                                                       std::to_string(head_bytes) +
                                                       " bytes exceeds max_header_bytes " +
                                                       std::to_string(srv_.cfg().max_header_bytes));
+        if (auto why = check_request_head(parser_->get()); !why.empty())
+            return reject(errc::bad_request, std::move(why));
         const auto& head = parser_->get();
         const auto limit = srv_.cfg().max_body_bytes;
         if (auto len = parser_->content_length(); len && *len > limit)
@@ -188,6 +190,18 @@ private:
             return reject(errc::payload_too_large, "the body exceeds max_body_bytes " +
                                                        std::to_string(srv_.cfg().max_body_bytes));
         if (ec == http::error::partial_message) return close();
+        // Empty lines before the request line, or HTTP/1.2 and up: read again, repaired.
+        if ((ec == http::error::bad_method || ec == http::error::bad_version) && repairs_ < 4 &&
+            buffer_.size() > 0) {
+            bool changed = false;
+            const auto skip = repair_request_line(static_cast<char*>(buffer_.data().data()),
+                                                  buffer_.size(), changed);
+            if (skip > 0 || changed) {
+                ++repairs_;
+                buffer_.consume(skip);
+                return do_read_header();
+            }
+        }
         reject(errc::bad_request, "malformed HTTP request: " + ec.message());
     }
 
@@ -286,6 +300,7 @@ private:
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     bool timed_out_ = false;
+    int repairs_ = 0; ///< request lines repaired on this connection (repair_request_line)
     state state_ = state::idle;
     std::uint64_t requests_ = 0;
     http_server& srv_;

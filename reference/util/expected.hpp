@@ -8,7 +8,12 @@
 namespace agent::util {
 
 /// Wraps an error value so that expected<T, E> can be built from it unambiguously.
-template <class E> struct unexpected { E value; };
+template <class E> struct unexpected {
+    /// Wraps e. (A constructor, not only an aggregate: clang before 16 has no parenthesised
+    /// aggregate initialisation, which unexpected(e) needs.)
+    explicit unexpected(E e) : value(std::move(e)) {}
+    E value;
+};
 template <class E> unexpected(E) -> unexpected<E>;
 
 /// Holds either a T or an E. Not thread-safe (a plain value type).
