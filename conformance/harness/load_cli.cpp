@@ -11,6 +11,7 @@
 #include <iomanip>
 #include <random>
 #include <regex>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -24,6 +25,8 @@
 #include "conformance/load/engine.hpp"
 #include "conformance/load/results.hpp"
 #include "conformance/load/subscribers.hpp"
+#include "conformance/properties/agent_model.hpp"
+#include "conformance/properties/linearizability.hpp"
 
 namespace agentcheck {
 namespace {
@@ -109,15 +112,73 @@ load::run_data read_results(const std::string& path) {
     }
 }
 
+/// The page with `section` put before its end ("" leaves it as it is).
+std::string with_section(std::string page, const std::string& section) {
+    if (section.empty()) return page;
+    const auto end = page.rfind("</body>");
+    page.insert(end == std::string::npos ? page.size() : end, section);
+    return page;
+}
+
+/// What --record-history found: the history of each sampled agent checked against the
+/// protocol's model. Adds a note to `d`; returns the HTML section and whether it holds.
+struct history_verdict {
+    bool ok = true;
+    std::string html;
+};
+history_verdict check_history(const std::vector<load::history_entry>& entries, load::run_data& d,
+                              std::ostream& out) {
+    std::vector<lin::operation> ops;
+    std::set<std::string> agents;
+    for (const auto& e : entries) {
+        const auto at = e.path.find("/agents/");
+        if (at == std::string::npos) continue;
+        auto rest = e.path.substr(at + 8 + e.agent.size());
+        if (const auto q = rest.find('?'); q != std::string::npos) rest = rest.substr(0, q);
+        auto in = lin::agent_input(e.agent, e.method, rest, e.request_body, -1);
+        if (in.is_null()) continue;
+        lin::operation op;
+        op.client = e.client;
+        op.call = e.call_ns / 1000;
+        op.input = std::move(in);
+        op.unknown = !e.answered || e.status >= 500 || e.status == 429;
+        if (!op.unknown) {
+            op.ret = e.ret_ns / 1000;
+            op.output = lin::agent_output(e.status, e.response_body);
+        }
+        agents.insert(e.agent);
+        ops.push_back(std::move(op));
+    }
+    const auto model = lin::agent_model("");
+    const auto r = lin::check(model, ops);
+    std::ostringstream line;
+    line << "linearizability: " << ops.size() << " operations on " << agents.size()
+         << " agents (--record-history): " << lin::to_string(r.overall);
+    out << "  " << line.str() << "\n";
+    d.notes.push_back(line.str());
+    history_verdict v;
+    for (const auto& k : r.keys) {
+        if (k.result != lin::outcome::not_linearizable) continue;
+        v.ok = false;
+        const auto text = lin::render_witness(model, ops, k);
+        out << text;
+        d.notes.push_back(text);
+        v.html += "<h2>Not linearizable: " + k.key + "</h2>" + lin::witness_svg(model, ops, k);
+    }
+    return v;
+}
+
 void write_results(const std::string& dir, const load::run_data& d,
-                   const std::vector<load::threshold_result>& ts, std::ostream& out) {
+                   const std::vector<load::threshold_result>& ts, std::ostream& out,
+                   const std::string& extra_html = {}) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) throw usage_error("--report-dir: cannot create \"" + dir + "\": " + ec.message());
     const auto json_path = dir + "/results.json";
     const auto html_path = dir + "/results.html";
-    for (const auto& [path, text] : {std::pair{json_path, load::to_json(d, ts).dump(1) + "\n"},
-                                     std::pair{html_path, load::to_html(d, ts)}}) {
+    for (const auto& [path, text] :
+         {std::pair{json_path, load::to_json(d, ts).dump(1) + "\n"},
+          std::pair{html_path, with_section(load::to_html(d, ts), extra_html)}}) {
         std::ofstream file(path);
         file << text;
         if (!file.flush()) throw usage_error("--report-dir: cannot write \"" + path + "\"");
@@ -324,6 +385,7 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
     const auto operator_token = needs_secret ? token_for("operator") : std::string();
     try {
         eo.agents = set_up_agents(http, operator_token, setup, prefix.str(), io);
+        eo.history_agents = std::min(o.record_history, eo.agents.size());
     } catch (const client::transport_exception& e) {
         io.err << "agentcheck: setup: " << e.what() << "\n";
         return exit_unreachable;
@@ -412,10 +474,13 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
     d.command = command;
     d.notes = notes;
     if (load_stop.load()) d.notes.push_back("interrupted: the run stopped early");
+    history_verdict history;
+    if (o.record_history > 0) history = check_history(er.history, d, io.out);
     const auto results = load::evaluate(d, thresholds);
     io.out << load::summary_text(d, results);
-    write_results(o.report_dir, d, results, io.out);
+    write_results(o.report_dir, d, results, io.out, history.html);
     if (load_stop.load()) return exit_interrupted;
+    if (!history.ok) return exit_failures;
     return exit_for(d, results);
 }
 
@@ -466,6 +531,9 @@ void attach_load(CLI::App& app, load_cli_options& o) {
     load->add_flag("--allow-non-loopback", o.allow_non_loopback,
                    "allow a target that is not loopback");
     load->add_flag("-q,--quiet", o.quiet, "no line per second");
+    load->add_option("--record-history", o.record_history,
+                     "record every operation on N of the setup agents and check the history for "
+                     "linearizability after the run (exit 1 when it has no valid order)");
     load->add_flag("--keep-agents", o.keep_agents,
                    "do not delete the agents set up or created by the run");
 

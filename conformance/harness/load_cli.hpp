@@ -31,6 +31,9 @@ struct load_cli_options {
     bool allow_non_loopback = false;
     bool quiet = false;
     bool keep_agents = false;
+    /// Record the operations on this many of the setup agents and check them for
+    /// linearizability after the run (0: off).
+    std::size_t record_history = 0;
     // load compare
     std::vector<std::string> compare_files;
     std::string tolerance = "10%";

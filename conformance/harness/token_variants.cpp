@@ -1,5 +1,6 @@
 #include "conformance/harness/token_variants.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "conformance/client/jwt.hpp"
@@ -19,9 +20,12 @@ const json& auth_of(const json& discovery) {
 }
 
 long long leeway_of(const json& discovery) {
+    // Clamped so that now ± leeway ± an hour cannot overflow, whatever the target declares
+    // (DISC-007 fails a leeway that is not a non-negative integer; 2^62 s is beyond any clock).
+    constexpr long long leeway_max = 1LL << 62;
     const auto& a = auth_of(discovery);
     return a.contains("leeway_s") && a["leeway_s"].is_number_integer()
-               ? a["leeway_s"].get<long long>()
+               ? std::clamp(a["leeway_s"].get<long long>(), 0LL, leeway_max)
                : 30;
 }
 

@@ -106,6 +106,8 @@ struct connection {
     bool timed_out = false;
     std::uint64_t uses = 0; ///< answers read on this connection since it was opened
     arrival cur;
+    std::string_view agent; ///< the {agent} of the request in flight ("" when none)
+    int index = 0;          ///< this connection's number in its worker
     steady::time_point sent;
     steady::time_point deadline;
 };
@@ -137,8 +139,10 @@ public:
             if (quota_ == 0) issuing_ = false;
         }
         const int conns = o.connections / o.threads + (index < o.connections % o.threads ? 1 : 0);
-        for (int i = 0; i < std::max(conns, 1); ++i)
+        for (int i = 0; i < std::max(conns, 1); ++i) {
             conns_.push_back(std::make_unique<connection>(ioc_));
+            conns_.back()->index = i;
+        }
         sched_ = schedule{o.rate / static_cast<double>(o.threads),
                           std::chrono::duration<double>(o.ramp).count()};
         phase_ = static_cast<double>(index) / static_cast<double>(o.threads);
@@ -158,6 +162,7 @@ public:
     histogram lag_ = latency_histogram();
     std::uint64_t intended_ = 0, unsent_ = 0, connects_ = 0, connect_errors_ = 0;
     std::vector<std::string> created_;
+    std::vector<history_entry> history_;
     steady::time_point last_answer_{};
     steady::time_point issue_end_{};
 
@@ -279,7 +284,12 @@ private:
                       o_.shard_index & 0xffU, static_cast<unsigned>(index_) & 0xffU,
                       static_cast<unsigned long long>(++counter_ & 0xffffffffULL));
         std::string_view agent;
-        if (op.uses_agent()) agent = o_.agents[pick_agent_(rng_)];
+        std::size_t agent_index = 0;
+        if (op.uses_agent()) {
+            agent_index = pick_agent_(rng_);
+            agent = o_.agents[agent_index];
+        }
+        c->agent = op.uses_agent() && agent_index < o_.history_agents ? agent : std::string_view{};
         op.render(c->out, agent, std::string_view(uniq, uniq_digits));
         c->sent = steady::now();
         c->deadline = c->sent + o_.timeout;
@@ -323,6 +333,7 @@ private:
             ++s.failures[failure::status];
             ++interval_errors_;
         }
+        if (!c->agent.empty()) remember(c, now, status, &res);
         const auto corrected = micros(now - c->cur.intended);
         s.corrected.record(corrected);
         s.uncorrected.record(micros(now - c->sent));
@@ -351,7 +362,34 @@ private:
         dispatch();
     }
 
+    /// Records the operation in flight on `c` (its agent is sampled): `res` null when no
+    /// answer came.
+    void remember(connection* c, steady::time_point now, int status,
+                  const http::response<http::string_body>* res) {
+        history_entry h;
+        h.client = index_ * 100000 + c->index;
+        h.call_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(c->sent - start_).count();
+        h.answered = res != nullptr;
+        if (res) {
+            h.ret_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - start_).count();
+            h.status = status;
+            if (status == 200 && res->body().size() <= 65536) h.response_body = res->body();
+        }
+        h.agent = std::string(c->agent);
+        // The request as written: method, path and body from its bytes.
+        const std::string_view out = c->out;
+        const auto sp1 = out.find(' ');
+        const auto sp2 = out.find(' ', sp1 + 1);
+        h.method = std::string(out.substr(0, sp1));
+        h.path = std::string(out.substr(sp1 + 1, sp2 - sp1 - 1));
+        if (const auto body = out.find("\r\n\r\n"); body != std::string_view::npos)
+            h.request_body = std::string(out.substr(body + 4));
+        history_.push_back(std::move(h));
+        c->agent = {};
+    }
+
     void fail(connection* c, failure kind) {
+        if (!c->agent.empty()) remember(c, steady::now(), 0, nullptr);
         last_answer_ = steady::now();
         auto& s = stats_[c->cur.op];
         ++s.requests;
@@ -538,6 +576,8 @@ engine_result run_engine(const engine_options& o, const std::atomic<bool>* stop)
         r.connects += w->connects_;
         r.connect_errors += w->connect_errors_;
         r.created_ids.insert(r.created_ids.end(), w->created_.begin(), w->created_.end());
+        r.history.insert(r.history.end(), std::make_move_iterator(w->history_.begin()),
+                         std::make_move_iterator(w->history_.end()));
         last = std::max(last, w->last_answer_);
         issue_end = std::max(issue_end, w->issue_end_);
     }

@@ -52,6 +52,9 @@ struct engine_options {
     std::vector<operation> operations;
     std::vector<std::shared_ptr<const compiled_request>> compiled;
     std::vector<std::string> agents;
+    /// Records every operation on the first `history_agents` of `agents` (--record-history):
+    /// its call and answer times, what it asked and what came back.
+    std::size_t history_agents = 0;
     /// Called once a second (from the engine's reporting thread) with the second just ended.
     std::function<void(const struct second_stats&)> on_second;
 };
@@ -77,7 +80,22 @@ struct second_stats {
     histogram corrected = latency_histogram();
 };
 
+/// One recorded operation on a sampled agent (--record-history).
+struct history_entry {
+    int client = 0;           ///< the connection (worker * 100000 + index)
+    std::int64_t call_ns = 0; ///< when it was written, from the run's start
+    std::int64_t ret_ns = 0;  ///< when its answer was read (0 when none came)
+    bool answered = false;    ///< false: a timeout or a lost connection (indeterminate)
+    std::string agent;        ///< the agent's id
+    std::string method;
+    std::string path;         ///< the path as sent
+    std::string request_body; ///< as sent
+    int status = 0;
+    std::string response_body; ///< of a 200 (up to 64 KiB)
+};
+
 struct engine_result {
+    std::vector<history_entry> history; ///< --record-history, in no particular order
     std::vector<operation_stats> operations;
     std::vector<second_stats> seconds;
     histogram schedule_lag = latency_histogram(); ///< how late the generator took each arrival

@@ -185,7 +185,11 @@ std::vector<histogram::percentile_row> histogram::distribution(int ticks_per_hal
         // HdrHistogram's percentile iteration: ticks_per_half steps in each halving of the
         // distance to 100%.
         const double halvings = std::floor(std::log2(percent / (percent - p)));
-        p += percent / (ticks_per_half * std::pow(2.0, halvings + 1));
+        const double step = percent / (ticks_per_half * std::pow(2.0, halvings + 1));
+        // Counts above max_ (a results file's "max" below its counts) never reach total_:
+        // stop once p is as close to 100% as a double gets instead of looping forever.
+        if (p + step <= p) break;
+        p += step;
     }
     if (rows.back().percentile < percent) rows.push_back({percent, max_, total_});
     return rows;

@@ -21,6 +21,7 @@
 #include <sstream>
 #include <thread>
 
+#include "conformance/properties/agent_model.hpp"
 #include "conformance/properties/linearizability.hpp"
 #include "conformance/properties/properties.hpp"
 #include "conformance/suites/suites.hpp"
@@ -33,18 +34,8 @@ using json = nlohmann::json;
 
 // ---- the model ----------------------------------------------------------------------------
 
-/// PROTOCOL.md §2: the moves a status may make.
-bool move_allowed(const std::string& from, const std::string& to) {
-    static const std::map<std::string, std::vector<std::string>> moves{
-        {"registered", {"active", "inactive"}},
-        {"active", {"inactive", "degraded", "draining"}},
-        {"inactive", {"active", "draining"}},
-        {"degraded", {"active", "inactive", "draining"}},
-        {"draining", {"inactive"}}};
-    auto it = moves.find(from);
-    return it != moves.end() &&
-           std::find(it->second.begin(), it->second.end(), to) != it->second.end();
-}
+using lin::move_allowed;
+
 const std::vector<std::string>& statuses() {
     static const std::vector<std::string> all{"registered", "active", "inactive", "degraded",
                                               "draining"};
@@ -716,86 +707,9 @@ void registry_model_check(context& ctx, bool events) {
 
 // ---- linearizability --------------------------------------------------------------------
 
-/// The sequential specification of one agent, for the linearizability checker: its state
-/// is {exists, rev, status, version}; operations get, put (If-Match), set_status, delete.
-lin::model agent_model() {
-    lin::model m;
-    m.init = {{"exists", true}, {"rev", 1}, {"status", "registered"}, {"version", "1.0.0"}};
-    m.key = [](const json& in) { return in["key"].get<std::string>(); };
-    m.step = [](const json& st, const json& in, const json& out) -> std::vector<json> {
-        const std::string op = in["op"];
-        const bool exists = st["exists"];
-        const bool unknown = out.is_null();
-        const int status = unknown ? 0 : out["status"].get<int>();
-        if (op == "get") {
-            if (unknown) return {st};
-            if (!exists) return status == 404 ? std::vector<json>{st} : std::vector<json>{};
-            if (status == 200 && out["rev"] == st["rev"] && out["agent_status"] == st["status"] &&
-                out["version"] == st["version"])
-                return {st};
-            return {};
-        }
-        if (op == "put") {
-            json applied = st;
-            applied["rev"] = st["rev"].get<long long>() + 1;
-            applied["version"] = in["version"];
-            const bool match = exists && in["if_match"] == st["rev"];
-            if (unknown) return match ? std::vector<json>{st, applied} : std::vector<json>{st};
-            if (!exists) return status == 404 ? std::vector<json>{st} : std::vector<json>{};
-            if (!match) return status == 412 ? std::vector<json>{st} : std::vector<json>{};
-            if (status == 200 && out["rev"] == applied["rev"]) return {applied};
-            return {};
-        }
-        if (op == "set_status") {
-            const std::string to = in["to"];
-            const std::string from = exists ? st["status"].get<std::string>() : "";
-            const bool ok = exists && (from == to || move_allowed(from, to));
-            if (unknown) {
-                if (!ok) return {st};
-                json a = st, b = st;
-                a["status"] = to;
-                b["status"] = to;
-                b["rev"] = st["rev"].get<long long>() + 1;
-                return {st, a, b};
-            }
-            if (!exists) return status == 404 ? std::vector<json>{st} : std::vector<json>{};
-            if (!ok) return status == 409 ? std::vector<json>{st} : std::vector<json>{};
-            if (status != 200 || out["agent_status"] != to) return {};
-            const auto rev = out["rev"].get<long long>();
-            if (rev < st["rev"].get<long long>()) return {};
-            json next = st;
-            next["status"] = to;
-            next["rev"] = rev;
-            return {next};
-        }
-        if (op == "delete") {
-            json gone = st;
-            gone["exists"] = false;
-            if (unknown) return exists ? std::vector<json>{st, gone} : std::vector<json>{st};
-            if (!exists) return status == 404 ? std::vector<json>{st} : std::vector<json>{};
-            return status == 204 ? std::vector<json>{gone} : std::vector<json>{};
-        }
-        return {};
-    };
-    m.describe = [](const lin::operation& o) {
-        std::string s = o.input["op"].get<std::string>();
-        if (s == "put")
-            s += " If-Match " + o.input["if_match"].dump() + " " +
-                 o.input["version"].get<std::string>();
-        if (s == "set_status") s += " " + o.input["to"].get<std::string>();
-        if (o.unknown) return s + " -> ?";
-        s += " -> " + std::to_string(o.output["status"].get<int>());
-        if (o.output.contains("rev")) s += " rev " + o.output["rev"].dump();
-        if (o.output.contains("agent_status"))
-            s += " " + o.output["agent_status"].get<std::string>();
-        return s;
-    };
-    return m;
-}
-
 void linearizability_check(context& ctx) {
     ctx.mark_concurrent();
-    const auto model = agent_model();
+    const auto model = lin::agent_model();
     std::mt19937_64& rng = ctx.rng();
     const std::size_t rounds =
         std::max<std::size_t>(1, std::min<std::size_t>(ctx.property_runs() / 20, 10));

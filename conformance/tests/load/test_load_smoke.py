@@ -64,7 +64,8 @@ def main():
                    "--scenario", os.path.join(fixtures, "mixed.json"), "--rate", "300",
                    "--duration", "3s", "--seed", "7",
                    "--threshold", "errors<1%", "--threshold", "rps>=0.9*rate",
-                   "--threshold", "p99<500ms", "--threshold", "stream_gaps<=0")
+                   "--threshold", "p99<500ms", "--threshold", "stream_gaps<=0",
+                   "--record-history", "5")
         check(out.returncode == 0, f"mixed run exits 0: {out.returncode}\n{out.stdout}{out.stderr}")
         r = results(os.path.join(work, "mixed"))
         check(r["verdict"] == "pass", f"verdict pass: {r['verdict']}")
@@ -82,6 +83,9 @@ def main():
         check(sub and sub["gaps"] == 0 and sub["duplicates"] == 0,
               f"the event stream stayed gapless under load: {sub}")
         check("teardown:" in out.stdout, "the agents made by the run are deleted")
+        lin = [n for n in r.get("notes", []) if n.startswith("linearizability:")]
+        check(len(lin) == 1 and lin[0].endswith(": linearizable") and " 0 operations" not in lin[0],
+              f"the history of 5 agents under load was recorded and is linearizable: {lin}")
         html = open(os.path.join(work, "mixed", "results.html")).read()
         check("<svg" in html and "<script" not in html, "results.html has inline SVG plots")
 
