@@ -37,8 +37,10 @@ std::optional<std::int64_t> decode_cursor(std::string_view kind, std::string_vie
     auto raw = util::base64url_decode(cursor);
     const std::string prefix = std::string(kind) + ":";
     if (!raw || !raw->starts_with(prefix)) return std::nullopt;
-    auto n = util::parse_int(std::string_view(*raw).substr(prefix.size()));
-    if (!n || *n < 0) return std::nullopt;
+    const auto digits = std::string_view(*raw).substr(prefix.size());
+    auto n = util::parse_int(digits);
+    // Only the digits encode_cursor() writes: "a:05" is not a cursor this agent issued.
+    if (!n || *n < 0 || std::to_string(*n) != digits) return std::nullopt;
     return *n;
 }
 
