@@ -39,7 +39,12 @@ struct conn::impl {
 };
 
 conn::conn(unsigned short port) : impl_(new impl) {
-    impl_->socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    try {
+        impl_->socket.connect(tcp::endpoint(net::ip::make_address("127.0.0.1"), port));
+    } catch (...) {
+        delete impl_; // the destructor does not run when the constructor throws
+        throw;
+    }
     timeval tv{10, 0};
     setsockopt(impl_->socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 }
