@@ -8,10 +8,11 @@ PACKAGES := g++ cmake ninja-build ccache pkg-config libboost1.81-dev nlohmann-js
             python3-numpy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COVERAGE_MIN ?= 90
+FUZZ_SECONDS ?= 60
 JOBS ?= $(shell nproc)
 
 .PHONY: test-asan help deps build release install demo test coverage clean format bench-compare bench-check \
-        bench-check-quick bench-baseline
+        bench-check-quick bench-baseline fuzz
 PREFIX ?= /usr/local
 
 help:
@@ -21,6 +22,7 @@ help:
 	@echo "make build  - debug build in build/dev     make release - optimised build in build/release"
 	@echo "make bench-compare - agentd and agentcheck load beside nginx, wrk and h2load (same CPU budget)"
 	@echo "make bench-check   - the micro-benchmarks against fixtures/baselines (U test, 15% tolerance)"
+	@echo "make fuzz   - build the libFuzzer targets (clang) and run each FUZZ_SECONDS (default 60) s"
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -57,14 +59,21 @@ test: deps
 # The test suite again, built with AddressSanitizer and UndefinedBehaviorSanitizer (agentd,
 # agentcheck and every test). The end-to-end tests whose subject is the harness's own output
 # (the broken agent, the reproductions, the load smoke test) have already run in the coverage
-# build; under the sanitizers they would only repeat it, three times slower.
+# build; under the sanitizers they would only repeat it, three times slower. (The durability
+# tests preload their fsync probe into agentd: verify_asan_link_order=0 lets them.)
 ASAN_SKIP = conformance\.(broken_agent|reproductions|load_smoke)
 test-asan: deps
 	cmake --preset asan >/dev/null
 	cmake --build --preset asan -j $(JOBS)
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:halt_on_error=1 \
+	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:verify_asan_link_order=0 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 	  ctest --preset asan -j $(JOBS) -E '$(ASAN_SKIP)'
+
+# Every fuzz target for FUZZ_SECONDS on its seeds (fixtures/fuzz); a table, exit 1 on a crash.
+# libFuzzer comes with clang (libclang-rt-14-dev), which only this target needs.
+fuzz: PACKAGES += clang libclang-rt-14-dev
+fuzz: deps
+	FUZZ_JOBS=$(JOBS) bash fuzz/run.sh $(FUZZ_SECONDS)
 
 bench-compare: release
 	bash bench/compare.sh build/release reports/bench-compare

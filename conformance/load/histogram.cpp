@@ -21,7 +21,7 @@ int floor_log2(std::uint64_t v) noexcept {
 histogram::histogram(std::int64_t lowest, std::int64_t highest, int digits)
     : lowest_(lowest), highest_(highest), digits_(digits) {
     if (lowest < 1) throw std::invalid_argument("histogram: lowest must be at least 1");
-    if (highest < 2 * lowest)
+    if (highest / 2 < lowest) // not highest < 2 * lowest, which overflows for a huge lowest
         throw std::invalid_argument("histogram: highest must be at least twice lowest");
     if (digits < 1 || digits > max_digits)
         throw std::invalid_argument("histogram: digits must be from 1 to 5");
@@ -31,6 +31,9 @@ histogram::histogram(std::int64_t lowest, std::int64_t highest, int digits)
         static_cast<int>(std::ceil(std::log2(static_cast<double>(single_unit_resolution))));
     sub_bucket_half_count_magnitude_ = std::max(sub_bucket_count_magnitude_, 1) - 1;
     unit_magnitude_ = floor_log2(static_cast<std::uint64_t>(lowest));
+    // As hdr_calculate_bucket_config: beyond this, the bucket masks shift out of 64 bits.
+    if (unit_magnitude_ + sub_bucket_half_count_magnitude_ > 61)
+        throw std::invalid_argument("histogram: lowest is too large for this many digits");
     sub_bucket_count_ = std::int64_t{1} << (sub_bucket_half_count_magnitude_ + 1);
     sub_bucket_half_count_ = sub_bucket_count_ / 2;
     sub_bucket_mask_ = (sub_bucket_count_ - 1) << unit_magnitude_;
@@ -212,11 +215,17 @@ std::optional<histogram> histogram::from_json(const nlohmann::json& j, std::stri
     if (!j.is_object()) return fail("a histogram must be an object");
     for (const char* k : {"lowest", "highest", "digits", "counts"})
         if (!j.contains(k)) return fail(std::string("a histogram needs '") + k + "'");
+    // get<integer>() of a floating-point number out of the type's range is undefined.
+    for (const char* k : {"lowest", "highest", "digits", "count", "clamped", "min", "max"})
+        if (j.contains(k) && !j[k].is_number_integer())
+            return fail(std::string("'") + k + "' must be an integer");
     try {
         histogram h(j.at("lowest").get<std::int64_t>(), j.at("highest").get<std::int64_t>(),
                     j.at("digits").get<int>());
         for (const auto& row : j.at("counts")) {
-            if (!row.is_array() || row.size() != 2) return fail("'counts' holds [index, count]");
+            if (!row.is_array() || row.size() != 2 || !row[0].is_number_integer() ||
+                !row[1].is_number_integer())
+                return fail("'counts' holds [index, count]");
             const auto i = row[0].get<std::size_t>();
             const auto c = row[1].get<std::uint64_t>();
             if (i >= h.counts_.size()) return fail("a bucket index is out of range");

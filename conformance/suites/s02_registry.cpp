@@ -388,9 +388,10 @@ void add_validation_checks(check_registry& reg) {
     for (const auto& [field, value] : read_only) {
         add_validation(reg, {"REG-019", "read-only-" + field,
                              "the read-only field " + field + " (a plausible value)",
-                             [field, value](context& ctx) {
+                             // Init-captures: clang before 16 cannot capture a structured binding.
+                             [name = field, make = value](context& ctx) {
                                  auto b = base_body(ctx);
-                                 b[field] = value(ctx);
+                                 b[name] = make(ctx);
                                  return b;
                              },
                              422});
