@@ -328,6 +328,11 @@ void task_queue::run(const std::string& id) {
     if (ok || dead)
         ev = events_.make(ok ? "task_succeeded" : "task_dead_lettered", agent_of(t),
                           {{"task_id", t.id}, {"type", t.type}, {"attempts", t.attempts}});
+    // A health check's verdict moves the agent's status before the task is recorded as done:
+    // a client that sees the task succeeded must see the agent active (recorded the other way
+    // round, a GET between the two writes read the old status). Should the outcome then fail
+    // to commit, the task runs again and finds the status already moved.
+    if (t.type == "agent_health_check" && (ok || dead)) after_health_check(t, ok);
     auto stored_event = std::make_shared<std::optional<models::event>>(ev);
     write_op finish;
     finish.apply = [t, stored_event](store_txn& tx) -> std::optional<error> {
@@ -353,7 +358,6 @@ void task_queue::run(const std::string& id) {
             schedule_.add(t.id, t.next_attempt_ms);
     }
     cv_.notify_one();
-    if (t.type == "agent_health_check" && (ok || dead)) after_health_check(t, ok);
 }
 
 void task_queue::after_health_check(const models::task& t, bool healthy) {
