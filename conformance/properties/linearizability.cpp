@@ -120,7 +120,10 @@ struct search {
         entry* e = head.next;
         while (remaining > 0) {
             if (++steps > budget) return outcome::undecided;
-            if (e == nullptr) { // only indeterminate calls are left and none could go next
+            // Past the end (only indeterminate calls left, none could go next), or at a return
+            // whose call is not linearised yet: undo the last choice and try that call's other
+            // possible states, if any (the cache skips those tried).
+            if (e == nullptr || !e->is_call) {
                 if (stack.empty()) return outcome::not_linearizable;
                 auto top = std::move(stack.back());
                 stack.pop_back();
@@ -128,10 +131,10 @@ struct search {
                 linearized[top.call->op / 64] &= ~(1ULL << (top.call->op % 64));
                 if (!ops[top.call->op]->unknown) ++remaining;
                 unlift(top.call);
-                e = top.call; // its other possible states, if any (the cache skips the tried)
+                e = top.call;
                 continue;
             }
-            if (e->is_call) {
+            {
                 const operation& op = *ops[e->op];
                 bool moved = false;
                 for (auto& next :
@@ -149,15 +152,6 @@ struct search {
                     break;
                 }
                 if (!moved) e = e->next;
-            } else { // a return whose call is not linearised yet: undo the last choice
-                if (stack.empty()) return outcome::not_linearizable;
-                auto top = std::move(stack.back());
-                stack.pop_back();
-                state = std::move(top.state);
-                linearized[top.call->op / 64] &= ~(1ULL << (top.call->op % 64));
-                if (!ops[top.call->op]->unknown) ++remaining;
-                unlift(top.call);
-                e = top.call; // its other possible states, if any (the cache skips the tried)
             }
         }
         return outcome::linearizable;
