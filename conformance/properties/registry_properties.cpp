@@ -18,6 +18,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -59,9 +60,18 @@ struct model_key {
     int slot = 0;
     int version = 0;
 };
+/// A task the case submitted, and how it must end.
+struct model_task {
+    std::string type;
+    json payload;
+    int max_attempts = 3;
+    std::string final_status; ///< succeeded or dead_lettered
+    int attempts = 1;         ///< the attempts that end it
+};
 struct registry_model {
     std::vector<model_agent> agents;
     std::map<int, model_key> keys;
+    std::vector<model_task> tasks;
 
     [[nodiscard]] std::optional<int> live_with_slot(int slot) const {
         for (std::size_t i = 0; i < agents.size(); ++i)
@@ -87,10 +97,15 @@ struct violation : std::runtime_error {
 /// The system under test: the target, reached through `send` (unrecorded while searching,
 /// the check's recorded connection for the final run), and what it answered so far.
 struct registry_sut {
+    registry_sut(context& c, std::function<response(const request&)> f, std::string p)
+        : ctx(c), send(std::move(f)), prefix(std::move(p)) {}
     context& ctx;
     std::function<response(const request&)> send;
     std::string prefix;                ///< names and the case's capability start with it
-    bool events = false;               ///< the target declares `events`
+    bool events = false;               ///< the check covers §4 (custom events, the log)
+    bool tasks = false;                ///< the check covers §6 (task commands)
+    std::vector<std::string> task_ids; ///< per model task
+    std::vector<json> task_seen;       ///< per model task: the last state read
     std::vector<std::string> ids;      ///< per model agent ("" while not created)
     std::vector<long long> revisions;  ///< last revision seen per model agent
     std::map<int, json> first_answers; ///< per idempotency key slot: the first 201's body
@@ -143,9 +158,14 @@ struct registry_sut {
 
 using registry_command = rc::state::Command<registry_model, registry_sut>;
 
+/// A choice in [lo, hi), uniform whatever the case's size (RapidCheck's inRange narrows the
+/// range for small sizes, which would leave the later kinds of a command untried in short
+/// runs); it still shrinks towards lo.
+int choose(int lo, int hi) { return *rc::gen::resize(rc::kNominalSize, rc::gen::inRange(lo, hi)); }
+
 int pick_agent(const registry_model& m) {
     RC_PRE(!m.agents.empty());
-    return *rc::gen::inRange(0, static_cast<int>(m.agents.size()));
+    return choose(0, static_cast<int>(m.agents.size()));
 }
 
 /// Reads the agent's revision from a body (or fails with `req`).
@@ -161,7 +181,7 @@ struct create_agent : registry_command {
     int version;
     std::string identity;
     explicit create_agent(const registry_model& m)
-        : slot(*rc::gen::inRange(0, name_slots)), version(*rc::gen::inRange(0, 3)),
+        : slot(choose(0, name_slots)), version(choose(0, 3)),
           identity(*rc::gen::element<std::string>("operator", "admin")) {
         // A name a deleted agent had is left alone: the protocol does not say whether it may
         // be taken again.
@@ -213,7 +233,7 @@ struct create_invalid : registry_command {
     int kind;
     int slot;
     explicit create_invalid(const registry_model&)
-        : kind(*rc::gen::inRange(0, 3)), slot(*rc::gen::inRange(0, name_slots)) {}
+        : kind(choose(0, 3)), slot(choose(0, name_slots)) {}
     void run(const registry_model&, registry_sut& s) const override {
         json b = s.body(slot, "1.0.0");
         std::string req;
@@ -280,7 +300,7 @@ struct put_agent : registry_command {
     int etag; ///< 0 the current one, 1 a stale one, 2 none
     int version;
     explicit put_agent(const registry_model& m)
-        : agent(pick_agent(m)), etag(*rc::gen::inRange(0, 3)), version(*rc::gen::inRange(0, 3)) {}
+        : agent(pick_agent(m)), etag(choose(0, 3)), version(choose(0, 3)) {}
     void checkPreconditions(const registry_model& m) const override {
         RC_PRE(agent < static_cast<int>(m.agents.size()));
     }
@@ -394,7 +414,7 @@ struct delete_agent : registry_command {
 struct list_agents : registry_command {
     int limit;
     std::optional<std::string> status;
-    explicit list_agents(const registry_model&) : limit(*rc::gen::inRange(1, 6)) {
+    explicit list_agents(const registry_model&) : limit(choose(1, 6)) {
         if (*rc::gen::arbitrary<bool>()) status = *rc::gen::elementOf(statuses());
     }
     void run(const registry_model& m, registry_sut& s) const override {
@@ -450,8 +470,8 @@ struct idempotent_create : registry_command {
     int slot;
     int version;
     explicit idempotent_create(const registry_model& m)
-        : key(*rc::gen::inRange(0, key_slots)), same(*rc::gen::arbitrary<bool>()),
-          slot(*rc::gen::inRange(0, name_slots)), version(*rc::gen::inRange(0, 3)) {
+        : key(choose(0, key_slots)), same(*rc::gen::arbitrary<bool>()),
+          slot(choose(0, name_slots)), version(choose(0, 3)) {
         RC_PRE(m.keys.count(key) > 0 || !m.slot_ever_used(slot));
     }
     void checkPreconditions(const registry_model& m) const override {
@@ -527,8 +547,7 @@ struct read_events : registry_command {
                                         ": seq does not grow",
                                     "> " + std::to_string(last_seq), std::to_string(seq));
                 last_seq = seq;
-                const std::string type = e.value("type", std::string("?"));
-                if (type.rfind("x_", 0) != 0) got.push_back(type);
+                got.push_back(e.value("type", std::string("?")));
             }
             after = last_seq;
         }
@@ -546,6 +565,220 @@ struct read_events : registry_command {
         }
     }
     void show(std::ostream& os) const override { os << "read the events of agent " << agent; }
+};
+
+/// POST /events with a custom type about one of the case's live agents: answered 201 with the
+/// event, which then belongs in that agent's part of the log (where `events` is covered).
+struct publish_event : registry_command {
+    int agent;
+    int n;
+    explicit publish_event(const registry_model& m)
+        : agent(pick_agent(m)), n(choose(0, 1000)) {
+        RC_PRE(!m.agents[static_cast<std::size_t>(agent)].deleted);
+    }
+    void checkPreconditions(const registry_model& m) const override {
+        RC_PRE(agent < static_cast<int>(m.agents.size()));
+        RC_PRE(!m.agents[static_cast<std::size_t>(agent)].deleted);
+    }
+    void apply(registry_model& m) const override {
+        m.agents[static_cast<std::size_t>(agent)].events.emplace_back("x_property_note");
+    }
+    void run(const registry_model&, registry_sut& s) const override {
+        if (!s.events) return;
+        const auto& id = s.ids[static_cast<std::size_t>(agent)];
+        const json data{{"n", n}};
+        auto r = s.call(authed(s.ctx, "operator", "POST", "/events")
+                            .json({{"type", "x_property_note"}, {"agent_id", id}, {"data", data}}));
+        const std::string what = "POST /events x_property_note (agent " + std::to_string(agent) + ")";
+        registry_sut::expect_status("EVT-007", what, r, 201);
+        auto b = registry_sut::body_of("EVT-007", what, r);
+        registry_sut::expect_field("EVT-007", what, b, "type", "x_property_note");
+        registry_sut::expect_field("EVT-007", what, b, "agent_id", id);
+        registry_sut::expect_field("EVT-007", what, b, "data", data);
+        if (!b.contains("seq") || !b["seq"].is_number_integer() || b["seq"].get<long long>() < 1)
+            throw violation("EVT-001", what + ": no integer \"seq\" >= 1", "seq >= 1", b.dump());
+    }
+    void show(std::ostream& os) const override {
+        os << "publish x_property_note {\"n\": " << n << "} about agent " << agent;
+    }
+};
+
+// ---- tasks (§6) ----------------------------------------------------------------------------
+
+const std::set<std::string>& task_statuses() {
+    static const std::set<std::string> all{"queued", "running", "succeeded", "dead_lettered"};
+    return all;
+}
+bool task_final(const std::string& status) {
+    return status == "succeeded" || status == "dead_lettered";
+}
+
+/// POST /tasks: an echo, a noop, a task that always fails, a flaky one, or one the protocol
+/// refuses (unknown type, max_attempts out of 1-10).
+struct enqueue_task : registry_command {
+    int kind;  ///< 0 echo, 1 noop, 2 fail, 3 flaky, 4 unknown type, 5 max_attempts out of range
+    int max_attempts;
+    int n;
+    explicit enqueue_task(const registry_model&)
+        : kind(choose(0, 6)), max_attempts(choose(1, 4)),
+          n(choose(0, 1000)) {}
+    [[nodiscard]] bool valid() const { return kind < 4; }
+    [[nodiscard]] json body() const {
+        switch (kind) {
+        case 0: return {{"type", "echo"}, {"payload", {{"n", n}, {"s", "échó"}}}};
+        case 1: return {{"type", "noop"}, {"payload", json::object()}};
+        case 2: return {{"type", "fail"}, {"payload", json::object()}, {"max_attempts", max_attempts}};
+        case 3:
+            return {{"type", "flaky"},
+                    {"payload", {{"fail_times", max_attempts - 1}}},
+                    {"max_attempts", max_attempts}};
+        case 4: return {{"type", "x_no_such_type"}, {"payload", json::object()}};
+        default:
+            return {{"type", "noop"},
+                    {"payload", json::object()},
+                    {"max_attempts", n % 2 == 0 ? 0 : 11}};
+        }
+    }
+    void apply(registry_model& m) const override {
+        if (!valid()) return;
+        const auto b = body();
+        model_task t;
+        t.type = b["type"];
+        t.payload = b["payload"];
+        t.max_attempts = b.value("max_attempts", 3);
+        t.final_status = kind == 2 ? "dead_lettered" : "succeeded";
+        t.attempts = kind == 2 ? max_attempts : kind == 3 ? max_attempts : 1;
+        m.tasks.push_back(std::move(t));
+    }
+    void run(const registry_model& m, registry_sut& s) const override {
+        if (!s.tasks) return;
+        const auto b = body();
+        auto r = s.call(authed(s.ctx, "operator", "POST", "/tasks").json(b));
+        const std::string what = "POST /tasks " + b.dump();
+        if (!valid())
+            return registry_sut::expect_status(kind == 4 ? "TASK-003" : "TASK-002", what, r, 422);
+        registry_sut::expect_status("TASK-001", what, r, 202);
+        auto t = registry_sut::body_of("TASK-001", what, r);
+        if (!t.contains("id") || !t["id"].is_string())
+            throw violation("TASK-001", what + ": no \"id\"", "an id", t.dump());
+        const std::string id = t["id"];
+        if (s.task_ids.size() != m.tasks.size())
+            throw violation("TASK-001", what + ": the case lost count of its tasks", "", "");
+        s.task_ids.push_back(id);
+        s.task_seen.push_back(t);
+        if (r.header("Location").value_or("") != "/tasks/" + id)
+            throw violation("TASK-001", what + ": Location is not /tasks/{id}", "/tasks/" + id,
+                            r.header("Location").value_or("(none)"));
+        registry_sut::expect_field("TASK-005", what, t, "type", b["type"]);
+        registry_sut::expect_field("TASK-005", what, t, "payload", b["payload"]);
+        registry_sut::expect_field("TASK-002", what + " (max_attempts, 3 when not given)", t,
+                                   "max_attempts", b.value("max_attempts", 3));
+        if (!t.contains("status") || !t["status"].is_string() ||
+            !task_statuses().count(t["status"].get<std::string>()))
+            throw violation("TASK-005", what + ": \"status\" is not a task status",
+                            "queued|running|succeeded|dead_lettered", t.value("status", json()).dump());
+    }
+    void show(std::ostream& os) const override { os << "submit task " << body().dump(); }
+};
+
+int pick_task(const registry_model& m) {
+    RC_PRE(!m.tasks.empty());
+    return choose(0, static_cast<int>(m.tasks.size()));
+}
+
+/// Checks one read of a task against the model and against the previous read: the fields
+/// the submitter chose never change, attempts never go down nor pass max_attempts, a final
+/// status is the one the task's type must reach and never changes again.
+void check_task_read(registry_sut& s, const registry_model& m, int task, const json& t,
+                     const std::string& what) {
+    const auto i = static_cast<std::size_t>(task);
+    const auto& want = m.tasks[i];
+    registry_sut::expect_field("TASK-010", what, t, "id", s.task_ids[i]);
+    registry_sut::expect_field("TASK-005", what, t, "type", want.type);
+    registry_sut::expect_field("TASK-005", what, t, "payload", want.payload);
+    registry_sut::expect_field("TASK-005", what, t, "max_attempts", want.max_attempts);
+    const std::string status = t.value("status", std::string("?"));
+    if (!task_statuses().count(status))
+        throw violation("TASK-005", what + ": \"status\" is not a task status",
+                        "queued|running|succeeded|dead_lettered", status);
+    const auto attempts = t.value("attempts", -1LL);
+    const auto& before = s.task_seen[i];
+    const auto attempts_before = before.value("attempts", 0LL);
+    const std::string status_before = before.value("status", std::string());
+    if (attempts < attempts_before || attempts > want.max_attempts)
+        throw violation("TASK-009", what + ": attempts went down or past max_attempts",
+                        std::to_string(attempts_before) + ".." + std::to_string(want.max_attempts),
+                        std::to_string(attempts));
+    if (task_final(status_before) && status != status_before)
+        throw violation("TASK-010", what + ": a finished task's status changed",
+                        status_before, status);
+    if (task_final(status)) {
+        const std::string req = want.final_status == "dead_lettered" ? "TASK-009" : "TASK-006";
+        if (status != want.final_status)
+            throw violation(req, what + ": a " + want.type + " task ended " + status,
+                            want.final_status, t.dump());
+        if (attempts != want.attempts)
+            throw violation(req,
+                            what + ": a " + want.type + " task ended after " +
+                                std::to_string(attempts) + " attempts",
+                            std::to_string(want.attempts), t.dump());
+        if (want.type == "echo" && (!t.contains("result") || t["result"] != want.payload))
+            throw violation("TASK-006", what + ": an echo task's result is not its payload",
+                            want.payload.dump(), t.value("result", json()).dump());
+    }
+    s.task_seen[i] = t;
+}
+
+struct get_task : registry_command {
+    int task;
+    explicit get_task(const registry_model& m) : task(pick_task(m)) {}
+    void checkPreconditions(const registry_model& m) const override {
+        RC_PRE(task < static_cast<int>(m.tasks.size()));
+    }
+    void run(const registry_model& m, registry_sut& s) const override {
+        if (!s.tasks) return;
+        const std::string what = "GET /tasks/{id} (task " + std::to_string(task) + ")";
+        auto r = s.call(authed(s.ctx, "viewer", "GET",
+                               "/tasks/" + s.task_ids[static_cast<std::size_t>(task)]));
+        registry_sut::expect_status("TASK-010", what, r, 200);
+        check_task_read(s, m, task, registry_sut::body_of("TASK-010", what, r), what);
+    }
+    void show(std::ostream& os) const override { os << "get task " << task; }
+};
+
+/// Reads every task of the case until each has finished (within the declared backoff's
+/// bound): each ends as its type must, after the attempts its type needs.
+struct await_tasks : registry_command {
+    explicit await_tasks(const registry_model& m) { RC_PRE(!m.tasks.empty()); }
+    void run(const registry_model& m, registry_sut& s) const override {
+        if (!s.tasks) return;
+        const auto base = declared(s.ctx, "tasks", "retry_base_ms", 1000);
+        const auto cap = declared(s.ctx, "tasks", "retry_cap_ms", 30000);
+        long long budget_ms = 5000;
+        for (const auto& t : m.tasks)
+            for (int a = 1; a < t.max_attempts; ++a)
+                budget_ms += std::min(cap, base << std::min(a - 1, 20));
+        const auto deadline = std::chrono::steady_clock::now() +
+                              s.ctx.scaled(std::chrono::milliseconds(budget_ms));
+        for (std::size_t i = 0; i < m.tasks.size(); ++i) {
+            const std::string what = "GET /tasks/{id} (task " + std::to_string(i) + ", awaited)";
+            for (;;) {
+                auto r = s.call(authed(s.ctx, "viewer", "GET", "/tasks/" + s.task_ids[i]));
+                registry_sut::expect_status("TASK-010", what, r, 200);
+                auto t = registry_sut::body_of("TASK-010", what, r);
+                check_task_read(s, m, static_cast<int>(i), t, what);
+                if (task_final(t.value("status", std::string()))) break;
+                if (std::chrono::steady_clock::now() > deadline)
+                    throw violation(m.tasks[i].final_status == "dead_lettered" ? "TASK-009"
+                                                                               : "TASK-006",
+                                    what + ": not finished within " + std::to_string(budget_ms) +
+                                        " ms (the declared backoff's bound plus 5 s)",
+                                    m.tasks[i].final_status, t.dump());
+                std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            }
+        }
+    }
+    void show(std::ostream& os) const override { os << "wait for every task to finish"; }
 };
 
 using registry_commands = rc::state::Commands<registry_command>;
@@ -593,7 +826,40 @@ std::string numbered_curls(context& ctx, const std::vector<request>& sent) {
     return out.str();
 }
 
-void registry_model_check(context& ctx, bool events) {
+/// What a model check covers: §2 alone, §2 with §4's log and custom events, or §6's tasks.
+enum class coverage { registry, events, tasks };
+
+registry_sut make_sut(context& ctx, coverage what, std::function<response(const request&)> send) {
+    registry_sut s(ctx, std::move(send), ctx.unique_name("pr"));
+    s.events = what == coverage::events;
+    s.tasks = what == coverage::tasks;
+    return s;
+}
+
+rc::Gen<registry_commands> command_sequences(coverage what) {
+    using namespace rc::state::gen;
+    // Weights by repetition: few agents, many changes to each; few tasks, read often.
+    switch (what) {
+    case coverage::registry:
+        return commands(registry_model{},
+                        execOneOfWithArgs<create_agent, create_invalid, get_agent, get_agent,
+                                          put_agent, put_agent, put_agent, set_status, set_status,
+                                          delete_agent, list_agents, idempotent_create>());
+    case coverage::events:
+        return commands(registry_model{},
+                        execOneOfWithArgs<create_agent, get_agent, put_agent, put_agent,
+                                          set_status, set_status, delete_agent, idempotent_create,
+                                          publish_event, publish_event, read_events,
+                                          read_events>());
+    case coverage::tasks:
+        break;
+    }
+    return commands(registry_model{},
+                    execOneOfWithArgs<enqueue_task, enqueue_task, enqueue_task, get_task,
+                                      get_task, await_tasks>());
+}
+
+void registry_model_check(context& ctx, coverage what) {
     client::http_client search(ctx.target(), ctx.scaled(std::chrono::milliseconds(10000)));
     const std::uint64_t seed = ctx.rng()();
     std::mutex last_mutex;
@@ -603,20 +869,8 @@ void registry_model_check(context& ctx, bool events) {
     std::size_t steps_run = 0;
 
     auto property = [&] {
-        const auto cmds = *rc::state::gen::commands(
-            registry_model{},
-            // Weights by repetition: few agents, many changes to each.
-            rc::state::gen::execOneOfWithArgs<create_agent, create_invalid, get_agent, get_agent,
-                                              put_agent, put_agent, put_agent, set_status,
-                                              set_status, delete_agent, list_agents,
-                                              idempotent_create, read_events>());
-        registry_sut s{ctx,
-                       [&](const request& r) { return search.send(r); },
-                       ctx.unique_name("pr"),
-                       events,
-                       {},
-                       {},
-                       {}};
+        const auto cmds = *command_sequences(what);
+        auto s = make_sut(ctx, what, [&](const request& r) { return search.send(r); });
         ++cases;
         steps_run += cmds.size();
         try {
@@ -634,12 +888,15 @@ void registry_model_check(context& ctx, bool events) {
     load_rapidcheck_configuration_quietly();
     rc::detail::TestParams params;
     params.seed = seed;
-    params.maxSuccess = static_cast<int>(ctx.property_runs());
-    params.maxSize = 80;
+    // Tasks take the agent's time (retries wait for the backoff): a quarter of the cases.
+    params.maxSuccess = static_cast<int>(what == coverage::tasks
+                                             ? std::max<std::size_t>(1, ctx.property_runs() / 4)
+                                             : ctx.property_runs());
+    params.maxSize = what == coverage::tasks ? 30 : 80;
     params.maxDiscardRatio = 20;
     quiet_listener listener;
     rc::detail::TestMetadata metadata;
-    metadata.id = "registry-model";
+    metadata.id = what == coverage::tasks ? "task-model" : "registry-model";
     const auto result =
         rc::detail::checkProperty(rc::detail::toProperty(property), metadata, params, listener);
     ctx.note("RapidCheck seed " + std::to_string(seed) +
@@ -664,24 +921,19 @@ void registry_model_check(context& ctx, bool events) {
         steps << "\n";
     }
     std::vector<request> sent;
-    registry_sut again{ctx,
-                       [&](const request& r) {
-                           sent.push_back(r);
-                           return ctx.send(r);
-                       },
-                       ctx.unique_name("pr"),
-                       events,
-                       {},
-                       {},
-                       {}};
+    auto again = make_sut(ctx, what, [&](const request& r) {
+        sent.push_back(r);
+        return ctx.send(r);
+    });
     try {
         rc::state::runAll(last_failing, registry_model{}, again);
     } catch (const violation& v) {
         delete_all(again);
         ctx.note("The shrunk sequence (" + std::to_string(last_failing.size()) + " steps):\n" +
                  steps.str());
-        ctx.note("As curl commands (the last deletes what the sequence created):\n" +
-                 numbered_curls(ctx, sent));
+        ctx.note(std::string("As curl commands") +
+                 (again.ids.empty() ? "" : " (the last delete what the sequence created)") +
+                 ":\n" + numbered_curls(ctx, sent));
         check_failed f("after " + std::to_string(failure.numSuccess) +
                            " passing sequences, one failed; shrunk to " +
                            std::to_string(last_failing.size()) +
@@ -846,13 +1098,22 @@ void register_properties(check_registry& registry) {
                   "generated sequences of creates, reads, conditional updates, status moves, "
                   "deletes, list walks and idempotent replays agree with the protocol's model "
                   "after every step",
-                  [](context& ctx) { registry_model_check(ctx, false); }});
+                  [](context& ctx) { registry_model_check(ctx, coverage::registry); }});
     registry.add({"EVT-PROP.model",
-                  {"EVT-002", "EVT-006", "EVT-008"},
+                  {"EVT-001", "EVT-002", "EVT-006", "EVT-007", "EVT-008"},
                   layer::property,
-                  "after generated sequences of registry operations, each agent's events are "
-                  "exactly one per acknowledged change, in order",
-                  [](context& ctx) { registry_model_check(ctx, true); }});
+                  "after generated sequences of registry operations and custom events, each "
+                  "agent's events are exactly one per acknowledged change or publication, in "
+                  "order",
+                  [](context& ctx) { registry_model_check(ctx, coverage::events); }});
+    registry.add({"TASK-PROP.model",
+                  {"TASK-001", "TASK-002", "TASK-003", "TASK-005", "TASK-006", "TASK-009",
+                   "TASK-010"},
+                  layer::property,
+                  "generated sequences of valid and invalid task submissions and reads: every "
+                  "read agrees with the submitted task and with the reads before it, and every "
+                  "task ends as its type requires after the attempts it needs",
+                  [](context& ctx) { registry_model_check(ctx, coverage::tasks); }});
     registry.add({"REG-057.linearizable",
                   {"REG-057"},
                   layer::property,
