@@ -21,6 +21,9 @@ using json = nlohmann::json;
 
 constexpr std::string_view replay_format = "agentcheck-replay/1";
 constexpr int status_created = 201;
+/// How long the last GET of a poll is repeated, and how often, until the recorded status.
+constexpr auto poll_patience = std::chrono::seconds(10);
+constexpr auto poll_interval = std::chrono::milliseconds(50);
 
 /// True when nlohmann can write s as a JSON string (valid UTF-8).
 bool is_utf8(const std::string& s) {
@@ -113,6 +116,8 @@ json replay_document(const check_result& r, const client::target_url& target, st
         step["recorded_status"] = s.status ? json(*s.status) : json(nullptr);
         if (!s.id.empty()) step["recorded_id"] = s.id;
         if (!s.etag.empty()) step["recorded_etag"] = s.etag;
+        if (!s.state.empty()) step["recorded_state"] = s.state;
+        step["at_ms"] = s.at.count();
         steps.push_back(std::move(step));
     }
     return {{"format", replay_format},    {"check", r.id},
@@ -166,6 +171,11 @@ replay_outcome replay(const json& doc, const replay_options& opts, std::ostream&
     std::unique_ptr<client::connection> kept;
     replay_outcome result;
     std::size_t n = 0;
+    std::size_t polls = 0;
+    std::string previous_line;
+    const bool settles =
+        doc.value("depends_on", std::string()).empty() && !doc.value("concurrent", false);
+    const auto started = std::chrono::steady_clock::now();
     for (const auto& step : doc["steps"]) {
         ++n;
         std::string bytes;
@@ -184,33 +194,68 @@ replay_outcome replay(const json& doc, const replay_options& opts, std::ostream&
         }
         const bool head = step.value("head", false);
         const auto hold = std::chrono::seconds(step.value("hold_s", 0));
+        // Keep the recorded pace: a step is not sent before its time from the first.
+        if (step.contains("at_ms") && step["at_ms"].is_number_integer())
+            std::this_thread::sleep_until(
+                started + std::chrono::milliseconds(step["at_ms"].get<long long>()));
         std::optional<client::response> resp;
         std::string failure;
-        try {
-            if (step.value("connection", std::string("kept")) == "own") {
-                const auto wait = std::max(opts.timeout, std::chrono::milliseconds(hold) +
-                                                             std::chrono::seconds(2));
-                client::connection c(target, wait);
-                c.write_raw(bytes);
-                resp = c.read_response(head);
-            } else {
-                for (int attempt = 0; attempt < 2 && !resp; ++attempt) {
-                    if (!kept) kept = std::make_unique<client::connection>(target, opts.timeout);
-                    try {
-                        kept->write_raw(bytes);
-                        resp = kept->read_response(head);
-                    } catch (const client::transport_exception&) {
-                        const bool stale = kept->closed_before_response();
-                        kept.reset();
-                        if (!stale || attempt == 1) throw;
+        auto send_once = [&] {
+            resp.reset();
+            failure.clear();
+            try {
+                if (step.value("connection", std::string("kept")) == "own") {
+                    const auto wait = std::max(opts.timeout, std::chrono::milliseconds(hold) +
+                                                                 std::chrono::seconds(2));
+                    client::connection c(target, wait);
+                    c.write_raw(bytes);
+                    resp = c.read_response(head);
+                } else {
+                    for (int attempt = 0; attempt < 2 && !resp; ++attempt) {
+                        if (!kept)
+                            kept = std::make_unique<client::connection>(target, opts.timeout);
+                        try {
+                            kept->write_raw(bytes);
+                            resp = kept->read_response(head);
+                        } catch (const client::transport_exception&) {
+                            const bool stale = kept->closed_before_response();
+                            kept.reset();
+                            if (!stale || attempt == 1) throw;
+                        }
                     }
+                    if (resp && text::lower(resp->header("Connection").value_or("")) == "close")
+                        kept.reset();
                 }
-                if (resp && text::lower(resp->header("Connection").value_or("")) == "close")
-                    kept.reset();
+            } catch (const client::transport_exception& e) {
+                failure = std::string(client::to_string(e.kind())) + ": " + e.what();
             }
-        } catch (const client::transport_exception& e) {
-            failure = std::string(client::to_string(e.kind())) + ": " + e.what();
+        };
+        send_once();
+        // The last of a run of the same GET is a poll that ended when the resource reached the
+        // recorded "status" (a task dead-lettered, say): ask again until it has here too.
+        const std::string line = step.value("request", request_line(bytes));
+        const auto* next = n < doc["steps"].size() ? &doc["steps"][n] : nullptr;
+        // (Not when the answers depended on something the replay does not run, or on
+        // requests sent at the same time: the status may never come.)
+        const bool last_poll = settles && bytes.rfind("GET ", 0) == 0 && line == previous_line &&
+                               step.contains("recorded_state") &&
+                               (next == nullptr || next->value("request", std::string()) != line);
+        if (last_poll) {
+            const auto want = step["recorded_state"].get<std::string>();
+            const auto patience = std::chrono::steady_clock::now() + poll_patience;
+            auto state_of = [&] {
+                auto b = resp ? resp->json() : std::nullopt;
+                return b && b->is_object() && b->contains("status") && (*b)["status"].is_string()
+                           ? (*b)["status"].get<std::string>()
+                           : std::string();
+            };
+            while (resp && state_of() != want && std::chrono::steady_clock::now() < patience) {
+                std::this_thread::sleep_for(poll_interval);
+                send_once();
+                ++polls;
+            }
         }
+        previous_line = line;
         // -1: no response (an int, not an optional: GCC's -O3 warns falsely on the latter).
         const int recorded =
             step.contains("recorded_status") && step["recorded_status"].is_number_integer()
@@ -250,6 +295,9 @@ replay_outcome replay(const json& doc, const replay_options& opts, std::ostream&
             out << "  (could not delete the agents the replay created: " << e.what() << ")\n";
         }
     }
+    if (polls > 0)
+        out << "  (" << polls << " poll" << (polls == 1 ? "" : "s")
+            << " repeated until the resource reached its recorded status)\n";
     out << (result.different == 0
                 ? "every step answered as recorded"
                 : std::to_string(result.different) + " of " + std::to_string(result.steps) +

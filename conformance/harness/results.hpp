@@ -33,6 +33,11 @@ struct replay_step {
     std::optional<int> status;    ///< what the agent answered (none: no response)
     std::string id;               ///< the response body's top-level "id", if any
     std::string etag;             ///< the response's ETag, if any
+    std::string state;            ///< the response body's top-level "status" string, if any
+    /// When the request was sent, from the check's first recorded request: a replay keeps the
+    /// pace, so that what the agent does meanwhile (a task's retries, a breaker's recovery)
+    /// has happened by the same step.
+    std::chrono::milliseconds at{0};
 };
 
 struct exchange {

@@ -107,6 +107,9 @@ exchange make_exchange(const client::target_url& target, const client::request& 
         if (auto body = resp->json();
             body && body->is_object() && body->contains("id") && (*body)["id"].is_string())
             step->id = (*body)["id"].get<std::string>();
+        if (auto body = resp->json(); body && body->is_object() && body->contains("status") &&
+                                      (*body)["status"].is_string())
+            step->state = (*body)["status"].get<std::string>();
     }
     if (step->bytes.size() <= replay_bytes_max) ex.replay = std::move(step);
     ex.request = client::redacted(req);
@@ -229,6 +232,16 @@ void run_context::keep(exchange ex, const client::request& original, const raw_b
                 ex.replay = std::move(step);
             }
         }
+    }
+    if (ex.replay) {
+        // Sent when its answer began to take: now less the time it took.
+        const auto sent = std::chrono::steady_clock::now() -
+                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(ex.duration);
+        if (!first_sent_) first_sent_ = sent;
+        auto step = std::make_shared<replay_step>(*ex.replay);
+        step->at = std::max(std::chrono::milliseconds(0),
+                            std::chrono::duration_cast<std::chrono::milliseconds>(sent - *first_sent_));
+        ex.replay = std::move(step);
     }
     exchanges_.push_back(std::move(ex));
     if (exchanges_.size() > recorded_exchanges_max) {

@@ -162,6 +162,7 @@ private:
     std::mt19937_64 rng_;
     std::mt19937_64 names_;
     std::deque<exchange> exchanges_;
+    std::optional<std::chrono::steady_clock::time_point> first_sent_; ///< replay steps' origin
     std::size_t dropped_ = 0;
     std::vector<std::string> notes_;
     std::vector<std::string> created_;

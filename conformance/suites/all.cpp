@@ -16,6 +16,7 @@ void register_all_suites(check_registry& registry) {
     register_s05_websocket(registry);
     register_s06_tasks(registry);
     register_s07_invoke(registry);
+    register_s08_observability(registry);
     register_workflows(registry);
     register_s09_lifecycle(registry);
     register_properties(registry);

@@ -41,6 +41,8 @@ void register_s05_websocket(check_registry& registry);
 void register_s06_tasks(check_registry& registry);
 /// §7 Invoke and resilience (with the downstream stub).
 void register_s07_invoke(check_registry& registry);
+/// §8 Audit, rate limits, metrics, tracing, TLS.
+void register_s08_observability(check_registry& registry);
 /// End-to-end workflows across features (conformance/workflows/).
 void register_workflows(check_registry& registry);
 

@@ -216,6 +216,64 @@ TEST(Replay, SaysWhichStepsAnsweredOtherwise) {
     EXPECT_NE(out.str().find("1 of 2 steps answered otherwise"), std::string::npos);
 }
 
+/// A task that finishes on the fourth read: a check that polled it until "dead_lettered"
+/// recorded two reads, but a replay that sends two reads meets it still queued.
+struct slow_task_agent {
+    std::mutex mutex;
+    int reads = 0;
+    std::vector<std::pair<std::string, std::chrono::steady_clock::time_point>> lines;
+    testing::fake_server server{[this](const testing::beast_request& req) {
+        const std::lock_guard<std::mutex> lock(mutex);
+        const std::string target(req.target());
+        lines.emplace_back(std::string(req.method_string()) + " " + target,
+                           std::chrono::steady_clock::now());
+        if (target == "/.well-known/agent-service")
+            return testing::reply::json(200, {{"protocol", "agent-service/1"}});
+        const bool done = reads >= 4;
+        if (req.method_string() == "GET")
+            return testing::reply::json(200, {{"status", ++reads >= 4 ? "dead_lettered" : "queued"}});
+        return testing::reply::json(done ? 202 : 409, json::object());
+    }};
+};
+
+TEST(Replay, RepeatsThePollThatEndedARunUntilTheRecordedStatus) {
+    slow_task_agent agent;
+    auto first = step("GET /tasks/t1", 200);
+    first["recorded_state"] = "queued";
+    auto last = step("GET /tasks/t1", 200);
+    last["recorded_state"] = "dead_lettered";
+    auto doc = document({first, last, step("POST /tasks/t1/retry", 202)});
+    replay_options opts;
+    opts.target = agent.server.url();
+    opts.secret = secret;
+    std::ostringstream out;
+    const auto outcome = replay(doc, opts, out);
+    EXPECT_EQ(outcome.same, 3U) << out.str();
+    EXPECT_NE(out.str().find("2 polls repeated"), std::string::npos) << out.str();
+}
+
+TEST(Replay, KeepsTheRecordedPace) {
+    slow_task_agent agent;
+    auto a = step("GET /a", 200);
+    a["at_ms"] = 0;
+    auto b = step("GET /b", 200);
+    b["at_ms"] = 300;
+    replay_options opts;
+    opts.target = agent.server.url();
+    opts.secret = secret;
+    std::ostringstream out;
+    (void)replay(document({a, b}), opts, out);
+    const std::lock_guard<std::mutex> lock(agent.mutex);
+    ASSERT_GE(agent.lines.size(), 2U);
+    const auto& sent_a = agent.lines[agent.lines.size() - 2];
+    const auto& sent_b = agent.lines.back();
+    EXPECT_EQ(sent_b.first, "GET /b");
+    // 300 ms from the replay's start, which is a little before the first step was sent;
+    // without pacing the two are a millisecond apart.
+    EXPECT_GE(sent_b.second - sent_a.second, std::chrono::milliseconds(200))
+        << "the second step waited for its recorded time";
+}
+
 TEST(Replay, MintsEachCredentialAgainWithTheSecret) {
     tiny_agent agent;
     auto with_token = [](const json& credential) {

@@ -69,6 +69,13 @@ void json_escape_into(std::string& out, std::string_view s) {
                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+/// The request's traceparent when it has exactly one (W3C: several make it invalid).
+std::optional<std::string_view> traceparent_of(const request& req) {
+    if (req.count("traceparent") != 1) return std::nullopt;
+    const auto v = req["traceparent"];
+    return std::string_view(v.data(), v.size());
+}
+
 } // namespace
 
 bool is_valid_request_id(std::string_view id) noexcept {
@@ -140,6 +147,7 @@ void app::handle(request req, std::string remote_addr, responder respond,
     auto rid = x->req["X-Request-ID"];
     x->request_id =
         is_valid_request_id(rid) ? std::string(rid) : util::random_hex(request_id_random_bytes);
+    x->trace = util::new_span(traceparent_of(x->req));
 
     if (auto refusal = admit(*x)) return fail(x, *refusal);
     if (x->req.method() == http::verb::options) {
@@ -205,6 +213,7 @@ response app::reject(const request& head, errc why, std::string detail,
     auto rid = head["X-Request-ID"];
     x.request_id =
         is_valid_request_id(rid) ? std::string(rid) : util::random_hex(request_id_random_bytes);
+    x.trace = util::new_span(traceparent_of(head));
     error err{why, std::move(detail), {}};
     // 404/405/401/403 come before 413 (the order of refusals); a broken head cannot be routed.
     if (why == errc::payload_too_large) {
@@ -230,6 +239,7 @@ response app::json_response(const exchange& x, http::status st, std::string body
 
 void app::decorate(const exchange& x, response& res) const {
     res.set("X-Request-ID", x.request_id);
+    res.set("traceresponse", x.trace.header());
     res.set("X-Content-Type-Options", "nosniff");
     if (res.find(http::field::cache_control) == res.end())
         res.set(http::field::cache_control, "no-store");
@@ -254,6 +264,8 @@ void app::log(const exchange& x, const response& res) const {
     line += util::format_rfc3339_ms(svc_.clk.now());
     line += "\",\"level\":\"info\",\"msg\":\"request\",\"request_id\":\"";
     line += x.request_id; // validated or generated: no escaping needed
+    line += "\",\"trace_id\":\"";
+    line += x.trace.trace_id; // hex digits
     line += "\",\"method\":";
     json_escape_into(line, x.req.method_string());
     line += ",\"route\":";

@@ -23,6 +23,7 @@
 #include "reference/services/log_sink.hpp"
 #include "reference/services/registry.hpp"
 #include "reference/services/task_queue.hpp"
+#include "reference/util/trace.hpp"
 
 namespace agent::handlers {
 
@@ -44,6 +45,7 @@ struct services {
 struct exchange {
     request req;
     std::string request_id;
+    util::trace_span trace; ///< the server's span (W3C Trace Context): traceresponse, logs, invoke
     route_match route;
     const method_rule* rule = nullptr;
     std::optional<principal> who;
@@ -63,6 +65,7 @@ struct stream_plan {
     kind what = kind::events;
     request req;            ///< the upgrade request (for the handshake)
     std::string request_id; ///< its X-Request-ID
+    std::string traceresponse; ///< its traceresponse (the 101 carries it too)
     std::string agent_id;   ///< agent_status: the agent
     entry_ptr snapshot;     ///< agent_status: the agent when admitted
     std::optional<std::int64_t>

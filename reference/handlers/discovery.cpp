@@ -30,7 +30,7 @@ nlohmann::json discovery_document(const services& s) {
     return {
         {"protocol", "agent-service/1"},
         {"implementation", {{"name", "agentd"}, {"version", agentd_version}}},
-        {"features", {"events", "websocket", "tasks", "invoke"}},
+        {"features", {"events", "websocket", "tasks", "invoke", "tracing"}},
         {"auth", auth},
         {"limits",
          {{"max_body_bytes", c.max_body_bytes},

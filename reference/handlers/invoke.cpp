@@ -5,7 +5,7 @@ namespace agent::handlers {
 
 void handle_invoke(const app& a, const exchange_ptr& x) {
     a.svc().invoker.invoke(
-        x->route.agent_id, x->body, x->request_id, std::string(x->req["traceparent"]),
+        x->route.agent_id, x->body, x->request_id, x->trace.header(), // the call is a child span
         [&a, x](util::expected<invoke_output, error> r) {
             if (!r) return a.fail(x, r.error());
             a.reply(x,

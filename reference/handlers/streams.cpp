@@ -11,6 +11,7 @@ namespace agent::handlers {
 void handle_stream(const app& a, const exchange_ptr& x) {
     stream_plan plan;
     plan.request_id = x->request_id;
+    plan.traceresponse = x->trace.header();
     if (x->route.id == route_id::agent_status) {
         plan.what = stream_plan::kind::agent_status;
         plan.agent_id = x->route.agent_id;

@@ -37,7 +37,11 @@ ws_session::ws_session(beast::tcp_stream&& stream, handlers::stream_plan plan,
         net::socket_base::send_buffer_size(small_send_buffer), ec);
     ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
     ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& res) { res.set(beast::http::field::server, "agentd"); }));
+        [rid = plan_.request_id, trace = plan_.traceresponse](websocket::response_type& res) {
+            res.set(beast::http::field::server, "agentd");
+            res.set("X-Request-ID", rid);
+            if (!trace.empty()) res.set("traceresponse", trace);
+        }));
     ws_.read_message_max(64 * 1024);
 }
 

@@ -1,5 +1,7 @@
 #include "reference/services/invoke.hpp"
 
+#include "reference/util/trace.hpp"
+
 #include <algorithm>
 
 #include "reference/services/backoff.hpp"
@@ -90,22 +92,7 @@ invoke_service::invoke_service(registry& agents, event_log& events, store& st, c
       allow_(std::move(allow)), settings_(settings) {}
 
 std::string invoke_service::child_traceparent(std::string_view in) {
-    auto hex = [](std::string_view s) {
-        return std::all_of(s.begin(), s.end(),
-                           [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-    };
-    std::string trace;
-    std::string flags = "01";
-    if (in.size() == 55 && in[2] == '-' && in[35] == '-' && in[52] == '-' && hex(in.substr(0, 2)) &&
-        in.substr(0, 2) != "ff" && hex(in.substr(3, 32)) &&
-        in.substr(3, 32) != std::string(32, '0') && hex(in.substr(36, 16)) &&
-        in.substr(36, 16) != std::string(16, '0') && hex(in.substr(53, 2))) {
-        trace = std::string(in.substr(3, 32));
-        flags = std::string(in.substr(53, 2));
-    } else {
-        trace = util::random_hex(16);
-    }
-    return "00-" + trace + "-" + util::random_hex(8) + "-" + flags;
+    return util::new_span(in).header();
 }
 
 std::optional<circuit_state> invoke_service::circuit(const std::string& agent_id) const {

@@ -29,9 +29,12 @@ void log_sink::write(std::string_view line) {
     bool wake = false;
     {
         std::lock_guard lock(mutex_);
+        // The writer sleeps until there is something to write: the first line of a batch
+        // wakes it (it then gathers for flush_interval), as does a full batch.
+        wake = pending_.empty();
         pending_.append(line);
         pending_.push_back('\n');
-        wake = pending_.size() >= flush_threshold;
+        wake = wake || pending_.size() >= flush_threshold;
     }
     if (wake) cv_.notify_one();
 }
