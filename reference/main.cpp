@@ -73,8 +73,14 @@ int main(int argc, char** argv) {
         agent::jwt_verifier verifier(auth, clk);
         agent::lifecycle_state life;
         agent::log_sink request_log(2, cfg.log_requests);
-        agent::handlers::app app(
-            {cfg, clk, agents, events, tasks, invoker, store, verifier, life, request_log});
+        agent::metrics stats;
+        stats.set_sources({[&agents] { return agents.size(); }, [&tasks] { return tasks.depth(); }});
+        events.subscribe([&stats](const agent::models::event& e) {
+            if (e.type == "task_succeeded") stats.count_task("succeeded");
+            if (e.type == "task_dead_lettered") stats.count_task("dead_lettered");
+        });
+        agent::handlers::app app({cfg, clk, agents, events, tasks, invoker, store, verifier, life,
+                                  request_log, &stats});
         agent::server::http_server server(cfg, app, life);
         agent::server::beast_outbound outbound(server.io());
         invoker.set_transport(&outbound);

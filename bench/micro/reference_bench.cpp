@@ -16,6 +16,7 @@
 #include "reference/tests/support/mint.hpp"
 #include "reference/util/base64url.hpp"
 #include "reference/util/time.hpp"
+#include "reference/util/trace.hpp"
 #include "reference/util/uuid.hpp"
 
 namespace {
@@ -162,6 +163,27 @@ void BM_auth_verify_hs256_cached(benchmark::State& state) {
 }
 BENCHMARK(BM_auth_verify_hs256_cached);
 
+// One answer's metrics: the series found in this thread's cache, one histogram observation.
+void BM_metrics_observe_request(benchmark::State& state) {
+    metrics m;
+    double t = 0.0001;
+    for (auto _ : state) {
+        m.observe_request("GET", "/agents/{id}", 200, t);
+        t = t < 1 ? t * 1.5 : 0.0001;
+    }
+}
+BENCHMARK(BM_metrics_observe_request);
+
+// A request's span: its traceparent read and a child made (two ids drawn, one header written).
+void BM_trace_new_span(benchmark::State& state) {
+    const std::string incoming = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    for (auto _ : state) {
+        auto s = util::new_span(incoming);
+        benchmark::DoNotOptimize(s.header());
+    }
+}
+BENCHMARK(BM_trace_new_span);
+
 // The whole application without sockets.
 struct app_fixture {
     app_fixture()
@@ -177,7 +199,7 @@ struct app_fixture {
                   invoke_settings{}),
           verifier(auth_settings{secret, {}, {}, {}, {}, std::chrono::seconds(30), 8192}, clk),
           log(2, false),
-          app({cfg, clk, agents, events, tasks, invoker, store, verifier, life, log}) {
+          app({cfg, clk, agents, events, tasks, invoker, store, verifier, life, log, &stats}) {
         life.ready = true;
     }
     ~app_fixture() {
@@ -204,6 +226,7 @@ struct app_fixture {
     jwt_verifier verifier;
     lifecycle_state life;
     log_sink log;
+    metrics stats; // as agentd keeps them: every answer is observed
     handlers::app app;
 };
 

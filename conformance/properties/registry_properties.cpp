@@ -807,6 +807,27 @@ void delete_all(registry_sut& s) {
         }
 }
 
+/// Waits (bounded) until each task a case submitted has finished, so that no case leaves
+/// work in the agent's queue for the checks after it (TASK-004 fills the queue, alone).
+void drain_tasks(registry_sut& s) {
+    const auto deadline = std::chrono::steady_clock::now() +
+                          s.ctx.scaled(std::chrono::milliseconds(15000));
+    for (const auto& id : s.task_ids) {
+        while (std::chrono::steady_clock::now() < deadline) {
+            try {
+                auto r = s.call(authed(s.ctx, "viewer", "GET", "/tasks/" + id));
+                auto j = r.json();
+                if (r.status != 200 || !j || !j->is_object() ||
+                    task_final(j->value("status", std::string())))
+                    break;
+            } catch (const std::exception&) {
+                break;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+    }
+}
+
 /// A listener that prints nothing (agentcheck writes its own report).
 struct quiet_listener : rc::detail::TestListener {
     void onTestCaseFinished(const rc::detail::CaseDescription&) override {}
@@ -890,11 +911,13 @@ void registry_model_check(context& ctx, coverage what) {
             rc::state::runAll(cmds, registry_model{}, s);
         } catch (...) {
             delete_all(s);
+            drain_tasks(s);
             std::lock_guard lock(last_mutex);
             last_failing = cmds;
             throw;
         }
         delete_all(s);
+        drain_tasks(s);
     };
 
     std::lock_guard rapidcheck_lock(rapidcheck_mutex());
@@ -953,15 +976,18 @@ void registry_model_check(context& ctx, coverage what) {
                            " steps, it failed again: " + v.what(),
                        v.expected, v.actual);
         f.requirement = v.requirement;
+        drain_tasks(again);
         throw f;
     } catch (const std::exception& e) {
         delete_all(again);
         ctx.note("The shrunk sequence (" + std::to_string(last_failing.size()) + " steps):\n" +
                  steps.str());
         ctx.note("As curl commands:\n" + numbered_curls(ctx, sent));
+        drain_tasks(again);
         ctx.fail(std::string("a shrunk sequence failed again: ") + e.what());
     }
     delete_all(again);
+    drain_tasks(again);
     ctx.note("The shrunk sequence (" + std::to_string(last_failing.size()) + " steps):\n" +
              steps.str());
     ctx.fail("a sequence failed (" + failure.description + ") but its shrunk form of " +

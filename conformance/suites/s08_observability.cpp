@@ -1,14 +1,20 @@
-// §8 Audit, rate limits, headers, observability. Tracing (W3C Trace Context): a
-// `traceresponse` on every response, the request's trace continued when its `traceparent` is
-// valid (whatever `tracestate` says), a fresh trace when it is absent or invalid.
+// §8 Audit, rate limits, headers, observability.
+// - Tracing (W3C Trace Context): a `traceresponse` on every response, the request's trace
+//   continued when its `traceparent` is valid (whatever `tracestate` says), a fresh trace
+//   when it is absent or invalid.
+// - Metrics: /metrics read by agentcheck's own strict reader of the text format 0.0.4
+//   (conformance/client/prometheus.hpp): the families §8 names with their types and labels,
+//   histograms consistent, counters that never go down, label values that are never ids.
 
 #include <cctype>
 #include <optional>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "conformance/client/prometheus.hpp"
 #include "conformance/suites/suites.hpp"
 
 namespace agentcheck {
@@ -187,8 +193,206 @@ void add_tracing_checks(check_registry& reg) {
              }});
 }
 
+
+// ---- metrics -------------------------------------------------------------------------------
+
+namespace prom = prometheus_text;
+
+/// GET /metrics (without a token; with the admin's when the agent asks for one), parsed.
+/// Fails MET-001 unless 200, text/plain, and valid text format 0.0.4.
+prom::exposition scrape(context& ctx) {
+    auto r = ctx.send(make("GET", "/metrics"));
+    if (r.status == 401 || r.status == 403) r = ctx.send(authed(ctx, "admin", "GET", "/metrics"));
+    if (r.status != 200)
+        ctx.fail("GET /metrics answered " + std::to_string(r.status), "200", describe(r));
+    if (r.media_type() != "text/plain")
+        ctx.fail("GET /metrics is not text/plain", "text/plain; version=0.0.4",
+                 r.header("Content-Type").value_or("(none)"));
+    auto e = prom::parse(r.body);
+    if (!e.valid()) {
+        std::string all;
+        for (const auto& p : e.problems)
+            all += p + "\n";
+        ctx.fail("GET /metrics is not valid Prometheus text format 0.0.4", "no problems", all);
+    }
+    return e;
+}
+
+/// The family `name`, of `type`, or a MET-003/MET-002 failure naming what is missing.
+const prom::family& need_family(context& ctx, const prom::exposition& e, const std::string& name,
+                                const std::string& type) {
+    auto it = e.families.find(name);
+    if (it == e.families.end())
+        ctx.fail("/metrics has no family " + name, name + " (" + type + ")", "absent");
+    if (it->second.type != type)
+        ctx.fail("/metrics: " + name + " is a " + it->second.type, type, it->second.type);
+    return it->second;
+}
+
+/// Requests whose route has an id in its path: a created agent read and a task read, and an
+/// unknown id; returns the ids used (none may appear as a label value).
+std::vector<std::string> requests_with_ids(context& ctx) {
+    std::vector<std::string> ids;
+    auto a = ctx.create_agent("operator");
+    const std::string id = a["id"];
+    ids.push_back(id);
+    ids.push_back(a["name"]);
+    ctx.send(authed(ctx, "viewer", "GET", "/agents/" + id));
+    ctx.send(authed(ctx, "viewer", "GET", "/agents/" + id + "/capabilities"));
+    const std::string unknown = "00000000-0000-4000-8000-" + random_hex(ctx.rng(), 12);
+    ids.push_back(unknown);
+    ctx.send(authed(ctx, "viewer", "GET", "/agents/" + unknown));
+    if (ctx.has_feature("tasks")) {
+        auto t = authed(ctx, "operator", "POST", "/tasks");
+        t.json({{"type", "noop"}, {"payload", json::object()}});
+        auto r = ctx.send(t);
+        if (auto j = r.json(); r.status == 202 && j && j->is_object() && j->contains("id") &&
+                               (*j)["id"].is_string()) {
+            ids.push_back((*j)["id"]);
+            ctx.send(authed(ctx, "viewer", "GET", "/tasks/" + (*j)["id"].get<std::string>()));
+        }
+    }
+    return ids;
+}
+
+void add_metrics_checks(check_registry& reg) {
+    reg.add({"MET-001.text-format",
+             {"MET-001"},
+             layer::unit,
+             "GET /metrics is text/plain in Prometheus text format 0.0.4: names, labels, "
+             "escapes and values well formed, each TYPE before its samples and given once, "
+             "histograms with le buckets that never go down, +Inf equal to _count, and _sum",
+             [](context& ctx) {
+                 auto e = scrape(ctx);
+                 ctx.note(std::to_string(e.families.size()) + " families");
+             }});
+    reg.add({"MET-001.counters-never-decrease",
+             {"MET-001"},
+             layer::integration,
+             "Between two scrapes with requests in between, no counter, histogram bucket, "
+             "_count or _sum goes down, and the request histogram counts the requests",
+             [](context& ctx) {
+                 auto before = scrape(ctx);
+                 constexpr int n = 5;
+                 for (int i = 0; i < n; ++i)
+                     ctx.send(make("GET", "/health"));
+                 auto after = scrape(ctx);
+                 std::map<std::string, double> was;
+                 for (const auto& [name, f] : before.families)
+                     if (f.type == "counter" || f.type == "histogram")
+                         for (const auto& s : f.samples)
+                             was[prom::series_key(s)] = s.value;
+                 for (const auto& [name, f] : after.families) {
+                     if (f.type != "counter" && f.type != "histogram") continue;
+                     for (const auto& s : f.samples) {
+                         auto it = was.find(prom::series_key(s));
+                         if (it != was.end() && s.value < it->second)
+                             ctx.fail("a " + f.type + " went down between two scrapes: " +
+                                          prom::series_key(s),
+                                      ">= " + std::to_string(it->second), std::to_string(s.value));
+                     }
+                 }
+                 double health_before = 0;
+                 double health_after = 0;
+                 auto count_of = [](const prom::exposition& e) {
+                     double total = 0;
+                     if (const auto* f = e.find("agent_request_duration_seconds"))
+                         for (const auto& s : f->samples)
+                             if (s.name == "agent_request_duration_seconds_count" &&
+                                 s.labels.count("route") && s.labels.at("route") == "/health" &&
+                                 s.labels.count("method") && s.labels.at("method") == "GET")
+                                 total += s.value;
+                     return total;
+                 };
+                 health_before = count_of(before);
+                 health_after = count_of(after);
+                 if (health_after - health_before < n)
+                     ctx.fail("agent_request_duration_seconds_count{method=\"GET\",route=\"/health\"} "
+                              "did not count the " + std::to_string(n) + " requests made between "
+                              "two scrapes",
+                              ">= " + std::to_string(health_before + n), std::to_string(health_after));
+             }});
+    reg.add({"MET-002.request-histogram",
+             {"MET-002"},
+             layer::unit,
+             "agent_request_duration_seconds is a histogram whose series carry method, route "
+             "(the route template: /agents/{id} for a read of an agent) and code",
+             [](context& ctx) {
+                 auto a = ctx.create_agent("operator");
+                 ctx.send(authed(ctx, "viewer", "GET", "/agents/" + a["id"].get<std::string>()));
+                 auto e = scrape(ctx);
+                 const auto& f = need_family(ctx, e, "agent_request_duration_seconds", "histogram");
+                 bool templated = false;
+                 for (const auto& s : f.samples) {
+                     for (const char* label : {"method", "route", "code"})
+                         if (!s.labels.count(label))
+                             ctx.fail(s.name + " (line " + std::to_string(s.line) +
+                                          ") has no label " + label,
+                                      "method, route and code", prom::series_key(s));
+                     const auto& code = s.labels.at("code");
+                     if (code.size() != 3 || code.find_first_not_of("0123456789") != std::string::npos)
+                         ctx.fail(s.name + ": code=\"" + code + "\" is not a status code", "3 digits",
+                                  code);
+                     if (s.labels.at("route").find('{') != std::string::npos &&
+                         s.labels.at("method") == "GET")
+                         templated = true;
+                 }
+                 if (!templated)
+                     ctx.fail("after GET /agents/{id}, no series of agent_request_duration_seconds "
+                              "has a route template with {…}",
+                              "route=\"/agents/{id}\"", "no templated route");
+             }});
+    reg.add({"MET-003.required-families",
+             {"MET-003"},
+             layer::unit,
+             "agent_active_connections (gauge), agent_errors_total (counter, error_type), "
+             "agent_registered_agents (gauge), agent_tasks_total (counter) and "
+             "agent_queue_depth (gauge) are exported",
+             [](context& ctx) {
+                 ctx.send(make("GET", "/" + ctx.unique_name("no-such-route"))); // one error
+                 auto e = scrape(ctx);
+                 const auto& conns = need_family(ctx, e, "agent_active_connections", "gauge");
+                 need_family(ctx, e, "agent_registered_agents", "gauge");
+                 need_family(ctx, e, "agent_tasks_total", "counter");
+                 need_family(ctx, e, "agent_queue_depth", "gauge");
+                 const auto& errors = need_family(ctx, e, "agent_errors_total", "counter");
+                 if (errors.samples.empty())
+                     ctx.fail("agent_errors_total has no series after a 404", "a series",
+                              "none");
+                 for (const auto& s : errors.samples)
+                     if (!s.labels.count("error_type"))
+                         ctx.fail("agent_errors_total has a series without error_type",
+                                  "error_type", prom::series_key(s));
+                 // This scrape's own connection is open while it is answered.
+                 if (!conns.samples.empty() && conns.samples.front().value < 1)
+                     ctx.fail("agent_active_connections is below 1 while a connection asks",
+                              ">= 1", std::to_string(conns.samples.front().value));
+             }});
+    reg.add({"MET-004.no-raw-ids",
+             {"MET-004"},
+             layer::unit,
+             "After requests to an agent's, a task's and an unknown id's URLs, no label value "
+             "of /metrics holds any of those ids or names",
+             [](context& ctx) {
+                 const auto ids = requests_with_ids(ctx);
+                 auto e = scrape(ctx);
+                 for (const auto& [name, f] : e.families)
+                     for (const auto& s : f.samples)
+                         for (const auto& [label, value] : s.labels)
+                             for (const auto& id : ids)
+                                 if (value.find(id) != std::string::npos)
+                                     ctx.fail("a label value of /metrics holds an id: " +
+                                                  prom::series_key(s),
+                                              "route templates and bounded values",
+                                              label + "=\"" + value + "\"");
+             }});
+}
+
 } // namespace
 
-void register_s08_observability(check_registry& registry) { add_tracing_checks(registry); }
+void register_s08_observability(check_registry& registry) {
+    add_tracing_checks(registry);
+    add_metrics_checks(registry);
+}
 
 } // namespace agentcheck

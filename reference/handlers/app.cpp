@@ -86,7 +86,15 @@ bool is_valid_request_id(std::string_view id) noexcept {
     });
 }
 
-app::app(services s) : svc_(s) {}
+app::app(services s) : svc_(s) {
+    // Every error type's series exists from the start, at 0.
+    if (svc_.stats != nullptr)
+        for (int e = static_cast<int>(errc::bad_request); e <= static_cast<int>(errc::internal);
+             ++e) {
+            const auto type = problem_type(static_cast<errc>(e));
+            svc_.stats->declare_error_type(std::string_view(type).substr(type.rfind(':') + 1));
+        }
+}
 
 std::optional<error> app::media_type_refusal(const exchange& x) {
     if (!x.rule || !x.rule->takes_body) return std::nullopt;
@@ -176,6 +184,8 @@ void app::handle(request req, std::string remote_addr, responder respond,
         return handle_livez(*this, x);
     case route_id::readyz:
         return handle_readyz(*this, x);
+    case route_id::metrics:
+        return handle_metrics(*this, x);
     case route_id::agent_status:
         if (x->req.method() == http::verb::get || x->req.method() == http::verb::head)
             return handle_stream(*this, x);
@@ -222,11 +232,13 @@ response app::reject(const request& head, errc why, std::string detail,
         else if (auto media = media_type_refusal(x))
             err = *media; // 415 comes before 413
     }
+    x.failure = err.code;
     auto res = make_problem(err, head.version() ? head.version() : 11, path_of(head.target()),
                             x.request_id, allow_header(x.route.id));
     res.keep_alive(false);
     decorate(x, res);
     log(x, res);
+    count(x, res);
     return res;
 }
 
@@ -289,15 +301,32 @@ void app::log(const exchange& x, const response& res) const {
     svc_.log.write(line);
 }
 
+void app::count(const exchange& x, const response& res) const {
+    auto* stats = svc_.stats;
+    if (stats == nullptr) return;
+    const auto elapsed = std::chrono::duration<double>(svc_.clk.steady_now() - x.started).count();
+    stats->observe_request(x.req.method_string(),
+                           x.route.id == route_id::none ? std::string_view("unmatched")
+                                                        : x.route.route_template,
+                           static_cast<int>(res.result_int()), elapsed);
+    if (x.failure != errc::ok) {
+        // The problem type's slug: "urn:agent-service:problem:validation-failed" → its end.
+        const auto type = problem_type(x.failure);
+        stats->count_error(std::string_view(type).substr(type.rfind(':') + 1));
+    }
+}
+
 void app::reply(const exchange_ptr& x, response res) const {
     res.keep_alive(x->req.keep_alive() && !svc_.lifecycle.draining.load());
     decorate(*x, res);
     log(*x, res);
+    count(*x, res);
     auto respond = std::move(x->respond);
     respond(std::move(res));
 }
 
 void app::fail(const exchange_ptr& x, const error& err) const {
+    x->failure = err.code;
     reply(x, make_problem(err, x->req.version(), path_of(x->req.target()), x->request_id,
                           allow_header(x->route.id)));
 }

@@ -21,6 +21,7 @@
 #include "reference/services/invoke.hpp"
 #include "reference/services/lifecycle.hpp"
 #include "reference/services/log_sink.hpp"
+#include "reference/services/metrics.hpp"
 #include "reference/services/registry.hpp"
 #include "reference/services/task_queue.hpp"
 #include "reference/util/trace.hpp"
@@ -39,6 +40,7 @@ struct services {
     const jwt_verifier& verifier;
     lifecycle_state& lifecycle;
     log_sink& log;
+    metrics* stats = nullptr; ///< GET /metrics and what it counts (null: not kept)
 };
 
 /// The state of one request while it is handled.
@@ -48,6 +50,7 @@ struct exchange {
     util::trace_span trace; ///< the server's span (W3C Trace Context): traceresponse, logs, invoke
     route_match route;
     const method_rule* rule = nullptr;
+    errc failure = errc::ok; ///< the error a problem answer reports (for agent_errors_total)
     std::optional<principal> who;
     std::string remote_addr;
     std::chrono::steady_clock::time_point started;
@@ -109,6 +112,8 @@ private:
     std::optional<error> admit(exchange& x) const;
     void decorate(const exchange& x, response& res) const;
     void log(const exchange& x, const response& res) const;
+    /// Counts the answer in the metrics (when kept).
+    void count(const exchange& x, const response& res) const;
 
     services svc_;
 };
@@ -118,6 +123,7 @@ void handle_discovery(const app& a, const exchange_ptr& x);
 void handle_health(const app& a, const exchange_ptr& x);
 void handle_livez(const app& a, const exchange_ptr& x);
 void handle_readyz(const app& a, const exchange_ptr& x);
+void handle_metrics(const app& a, const exchange_ptr& x);
 void handle_agents(const app& a, const exchange_ptr& x);
 void handle_events(const app& a, const exchange_ptr& x);
 void handle_stream(const app& a, const exchange_ptr& x);

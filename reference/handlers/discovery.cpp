@@ -30,7 +30,10 @@ nlohmann::json discovery_document(const services& s) {
     return {
         {"protocol", "agent-service/1"},
         {"implementation", {{"name", "agentd"}, {"version", agentd_version}}},
-        {"features", {"events", "websocket", "tasks", "invoke", "tracing"}},
+        {"features", s.stats != nullptr
+                         ? nlohmann::json{"events", "websocket", "tasks", "invoke", "metrics",
+                                          "tracing"}
+                         : nlohmann::json{"events", "websocket", "tasks", "invoke", "tracing"}},
         {"auth", auth},
         {"limits",
          {{"max_body_bytes", c.max_body_bytes},
@@ -107,6 +110,14 @@ void handle_readyz(const app& a, const exchange_ptr& x) {
     if (life.is_ready())
         return a.reply(x, a.json_response(*x, http::status::ok, R"({"status":"ready"})"));
     a.fail(x, {errc::unavailable, life.draining ? "draining: shutting down" : "starting", {}});
+}
+
+void handle_metrics(const app& a, const exchange_ptr& x) {
+    if (a.svc().stats == nullptr) return a.fail(x, {errc::not_found, "metrics are not kept", {}});
+    response res{http::status::ok, x->req.version()};
+    res.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+    res.body() = a.svc().stats->scrape();
+    a.reply(x, std::move(res));
 }
 
 } // namespace agent::handlers

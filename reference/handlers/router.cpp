@@ -29,6 +29,7 @@ const std::vector<method_rule>& rules_for(route_id id) {
     case route_id::health:
     case route_id::livez:
     case route_id::readyz:
+    case route_id::metrics:
         return public_get;
     case route_id::agents:
         return agents;
@@ -65,6 +66,7 @@ route_match match_route(std::string_view target) {
     if (path == "/health") return {route_id::health, "/health", {}};
     if (path == "/livez") return {route_id::livez, "/livez", {}};
     if (path == "/readyz") return {route_id::readyz, "/readyz", {}};
+    if (path == "/metrics") return {route_id::metrics, "/metrics", {}};
     if (path == "/agents") return {route_id::agents, "/agents", {}};
     if (path == "/events") return {route_id::events, "/events", {}};
     if (path == "/events/stream") return {route_id::events_stream, "/events/stream", {}};

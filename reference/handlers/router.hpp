@@ -18,6 +18,7 @@ enum class route_id {
     health,
     livez,
     readyz,
+    metrics,            ///< /metrics (Prometheus text)
     agents,             ///< /agents
     agent,              ///< /agents/{id}
     agent_capabilities, ///< /agents/{id}/capabilities

@@ -25,6 +25,7 @@ void submit_task(const app& a, const exchange_ptr& x) {
                          [&a, x](util::expected<task_outcome, error> r) {
                              if (!r) return a.fail(x, r.error());
                              if (r->replay) return a.reply(x, replayed(a, *x, *r->replay));
+                             if (a.svc().stats != nullptr) a.svc().stats->count_task("submitted");
                              a.reply(x, task_response(a, *x, http::status::accepted, *r->task));
                          });
 }

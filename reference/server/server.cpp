@@ -354,6 +354,7 @@ void http_server::session_started(std::uint64_t id, const std::weak_ptr<http_ses
     std::lock_guard lock(sessions_mutex_);
     sessions_.emplace(id, s);
     open_sessions_.fetch_add(1);
+    if (auto* stats = app_.svc().stats) stats->connection_opened();
     if (!sweeping_) { // the sweep runs while there are sessions: an idle agentd sleeps
         sweeping_ = true;
         net::post(sweep_.get_executor(), [this] { sweep_deadlines(); });
@@ -385,6 +386,7 @@ void http_server::session_ended(std::uint64_t id) {
     std::lock_guard lock(sessions_mutex_);
     sessions_.erase(id);
     open_sessions_.fetch_sub(1);
+    if (auto* stats = app_.svc().stats) stats->connection_closed();
 }
 
 void http_server::run() {

@@ -43,10 +43,12 @@ ws_session::ws_session(beast::tcp_stream&& stream, handlers::stream_plan plan,
             if (!trace.empty()) res.set("traceresponse", trace);
         }));
     ws_.read_message_max(64 * 1024);
+    if (svc_.stats != nullptr) svc_.stats->connection_opened();
 }
 
 ws_session::~ws_session() {
     if (subscription_ != 0) svc_.events.unsubscribe(subscription_);
+    if (svc_.stats != nullptr) svc_.stats->connection_closed();
 }
 
 void ws_session::start() {
