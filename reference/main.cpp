@@ -79,8 +79,14 @@ int main(int argc, char** argv) {
             if (e.type == "task_succeeded") stats.count_task("succeeded");
             if (e.type == "task_dead_lettered") stats.count_task("dead_lettered");
         });
+        std::unique_ptr<agent::rate_limiter> limiter;
+        if (cfg.rate_limit_rps > 0)
+            limiter = std::make_unique<agent::rate_limiter>(
+                agent::rate_limit_settings{static_cast<double>(cfg.rate_limit_rps),
+                                           cfg.rate_limit_burst, cfg.rate_limit_principals},
+                clk);
         agent::handlers::app app({cfg, clk, agents, events, tasks, invoker, store, verifier, life,
-                                  request_log, &stats});
+                                  request_log, &stats, limiter.get()});
         agent::server::http_server server(cfg, app, life);
         agent::server::beast_outbound outbound(server.io());
         invoker.set_transport(&outbound);

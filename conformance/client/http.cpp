@@ -1,6 +1,7 @@
 #include "conformance/client/http.hpp"
 
 #include <algorithm>
+#include <thread>
 #include <array>
 #include <cctype>
 #include <charconv>
@@ -639,6 +640,15 @@ request redacted(request req) {
             space == std::string::npos ? "<redacted>" : h.value.substr(0, space) + " <redacted>";
     }
     return req;
+}
+
+long long retry_after_seconds(const response& r, long long max_s) {
+    long long wait = 1;
+    if (auto ra = r.header("Retry-After");
+        ra && !ra->empty() && ra->size() < 6 &&
+        ra->find_first_not_of("0123456789") == std::string::npos)
+        wait = std::stoll(*ra);
+    return std::clamp<long long>(wait, 1, std::max<long long>(1, max_s));
 }
 
 } // namespace agentcheck::client

@@ -4,6 +4,7 @@
 // conformance checks, properties, workflows and (later) the load generator's verifier.
 
 #include <chrono>
+#include <thread>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -147,6 +148,28 @@ private:
     std::chrono::milliseconds timeout_;
     std::unique_ptr<connection> conn_;
 };
+
+/// Seconds a 429's Retry-After asks for: its integer value clamped to [1, max_s] (1 when it is
+/// absent or not an integer).
+long long retry_after_seconds(const response& r, long long max_s = 10);
+
+/// Sends as a polite client does: a 429 (the agent's rate limit) is sent again after its
+/// Retry-After, at most `retries` times and never past `deadline`. For checks whose subject
+/// is not the rate limit: an agent's limits slow them down but cannot fail them. `Sender` is
+/// an http_client or a connection.
+template <class Sender>
+response send_honouring_rate_limits(
+    Sender& sender, const request& req, int retries = 5,
+    std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max()) {
+    auto r = sender.send(req);
+    for (int again = 0; r.status == 429 && again < retries; ++again) {
+        const auto wait = std::chrono::seconds(retry_after_seconds(r));
+        if (std::chrono::steady_clock::now() + wait >= deadline) break;
+        std::this_thread::sleep_for(wait);
+        r = sender.send(req);
+    }
+    return r;
+}
 
 /// The bytes connection::send writes for req: request line (with the target's path prefix),
 /// Host (unless the request has one), the request's headers, the target's extra headers,

@@ -124,6 +124,7 @@ json replay_document(const check_result& r, const client::target_url& target, st
             {"title", r.title},           {"verdict", to_string(r.outcome)},
             {"target", target.base()},    {"seed", seed},
             {"missing_steps", missing},   {"concurrent", r.concurrent},
+            {"alone", r.alone},
             {"depends_on", r.depends_on}, {"steps", std::move(steps)}};
 }
 

@@ -72,6 +72,7 @@ struct check_result {
     std::vector<exchange> exchanges;   ///< of the last attempt
     std::size_t dropped_exchanges = 0; ///< earlier exchanges of the last attempt not kept
     bool concurrent = false; ///< its requests were sent at the same time (context::mark_concurrent)
+    bool alone = false;      ///< it ran alone (it fills or exhausts what every check shares)
     std::string
         depends_on; ///< what the answers depend on beside the agent (context::mark_depends_on)
     std::vector<std::string> notes;

@@ -1,6 +1,7 @@
 #include "conformance/harness/run_context.hpp"
 
 #include <algorithm>
+#include <thread>
 #include <array>
 #include <cctype>
 #include <cmath>
@@ -255,6 +256,26 @@ client::response run_context::send(const client::request& req) {
     try {
         auto resp = http_.send(req);
         keep(make_exchange(env_.target, req, &resp, {}), req);
+        // The agent's rate limit (§8) refused a request of a check about something else: it
+        // waits as Retry-After asks and sends it again, as any client should, so that an
+        // agent's limits slow a run down but never fail a check of another rule. (A check of
+        // a RATE requirement sees every 429 itself.)
+        for (int again = 0; resp.status == 429 && again < rate_limit_retries_max &&
+                            !checks_rate_limits();
+             ++again) {
+            const long long wait_s = client::retry_after_seconds(resp, rate_limit_wait_max_s);
+            if (std::chrono::steady_clock::now() + std::chrono::seconds(wait_s) >= deadline_)
+                break;
+            if (again == 0 && !rate_limited_noted_) {
+                rate_limited_noted_ = true;
+                note("the agent's rate limit answered 429: waited Retry-After (" +
+                     std::to_string(wait_s) + " s) and sent the request again");
+            }
+            std::this_thread::sleep_for(std::chrono::seconds(wait_s));
+            http_.set_timeout(operation_timeout());
+            resp = http_.send(req);
+            keep(make_exchange(env_.target, req, &resp, {}), req);
+        }
         return resp;
     } catch (const client::transport_exception& e) {
         keep(make_exchange(env_.target, req, nullptr,
@@ -463,6 +484,11 @@ std::chrono::milliseconds run_context::scaled(std::chrono::milliseconds d) const
 
 void run_context::fail(std::string message, std::string expected, std::string actual) {
     throw check_failed(std::move(message), std::move(expected), std::move(actual));
+}
+
+bool run_context::checks_rate_limits() const {
+    return std::any_of(check_.requirements.begin(), check_.requirements.end(),
+                       [](const std::string& r) { return r.rfind("RATE-", 0) == 0; });
 }
 
 bool run_context::names(std::string_view requirement) const {

@@ -154,6 +154,11 @@ private:
         std::chrono::seconds hold{0};
     };
     void keep(exchange ex, const client::request& original, const raw_bytes* raw = nullptr);
+    /// True when the check names a RATE requirement (it must see the agent's 429s).
+    [[nodiscard]] bool checks_rate_limits() const;
+    static constexpr int rate_limit_retries_max = 5;
+    static constexpr long long rate_limit_wait_max_s = 10;
+    bool rate_limited_noted_ = false;
 
     const run_environment& env_;
     const check& check_;

@@ -218,6 +218,7 @@ check_result execute_check(const check& c, const catalogue& cat, const run_envir
     result.lvl = check_level(c, cat);
     result.requirements = c.requirements;
     result.sections = check_sections(c, cat);
+    result.alone = runs_alone(c, cat);
     return result;
 }
 

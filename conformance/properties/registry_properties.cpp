@@ -904,7 +904,11 @@ void registry_model_check(context& ctx, coverage what) {
 
     auto property = [&] {
         const auto cmds = *command_sequences(what);
-        auto s = make_sut(ctx, what, [&](const request& r) { return search.send(r); });
+        // (A 429 from the agent's rate limit is sent again after Retry-After: a model check is
+        // not about the limits.)
+        auto s = make_sut(ctx, what, [&](const request& r) {
+            return client::send_honouring_rate_limits(search, r);
+        });
         ++cases;
         steps_run += cmds.size();
         try {

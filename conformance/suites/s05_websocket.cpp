@@ -328,7 +328,7 @@ void register_s05_websocket(check_registry& reg) {
                      request r("POST", "/events");
                      r.bearer(token);
                      r.json({{"type", type}, {"data", {{"i", i}, {"pad", pad}}}});
-                     auto resp = conn.send(r);
+                     auto resp = client::send_honouring_rate_limits(conn, r);
                      if (resp.status != 201)
                          ctx.block("EVT-007", "POST /events answered " + describe(resp));
                      if (i == 0) first = resp.json()->value("seq", 0LL);
@@ -378,7 +378,7 @@ void register_s05_websocket(check_registry& reg) {
                              request r("POST", "/events");
                              r.bearer(token);
                              r.json({{"type", type}, {"data", {{"n", i}}}});
-                             auto resp = conn.send(r);
+                             auto resp = client::send_honouring_rate_limits(conn, r);
                              if (resp.status != 201) {
                                  failed = true;
                                  return;
@@ -459,7 +459,7 @@ void register_s05_websocket(check_registry& reg) {
                      request r("POST", "/events");
                      r.bearer(token);
                      r.json({{"type", type}, {"data", {{"pad", pad}}}});
-                     auto resp = conn.send(r);
+                     auto resp = client::send_honouring_rate_limits(conn, r);
                      if (resp.status != 201)
                          ctx.block("EVT-007", "POST /events answered " + describe(resp));
                  }

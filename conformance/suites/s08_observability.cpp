@@ -7,6 +7,8 @@
 //   histograms consistent, counters that never go down, label values that are never ids.
 
 #include <cctype>
+#include <chrono>
+#include <thread>
 #include <optional>
 #include <map>
 #include <random>
@@ -388,11 +390,207 @@ void add_metrics_checks(check_registry& reg) {
              }});
 }
 
+// ---- rate limits -----------------------------------------------------------------------------
+
+/// The declared policy (rate_limit.requests_per_second and burst), or a skip.
+std::pair<double, long long> declared_policy(context& ctx) {
+    const auto& d = ctx.discovery();
+    const auto& rl = d.contains("rate_limit") && d["rate_limit"].is_object() ? d["rate_limit"]
+                                                                              : json::object();
+    if (!rl.contains("requests_per_second") || !rl["requests_per_second"].is_number() ||
+        !rl.contains("burst") || !rl["burst"].is_number_integer())
+        ctx.skip("rate_limit.requests_per_second and burst are not declared");
+    const double rps = rl["requests_per_second"].get<double>();
+    const long long burst = rl["burst"].get<long long>();
+    if (rps <= 0 || burst < 1) ctx.skip("the declared rate limit is not positive");
+    if (burst > 20000)
+        ctx.skip("rate_limit.burst is " + std::to_string(burst) +
+                 ": too many requests to exhaust in bounded time (run the agent with 20000 or "
+                 "fewer)");
+    return {rps, burst};
+}
+
+/// A token of the operator's roles for a principal of this check alone (its own bucket).
+std::string fresh_principal(context& ctx, const std::string& hint) {
+    auto claims = ctx.claims("operator");
+    claims["sub"] = ctx.unique_name(hint);
+    return ctx.mint(claims);
+}
+
+/// Sends GET /agents?limit=1 as `token` until the first 429 (or nullopt when the agent let
+/// through more than its burst plus what it refilled, plus `slack`).
+struct exhausted {
+    long long passed = 0;
+    std::optional<response> refused;
+    double elapsed_s = 0;
+};
+exhausted exhaust(context& ctx, const std::string& token, double rps, long long burst,
+                  long long slack = 10) {
+    exhausted out;
+    const auto start = std::chrono::steady_clock::now();
+    const auto give_up = start + ctx.scaled(std::chrono::milliseconds(30000));
+    auto seconds = [&] {
+        return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    };
+    while (true) {
+        auto req = make("GET", "/agents?limit=1");
+        req.bearer(token);
+        auto r = ctx.send(req);
+        if (r.status == 429) {
+            out.refused = r;
+            break;
+        }
+        ++out.passed;
+        if (static_cast<double>(out.passed) > static_cast<double>(burst) + rps * seconds() +
+                                                  static_cast<double>(slack))
+            break;
+        if (std::chrono::steady_clock::now() > give_up)
+            ctx.skip("in 30 s agentcheck could not send requests faster than the declared " +
+                     std::to_string(rps) + " per second refill them");
+    }
+    out.elapsed_s = seconds();
+    return out;
+}
+
+long long integer_header(context& ctx, const response& r, const std::string& name,
+                         const std::string& req) {
+    const auto v = r.header(name);
+    if (!v || v->empty() || v->size() > 12 ||
+        v->find_first_not_of("0123456789") != std::string::npos)
+        ctx.fail("a 429 without an integer " + name + " (" + req + ")",
+                 name + ": <non-negative integer>", v.value_or("(none)"));
+    return std::stoll(*v);
+}
+
+void add_rate_limit_checks(check_registry& reg) {
+    reg.add({"RATE-001.burst-then-429",
+             {"RATE-001", "RATE-002"},
+             layer::integration,
+             "A principal of its own gets its declared burst (give or take one, plus what "
+             "refills meanwhile) and then 429 with an integer Retry-After >= 1 and "
+             "RateLimit-Limit, -Remaining and -Reset",
+             [](context& ctx) {
+                 const auto [rps, burst] = declared_policy(ctx);
+                 const auto token = fresh_principal(ctx, "rate");
+                 const auto e = exhaust(ctx, token, rps, burst);
+                 const double refilled = rps * e.elapsed_s;
+                 if (!e.refused)
+                     ctx.fail(std::to_string(e.passed) + " requests passed in " +
+                                  std::to_string(e.elapsed_s) + " s without a 429",
+                              "429 after about " + std::to_string(burst) + " (+" +
+                                  std::to_string(static_cast<long long>(refilled)) + " refilled)",
+                              std::to_string(e.passed) + " passed");
+                 if (e.passed < burst - 1)
+                     ctx.fail("429 after only " + std::to_string(e.passed) +
+                                  " requests of a declared burst of " + std::to_string(burst),
+                              ">= " + std::to_string(burst - 1), std::to_string(e.passed));
+                 expect_refused(ctx, *e.refused, 429, "the request past the burst");
+                 const auto retry = integer_header(ctx, *e.refused, "Retry-After", "RATE-002");
+                 if (retry < 1)
+                     ctx.fail("Retry-After on a 429 is below 1", ">= 1", std::to_string(retry));
+                 const auto limit = integer_header(ctx, *e.refused, "RateLimit-Limit", "RATE-002");
+                 const auto remaining =
+                     integer_header(ctx, *e.refused, "RateLimit-Remaining", "RATE-002");
+                 (void)integer_header(ctx, *e.refused, "RateLimit-Reset", "RATE-002");
+                 if (remaining > limit)
+                     ctx.fail("RateLimit-Remaining is above RateLimit-Limit",
+                              "<= " + std::to_string(limit), std::to_string(remaining));
+                 if (remaining != 0)
+                     ctx.fail("a 429 says RateLimit-Remaining " + std::to_string(remaining),
+                              "0", std::to_string(remaining));
+                 ctx.note(std::to_string(e.passed) + " passed in " + std::to_string(e.elapsed_s) +
+                          " s, then 429 (Retry-After " + std::to_string(retry) + ")");
+             }});
+    reg.add({"RATE-001.passes-after-retry-after",
+             {"RATE-001"},
+             layer::integration,
+             "After waiting the 429's Retry-After, the principal's next request passes",
+             [](context& ctx) {
+                 const auto [rps, burst] = declared_policy(ctx);
+                 const auto token = fresh_principal(ctx, "rate");
+                 const auto e = exhaust(ctx, token, rps, burst);
+                 if (!e.refused) ctx.block("RATE-001", "no 429 after the burst");
+                 auto ra = e.refused->header("Retry-After").value_or("");
+                 if (ra.empty() || ra.size() > 4 || ra.find_first_not_of("0123456789") != std::string::npos)
+                     ctx.block("RATE-002", "the 429 has no integer Retry-After");
+                 const auto wait = std::stoll(ra);
+                 if (wait > 30) ctx.skip("Retry-After is " + ra + " s: too long to wait");
+                 std::this_thread::sleep_for(std::chrono::seconds(wait));
+                 auto req = make("GET", "/agents?limit=1");
+                 req.bearer(token);
+                 auto r = ctx.send(req);
+                 if (r.status == 429)
+                     ctx.fail("still 429 after waiting Retry-After (" + ra + " s)",
+                              "the request passes", describe(r));
+             }});
+    reg.add({"RATE-003.principals-isolated",
+             {"RATE-003"},
+             layer::integration,
+             "While one principal is refused with 429, another principal's requests pass",
+             [](context& ctx) {
+                 const auto [rps, burst] = declared_policy(ctx);
+                 const auto greedy = fresh_principal(ctx, "greedy");
+                 const auto modest = fresh_principal(ctx, "modest");
+                 const auto e = exhaust(ctx, greedy, rps, burst);
+                 if (!e.refused) ctx.block("RATE-001", "no 429 after the burst");
+                 for (int i = 0; i < 3; ++i) {
+                     auto req = make("GET", "/agents?limit=1");
+                     req.bearer(modest);
+                     auto r = ctx.send(req);
+                     if (r.status == 429)
+                         ctx.fail("another principal was refused while the first was limited",
+                                  "200", describe(r));
+                 }
+             }});
+    check health{"RATE-004.health-exempt",
+                 {"RATE-004"},
+                 layer::integration,
+                 "With this client's address refused 429 (requests without a token) and a "
+                 "principal refused, /health, /livez and /readyz still answer",
+                 [](context& ctx) {
+                     const auto [rps, burst] = declared_policy(ctx);
+                     const auto token = fresh_principal(ctx, "rate");
+                     const auto e = exhaust(ctx, token, rps, burst);
+                     if (!e.refused) ctx.block("RATE-001", "no 429 after the burst");
+                     // Without a token the principal is the client's address: exhaust it too.
+                     long long sent = 0;
+                     bool limited = false;
+                     const auto start = std::chrono::steady_clock::now();
+                     while (!limited && sent < burst + 10 + static_cast<long long>(
+                                                             rps * std::chrono::duration<double>(
+                                                                       std::chrono::steady_clock::now() - start)
+                                                                       .count())) {
+                         limited = ctx.send(make("GET", "/agents?limit=1")).status == 429;
+                         ++sent;
+                     }
+                     for (const char* path : {"/health", "/livez", "/readyz"}) {
+                         auto r = ctx.send(make("GET", path));
+                         if (r.status == 429)
+                             ctx.fail(std::string("GET ") + path + " was rate limited", "not 429",
+                                      describe(r));
+                         auto authed_req = make("GET", path);
+                         authed_req.bearer(token);
+                         r = ctx.send(authed_req);
+                         if (r.status == 429)
+                             ctx.fail(std::string("GET ") + path +
+                                          " with a limited principal's token was rate limited",
+                                      "not 429", describe(r));
+                     }
+                     ctx.note(limited ? "the client's address was refused too"
+                                      : "the client's address was not limited within its burst");
+                 }};
+    // It exhausts the bucket of this client's address, which every check's requests without a
+    // token share.
+    health.alone = true;
+    reg.add(std::move(health));
+}
+
 } // namespace
 
 void register_s08_observability(check_registry& registry) {
     add_tracing_checks(registry);
     add_metrics_checks(registry);
+    add_rate_limit_checks(registry);
 }
 
 } // namespace agentcheck

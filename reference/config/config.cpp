@@ -74,7 +74,8 @@ struct raw_options {
         drain_timeout_ms, page_limit_default, page_limit_max, max_connections, ws_buffer_bytes,
         task_workers, task_queue_depth, task_retry_base_ms, task_retry_cap_ms,
         health_check_timeout_ms, endpoint_allowlist, invoke_timeout_ms, invoke_max_attempts,
-        breaker_failure_threshold, breaker_recovery_ms, log_requests, config_file;
+        breaker_failure_threshold, breaker_recovery_ms, rate_limit_rps, rate_limit_burst,
+        rate_limit_principals, log_requests, config_file;
 };
 
 /// One command-line option: its long name (without "--"), where its text goes, its help.
@@ -155,6 +156,14 @@ const std::array option_specs{
                 "invoke: consecutive failed attempts that open a target's circuit, 1-1000"},
     option_spec{"breaker-recovery-ms", &raw_options::breaker_recovery_ms, "INT",
                 "invoke: how long a circuit stays open before one trial, 10-3600000"},
+    option_spec{"rate-limit-rps", &raw_options::rate_limit_rps, "INT",
+                "requests per second per principal (token sub, else client address), "
+                "0-1000000; 0 turns rate limiting off"},
+    option_spec{"rate-limit-burst", &raw_options::rate_limit_burst, "INT",
+                "requests a principal may make at once, 0-10000000 (0: twice the rate)"},
+    option_spec{"rate-limit-principals", &raw_options::rate_limit_principals, "INT",
+                "principals whose buckets are kept at most (least recently used dropped), "
+                "64-100000000"},
     option_spec{"log-requests", &raw_options::log_requests, "BOOL",
                 "one JSON line per request: true|false"},
 };
@@ -213,6 +222,9 @@ raw_options defaults_as_text() {
             list += (list.empty() ? "" : ",") + e;
         r.endpoint_allowlist = list;
     }
+    r.rate_limit_rps = std::to_string(d.rate_limit_rps);
+    r.rate_limit_burst = std::to_string(d.rate_limit_burst);
+    r.rate_limit_principals = std::to_string(d.rate_limit_principals);
     r.log_requests = d.log_requests ? "true" : "false";
     return r;
 }
@@ -437,6 +449,11 @@ config convert(const raw_options& raw, const CLI::App& app) {
     } catch (const std::invalid_argument& e) {
         fail("--endpoint-allowlist", e.what());
     }
+    c.rate_limit_rps = number("--rate-limit-rps", raw.rate_limit_rps, 0, 1000000);
+    c.rate_limit_burst = number("--rate-limit-burst", raw.rate_limit_burst, 0, 10000000);
+    if (c.rate_limit_burst == 0) c.rate_limit_burst = 2 * c.rate_limit_rps;
+    c.rate_limit_principals = static_cast<std::size_t>(
+        number("--rate-limit-principals", raw.rate_limit_principals, 64, 100000000));
     c.log_requests = boolean("--log-requests", raw.log_requests);
 
     // Secrets and keys: files are read here; the HS256 file wins over AGENT_JWT_SECRET.

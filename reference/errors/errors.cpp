@@ -46,6 +46,8 @@ public:
             return "idempotency key reused with a different request";
         case errc::upgrade_required:
             return "upgrade required";
+        case errc::rate_limited:
+            return "rate limited";
         case errc::bad_gateway:
             return "bad gateway";
         case errc::gateway_timeout:

@@ -33,6 +33,7 @@ enum class errc {
     precondition_failed,   ///< 412: If-Match stale
     idempotency_mismatch,  ///< 422: same Idempotency-Key, different body
     upgrade_required,      ///< 426: a WebSocket route asked without an upgrade
+    rate_limited,          ///< 429: the principal's token bucket is empty
     // calls to other agents (invoke)
     bad_gateway,     ///< 502: the target failed every attempt
     gateway_timeout, ///< 504: the target's last attempt timed out

@@ -121,9 +121,32 @@ std::optional<error> app::admit(exchange& x) const {
                      std::string(x.req.method_string()) + " is not allowed on " +
                          std::string(x.route.route_template),
                      {}};
-    if (x.rule->needs == role::none) return std::nullopt;
+    // Rate limits (§8) come after 404/405 and before authentication (§3's order of refusals).
+    // The principal is the token's sub when the token is valid, else the client's address:
+    // a forged or expired token cannot buy a fresh bucket. Health endpoints are exempt.
     auto auth = x.req[http::field::authorization];
-    auto verified = svc_.verifier.verify(auth);
+    std::optional<decltype(svc_.verifier.verify(auth))> checked;
+    if (svc_.limiter != nullptr && x.route.id != route_id::health &&
+        x.route.id != route_id::livez && x.route.id != route_id::readyz) {
+        std::string principal;
+        if (!auth.empty()) {
+            checked.emplace(svc_.verifier.verify(auth));
+            if (*checked) principal = "sub " + (**checked).sub;
+        }
+        if (principal.empty()) principal = "addr " + x.remote_addr;
+        x.rate = svc_.limiter->take(principal);
+        if (!x.rate->allowed)
+            return error{errc::rate_limited,
+                         "more than " + std::to_string(x.rate->limit) +
+                             " requests at once from this principal: retry after " +
+                             std::to_string(x.rate->retry_after_s) + " s",
+                         {},
+                         {},
+                         x.rate->retry_after_s};
+    }
+    if (x.rule->needs == role::none) return std::nullopt;
+    if (!checked) checked.emplace(svc_.verifier.verify(auth));
+    auto& verified = *checked;
     if (!verified) {
         auto why = verified.error();
         if (why == token_error::missing)
@@ -252,6 +275,12 @@ response app::json_response(const exchange& x, http::status st, std::string body
 void app::decorate(const exchange& x, response& res) const {
     res.set("X-Request-ID", x.request_id);
     res.set("traceresponse", x.trace.header());
+    if (x.rate) {
+        // draft-ietf-httpapi-ratelimit-headers: the policy's size, what is left, when it is full.
+        res.set("RateLimit-Limit", std::to_string(x.rate->limit));
+        res.set("RateLimit-Remaining", std::to_string(x.rate->remaining));
+        res.set("RateLimit-Reset", std::to_string(x.rate->reset_s));
+    }
     res.set("X-Content-Type-Options", "nosniff");
     if (res.find(http::field::cache_control) == res.end())
         res.set(http::field::cache_control, "no-store");

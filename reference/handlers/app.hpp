@@ -22,6 +22,7 @@
 #include "reference/services/lifecycle.hpp"
 #include "reference/services/log_sink.hpp"
 #include "reference/services/metrics.hpp"
+#include "reference/services/rate_limiter.hpp"
 #include "reference/services/registry.hpp"
 #include "reference/services/task_queue.hpp"
 #include "reference/util/trace.hpp"
@@ -40,7 +41,8 @@ struct services {
     const jwt_verifier& verifier;
     lifecycle_state& lifecycle;
     log_sink& log;
-    metrics* stats = nullptr; ///< GET /metrics and what it counts (null: not kept)
+    metrics* stats = nullptr;       ///< GET /metrics and what it counts (null: not kept)
+    rate_limiter* limiter = nullptr; ///< token buckets per principal (null: no limits)
 };
 
 /// The state of one request while it is handled.
@@ -51,6 +53,7 @@ struct exchange {
     route_match route;
     const method_rule* rule = nullptr;
     errc failure = errc::ok; ///< the error a problem answer reports (for agent_errors_total)
+    std::optional<rate_decision> rate; ///< the rate limit's decision (when limits are on)
     std::optional<principal> who;
     std::string remote_addr;
     std::chrono::steady_clock::time_point started;

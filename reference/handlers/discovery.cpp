@@ -17,6 +17,15 @@ nlohmann::json task_type_names() {
     return out;
 }
 
+/// The optional features this agentd serves (§0): some depend on how it was started.
+nlohmann::json features_of(const services& s) {
+    auto f = nlohmann::json::array({"events", "websocket", "tasks", "invoke"});
+    if (s.limiter != nullptr) f.push_back("rate_limit");
+    if (s.stats != nullptr) f.push_back("metrics");
+    f.push_back("tracing");
+    return f;
+}
+
 nlohmann::json discovery_document(const services& s) {
     const auto& c = s.cfg;
     using L = models::agent_limits;
@@ -30,10 +39,7 @@ nlohmann::json discovery_document(const services& s) {
     return {
         {"protocol", "agent-service/1"},
         {"implementation", {{"name", "agentd"}, {"version", agentd_version}}},
-        {"features", s.stats != nullptr
-                         ? nlohmann::json{"events", "websocket", "tasks", "invoke", "metrics",
-                                          "tracing"}
-                         : nlohmann::json{"events", "websocket", "tasks", "invoke", "tracing"}},
+        {"features", features_of(s)},
         {"auth", auth},
         {"limits",
          {{"max_body_bytes", c.max_body_bytes},
@@ -70,7 +76,12 @@ nlohmann::json discovery_document(const services& s) {
           {"max_attempts_default", models::task_limits::max_attempts_default},
           {"max_attempts_max", models::task_limits::max_attempts_max},
           {"sleep_ms_max", models::task_limits::sleep_ms_max}}},
-        {"rate_limit", nlohmann::json::object()},
+        {"rate_limit", s.limiter == nullptr
+                           ? nlohmann::json::object()
+                           : nlohmann::json{{"requests_per_second",
+                                             static_cast<long long>(
+                                                 s.limiter->settings().requests_per_second)},
+                                            {"burst", s.limiter->settings().burst}}},
     };
 }
 

@@ -37,6 +37,8 @@ kind kind_of(errc code) noexcept {
         return {s::unauthorized, "invalid-token", "Unauthorized"};
     case errc::insufficient_scope:
         return {s::forbidden, "insufficient-scope", "Forbidden"};
+    case errc::rate_limited:
+        return {s::too_many_requests, "rate-limited", "Too Many Requests"};
     case errc::forbidden:
         return {s::forbidden, "forbidden", "Forbidden"};
     case errc::conflict:
