@@ -4,6 +4,8 @@
 
 #include "bench/micro/calibration.hpp"
 
+#include <malloc.h>
+
 #include <filesystem>
 #include <future>
 #include <random>
@@ -183,6 +185,33 @@ void BM_trace_new_span(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_trace_new_span);
+
+// One request's token from a bucket that exists (the common case: a principal seen before).
+void BM_rate_limiter_take(benchmark::State& state) {
+    system_clock_source clk;
+    rate_limiter rl({1e9, 1000000000, 100000}, clk);
+    const std::string principal = "sub agentcheck-operator-0123456789";
+    for (auto _ : state)
+        benchmark::DoNotOptimize(rl.take(principal));
+}
+BENCHMARK(BM_rate_limiter_take);
+
+// A million distinct principals against the default bound of 100,000 buckets: the heap the
+// limiter holds afterwards (malloc's own count), per bucket kept and in all.
+void BM_rate_limiter_million_principals(benchmark::State& state) {
+    system_clock_source clk;
+    for (auto _ : state) {
+        const auto before = ::mallinfo2().uordblks;
+        auto rl = std::make_unique<rate_limiter>(rate_limit_settings{100, 200, 100000}, clk);
+        for (int i = 0; i < 1000000; ++i)
+            benchmark::DoNotOptimize(rl->take("sub principal-" + std::to_string(i)));
+        const auto held = static_cast<double>(::mallinfo2().uordblks - before);
+        state.counters["buckets"] = static_cast<double>(rl->size());
+        state.counters["heap_MB"] = held / 1e6;
+        state.counters["bytes_per_bucket"] = held / static_cast<double>(rl->size());
+    }
+}
+BENCHMARK(BM_rate_limiter_million_principals)->Unit(benchmark::kMillisecond)->Iterations(1);
 
 // The whole application without sockets.
 struct app_fixture {

@@ -209,7 +209,12 @@ replay_outcome replay(const json& doc, const replay_options& opts, std::ostream&
                     const auto wait = std::max(opts.timeout, std::chrono::milliseconds(hold) +
                                                                  std::chrono::seconds(2));
                     client::connection c(target, wait);
-                    c.write_raw(bytes);
+                    try {
+                        c.write_raw(bytes);
+                    } catch (const client::transport_exception&) {
+                        // An agent may answer and close before it has taken the whole request
+                        // (a body over its limit): what it answered is still to be read.
+                    }
                     resp = c.read_response(head);
                 } else {
                     for (int attempt = 0; attempt < 2 && !resp; ++attempt) {

@@ -1,6 +1,7 @@
 // §3 Errors, auth and roles: bearer JWT variants, the role x route matrix, ownership and the
 // order in which refusals apply.
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -104,10 +105,17 @@ const json& auth_doc(context& ctx) {
     return d.contains("auth") && d["auth"].is_object() ? d["auth"] : empty;
 }
 
+/// The declared leeway in seconds (30 when absent); a value that is not a whole number of
+/// seconds in [0, one day] counts as absent (a float past long long's range would be
+/// undefined behaviour to convert).
 long long leeway(context& ctx) {
     const auto& a = auth_doc(ctx);
-    return a.contains("leeway_s") && a["leeway_s"].is_number() ? a["leeway_s"].get<long long>()
-                                                               : 30;
+    if (!a.contains("leeway_s")) return 30;
+    const auto& v = a["leeway_s"];
+    if (v.is_number_integer()) return std::clamp<long long>(v.get<long long>(), 0, 86400);
+    if (v.is_number_float() && v.get<double>() >= 0 && v.get<double>() <= 86400)
+        return static_cast<long long>(v.get<double>());
+    return 30;
 }
 
 bool declares_alg(context& ctx, std::string_view alg) {

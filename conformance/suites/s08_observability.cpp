@@ -335,13 +335,18 @@ void add_metrics_checks(check_registry& reg) {
                      if (code.size() != 3 || code.find_first_not_of("0123456789") != std::string::npos)
                          ctx.fail(s.name + ": code=\"" + code + "\" is not a status code", "3 digits",
                                   code);
-                     if (s.labels.at("route").find('{') != std::string::npos &&
+                     // A template's placeholder: {id} as §2 writes it, or :id, <id>, * as
+                     // routers write theirs.
+                     const auto& route = s.labels.at("route");
+                     if (route.rfind("/agents/", 0) == 0 &&
+                         route.find_first_of("{:<*") != std::string::npos &&
                          s.labels.at("method") == "GET")
                          templated = true;
                  }
                  if (!templated)
-                     ctx.fail("after GET /agents/{id}, no series of agent_request_duration_seconds "
-                              "has a route template with {…}",
+                     ctx.fail("after GET /agents/{id}, no GET series of "
+                              "agent_request_duration_seconds has an /agents/ route template "
+                              "({id}, :id, <id> or *)",
                               "route=\"/agents/{id}\"", "no templated route");
              }});
     reg.add({"MET-003.required-families",
