@@ -170,6 +170,7 @@ private:
     void connect(connection* c) {
         c->busy = true;
         c->open = false;
+        c->timed_out = false; // the sweep times the connect out too
         c->deadline = steady::now() + o_.timeout;
         c->sock.async_connect(ep_, [this, c](const boost::system::error_code& ec) {
             if (ec) {
@@ -441,7 +442,10 @@ private:
         const auto at = start_ + std::chrono::seconds(second_ + 1);
         tick_.expires_at(at);
         tick_.async_wait([this](const boost::system::error_code& ec) {
-            if (ec) return;
+            // A tick already due when maybe_finish cancelled the timer still runs, with no
+            // error: without the stopped_ test it armed the next one, and the next, and the
+            // run never ended (seen as a load test hanging one time in a few under CPU load).
+            if (ec || stopped_) return;
             report_second();
             tick();
         });
