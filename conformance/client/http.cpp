@@ -12,7 +12,10 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include "conformance/client/tls.hpp"
 #include <boost/asio/write.hpp>
+#include <openssl/ssl.h>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -29,6 +32,7 @@ using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
 constexpr std::uint16_t default_http_port = 80;
+constexpr std::uint16_t default_https_port = 443;
 /// Largest response body the client accepts (checks never need more).
 constexpr std::uint64_t max_response_body_bytes = 64ULL * 1024 * 1024;
 /// Largest response head the client accepts.
@@ -110,7 +114,10 @@ const char* to_string(transport_error e) noexcept {
 // ---- target_url --------------------------------------------------------------------------------
 
 std::optional<target_url> target_url::parse(std::string_view url) {
-    constexpr std::string_view prefix = "http://";
+    constexpr std::string_view plain = "http://";
+    constexpr std::string_view secure = "https://";
+    const bool tls = url.size() >= secure.size() && iequals(url.substr(0, secure.size()), secure);
+    const auto& prefix = tls ? secure : plain;
     if (url.size() < prefix.size() || !iequals(url.substr(0, prefix.size()), prefix)) {
         return std::nullopt;
     }
@@ -125,8 +132,8 @@ std::optional<target_url> target_url::parse(std::string_view url) {
         rest = rest.substr(0, slash);
         if (out.path_prefix.find("//") != std::string::npos || rest.empty()) return std::nullopt;
     }
-    out.scheme = "http";
-    out.port = default_http_port;
+    out.scheme = tls ? "https" : "http";
+    out.port = tls ? default_https_port : default_http_port;
     std::string_view host;
     std::string_view port;
     if (rest.front() == '[') {
@@ -238,6 +245,18 @@ std::string response::media_type() const {
 struct connection::impl {
     asio::io_context io;
     tcp::socket socket{io};
+    /// https: TLS over `socket` (handshake done), which every read and write then goes through.
+    std::unique_ptr<asio::ssl::stream<tcp::socket&>> tls;
+    std::shared_ptr<asio::ssl::context> tls_context; ///< kept while tls lives
+
+    /// Calls f with the stream bytes go through: TLS, or the socket itself.
+    template <class F>
+    void with_stream(F&& f) {
+        if (tls)
+            f(*tls);
+        else
+            f(socket);
+    }
     beast::flat_buffer buffer;
     std::chrono::milliseconds timeout;
     target_url target; ///< where, with its path prefix and extra headers
@@ -273,6 +292,59 @@ struct connection::impl {
     }
 };
 
+void start_tls(connection::impl& d, const target_url& target) {
+    d.tls_context = client_tls_context(target);
+    d.tls = std::make_unique<asio::ssl::stream<tcp::socket&>>(d.socket, *d.tls_context);
+    SSL* ssl = d.tls->native_handle();
+    configure_client_tls(ssl, target);
+    bool timed_out = false;
+    const auto ec = d.run(
+        [&](auto handler) {
+            d.tls->async_handshake(asio::ssl::stream_base::client,
+                                   [handler](error_code e) mutable { handler(e, 0); });
+        },
+        d.timeout, timed_out);
+    if (timed_out)
+        throw transport_exception(transport_error::timeout,
+                                  "TLS handshake with " + target.base() + " timed out");
+    if (ec)
+        throw transport_exception(transport_error::connect, "TLS handshake with " +
+                                                                target.base() + " failed: " +
+                                                                tls_handshake_failure(ssl, ec));
+}
+
+tls_probe probe_tls(const target_url& target, int min_version, int max_version,
+                    std::chrono::milliseconds timeout) {
+    auto plain = target;
+    plain.scheme = "http"; // the TCP connection only
+    connection c(plain, timeout);
+    auto& d = *c.impl_;
+    asio::ssl::context ctx(asio::ssl::context::tls_client);
+    SSL_CTX_set_security_level(ctx.native_handle(), 0); // or OpenSSL will not offer TLS 1.0
+    SSL_CTX_set_min_proto_version(ctx.native_handle(), min_version);
+    SSL_CTX_set_max_proto_version(ctx.native_handle(), max_version);
+    SSL_CTX_set_cipher_list(ctx.native_handle(), "ALL:@SECLEVEL=0");
+    ctx.set_verify_mode(asio::ssl::verify_none);
+    asio::ssl::stream<tcp::socket&> tls(d.socket, ctx);
+    bool timed_out = false;
+    const auto ec = d.run(
+        [&](auto handler) {
+            tls.async_handshake(asio::ssl::stream_base::client,
+                                [handler](error_code e) mutable { handler(e, 0); });
+        },
+        timeout, timed_out);
+    tls_probe out;
+    if (timed_out) {
+        out.error = "the handshake timed out";
+    } else if (ec) {
+        out.error = ec.message();
+    } else {
+        out.established = true;
+        out.version = SSL_get_version(tls.native_handle());
+    }
+    return out;
+}
+
 connection::connection(const target_url& target, std::chrono::milliseconds timeout)
     : impl_(std::make_unique<impl>(timeout)) {
     auto& d = *impl_;
@@ -302,6 +374,7 @@ connection::connection(const target_url& target, std::chrono::milliseconds timeo
                                   "connect to " + target.base() + ": " + ec.message());
     }
     d.socket.set_option(tcp::no_delay(true), ec);
+    if (target.tls()) start_tls(d, target);
 }
 
 connection::~connection() {
@@ -327,7 +400,9 @@ namespace {
 std::string host_header_of(const target_url& target) {
     const bool v6 = target.host.find(':') != std::string::npos;
     return (v6 ? "[" + target.host + "]" : target.host) +
-           (target.port == default_http_port ? "" : ":" + std::to_string(target.port));
+           (target.port == (target.tls() ? default_https_port : default_http_port)
+                ? ""
+                : ":" + std::to_string(target.port));
 }
 } // namespace
 
@@ -359,7 +434,9 @@ void connection::write_raw(std::string_view bytes) {
     bool timed_out = false;
     const auto ec = d.run(
         [&](auto handler) {
-            asio::async_write(d.socket, asio::buffer(bytes.data(), bytes.size()), handler);
+            d.with_stream([&](auto& s) {
+                asio::async_write(s, asio::buffer(bytes.data(), bytes.size()), handler);
+            });
         },
         d.timeout, timed_out);
     if (timed_out) throw transport_exception(transport_error::timeout, "write timed out");
@@ -383,7 +460,9 @@ response connection::read_response(bool head_request) {
         d.closed_before_response = false;
         bool timed_out = false;
         const auto ec =
-            d.run([&](auto handler) { http::async_read(d.socket, d.buffer, parser, handler); },
+            d.run([&](auto handler) {
+                    d.with_stream([&](auto& s) { http::async_read(s, d.buffer, parser, handler); });
+                },
                   d.timeout, timed_out);
         if (timed_out) {
             throw transport_exception(transport_error::timeout,
@@ -449,7 +528,9 @@ bool connection::wait_closed(std::chrono::milliseconds wait, std::string* receiv
         bool timed_out = false;
         std::size_t n = 0;
         const auto ec =
-            d.run([&](auto handler) { d.socket.async_read_some(asio::buffer(chunk), handler); },
+            d.run([&](auto handler) {
+                    d.with_stream([&](auto& s) { s.async_read_some(asio::buffer(chunk), handler); });
+                },
                   left, timed_out, &n);
         if (received != nullptr && n > 0) received->append(chunk.data(), n);
         if (timed_out) return false;

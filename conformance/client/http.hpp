@@ -24,7 +24,8 @@ struct header {
 };
 using header_list = std::vector<header>;
 
-/// Where the target listens. Only http:// for now (https:// when the tls feature lands).
+/// Where the target listens: http:// or https:// (TLS 1.2 or newer, the certificate checked
+/// against the system's CAs or ca_file, and against host, unless insecure).
 struct target_url {
     std::string scheme = "http";
     std::string host = "127.0.0.1";
@@ -34,7 +35,13 @@ struct target_url {
     std::string path_prefix;
     /// Headers sent with every request unless the request has its own (-H "X-Tenant: a").
     std::vector<std::pair<std::string, std::string>> extra_headers;
-    /// Parses "http://host[:port][/prefix][/]". nullopt when the URL is not of that form
+    /// https: PEM file of the CAs to trust instead of the system's ("" = the system's).
+    std::string ca_file;
+    /// https: no certificate check at all (--insecure).
+    bool insecure = false;
+    /// True for https://.
+    [[nodiscard]] bool tls() const noexcept { return scheme == "https"; }
+    /// Parses "http[s]://host[:port][/prefix][/]". nullopt when the URL is not of that form
     /// (no query, fragment, user info or spaces).
     static std::optional<target_url> parse(std::string_view url);
     /// "http://host:port/prefix" — no trailing slash.
@@ -44,6 +51,19 @@ struct target_url {
     /// True when host is a loopback address (127.0.0.0/8, ::1, localhost).
     [[nodiscard]] bool is_loopback() const;
 };
+
+/// What one TLS handshake with the target gave (probe_tls).
+struct tls_probe {
+    bool established = false;
+    std::string version; ///< "TLSv1.3", when established
+    std::string error;   ///< why not, when not
+};
+/// Opens a TCP connection to target and tries a TLS handshake offering only the versions
+/// from `min_version` to `max_version` (OpenSSL's TLS1_VERSION … TLS1_3_VERSION), with
+/// OpenSSL's security level 0 so that old versions can be offered at all; no certificate
+/// check. Throws transport_exception when the TCP connection fails.
+tls_probe probe_tls(const target_url& target, int min_version, int max_version,
+                    std::chrono::milliseconds timeout);
 
 /// A request to send. The client adds Host and Content-Length unless already present.
 struct request {
@@ -125,8 +145,10 @@ public:
     /// before any byte of a response arrived — a stale kept-alive connection.
     [[nodiscard]] bool closed_before_response() const noexcept;
 
-private:
     struct impl;
+
+private:
+    friend tls_probe probe_tls(const target_url&, int, int, std::chrono::milliseconds);
     std::unique_ptr<impl> impl_;
 };
 

@@ -3,10 +3,14 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+
+#include "conformance/client/tls.hpp"
 
 namespace agentcheck::client {
 
@@ -16,20 +20,45 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 struct ws_client::impl {
+    using plain_ws = websocket::stream<beast::tcp_stream>;
+    using tls_ws = websocket::stream<asio::ssl::stream<beast::tcp_stream>>;
     asio::io_context io;
-    websocket::stream<beast::tcp_stream> ws{io};
+    std::shared_ptr<asio::ssl::context> tls_context; ///< wss: kept while `secure` lives
+    std::unique_ptr<plain_ws> plain;                 ///< ws://
+    std::unique_ptr<tls_ws> secure;                  ///< wss://
     beast::flat_buffer buffer;
     bool read_pending = false;
     std::deque<ws_event> ready;
     std::deque<std::string> pongs;
     bool closed = false;
 
+    explicit impl(const target_url& target) {
+        if (target.tls()) {
+            tls_context = client_tls_context(target);
+            secure = std::make_unique<tls_ws>(io, *tls_context);
+        } else {
+            plain = std::make_unique<plain_ws>(io);
+        }
+    }
     ~impl() {
         // Finish what is pending (as aborted) while the stream still exists.
         beast::error_code ec;
-        beast::get_lowest_layer(ws).socket().close(ec);
+        socket().close(ec);
         io.restart();
         io.poll();
+    }
+
+    /// Calls f with the WebSocket stream, whichever transport it runs on.
+    template <class F>
+    void visit(F&& f) {
+        if (secure)
+            f(*secure);
+        else
+            f(*plain);
+    }
+    tcp::socket& socket() {
+        return secure ? beast::get_lowest_layer(*secure).socket()
+                      : beast::get_lowest_layer(*plain).socket();
     }
 
     /// Runs the io_context until `done` or the deadline.
@@ -46,7 +75,12 @@ struct ws_client::impl {
     void start_read() {
         if (read_pending || closed) return;
         read_pending = true;
-        ws.async_read(buffer, [this](beast::error_code ec, std::size_t) {
+        visit([this](auto& ws) { read_with(ws); });
+    }
+
+    template <class Stream>
+    void read_with(Stream& ws) {
+        ws.async_read(buffer, [this, &ws](beast::error_code ec, std::size_t) {
             read_pending = false;
             ws_event e;
             e.at = std::chrono::steady_clock::now();
@@ -73,9 +107,9 @@ ws_client::~ws_client() = default;
 std::unique_ptr<ws_client> ws_client::open(const target_url& target, const std::string& path,
                                            const header_list& headers, const options& opts,
                                            response* refused) {
-    auto p = std::make_unique<impl>();
+    auto p = std::make_unique<impl>(target);
     const auto deadline = std::chrono::steady_clock::now() + opts.timeout;
-    auto& sock = beast::get_lowest_layer(p->ws).socket();
+    auto& sock = p->socket();
     tcp::resolver resolver(p->io);
     beast::error_code ec;
     const auto endpoints = resolver.resolve(target.host, std::to_string(target.port), ec);
@@ -93,23 +127,42 @@ std::unique_ptr<ws_client> ws_client::open(const target_url& target, const std::
         }
     }
     if (!connected) throw transport_exception(transport_error::connect, "connect: " + ec.message());
+    if (p->secure) {
+        // wss: the TLS handshake first, with the same checks as https.
+        auto& tls = p->secure->next_layer();
+        configure_client_tls(tls.native_handle(), target);
+        bool tls_done = false;
+        beast::error_code tls_ec;
+        tls.async_handshake(asio::ssl::stream_base::client, [&](beast::error_code e) {
+            tls_ec = e;
+            tls_done = true;
+        });
+        p->run_until([&] { return tls_done; }, deadline);
+        if (!tls_done) throw transport_exception(transport_error::timeout, "the TLS handshake timed out");
+        if (tls_ec)
+            throw transport_exception(transport_error::connect,
+                                      "TLS handshake failed: " +
+                                          tls_handshake_failure(tls.native_handle(), tls_ec));
+    }
 
-    p->ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
-        req.set(beast::http::field::user_agent, "agentcheck");
-        for (const auto& [name, value] : target.extra_headers)
-            req.set(name, value);
-        for (const auto& h : headers)
-            req.set(h.name, h.value);
-    }));
     auto res = std::make_shared<websocket::response_type>();
     auto done = std::make_shared<bool>(false);
     auto hs_ec = std::make_shared<beast::error_code>();
     const auto host = target.host + ":" + std::to_string(target.port);
-    p->ws.async_handshake(*res, host, target.path_prefix + path,
-                          [res, done, hs_ec](beast::error_code e) {
-                              *hs_ec = e;
-                              *done = true;
-                          });
+    p->visit([&](auto& ws) {
+        ws.set_option(websocket::stream_base::decorator([&](websocket::request_type& req) {
+            req.set(beast::http::field::user_agent, "agentcheck");
+            for (const auto& [name, value] : target.extra_headers)
+                req.set(name, value);
+            for (const auto& h : headers)
+                req.set(h.name, h.value);
+        }));
+        ws.async_handshake(*res, host, target.path_prefix + path,
+                           [res, done, hs_ec](beast::error_code e) {
+                               *hs_ec = e;
+                               *done = true;
+                           });
+    });
     p->run_until([&] { return *done; }, deadline);
     if (!*done) throw transport_exception(transport_error::timeout, "the upgrade got no answer");
     const websocket::response_type& answer = *res;
@@ -130,8 +183,10 @@ std::unique_ptr<ws_client> ws_client::open(const target_url& target, const std::
         throw transport_exception(transport_error::parse,
                                   "the upgrade failed: " + failure.message());
     }
-    p->ws.control_callback([raw = p.get()](websocket::frame_type kind, beast::string_view payload) {
-        if (kind == websocket::frame_type::pong) raw->pongs.emplace_back(payload);
+    p->visit([raw = p.get()](auto& ws) {
+        ws.control_callback([raw](websocket::frame_type kind, beast::string_view payload) {
+            if (kind == websocket::frame_type::pong) raw->pongs.emplace_back(payload);
+        });
     });
     return std::unique_ptr<ws_client>(new ws_client(std::move(p)));
 }
@@ -151,8 +206,10 @@ ws_event ws_client::read(std::chrono::milliseconds wait) {
 void ws_client::ping(const std::string& payload) {
     auto& p = *impl_;
     auto done = std::make_shared<bool>(false);
-    p.ws.async_ping(websocket::ping_data(payload.c_str()),
-                    [done](beast::error_code) { *done = true; });
+    p.visit([&](auto& ws) {
+        ws.async_ping(websocket::ping_data(payload.c_str()),
+                      [done](beast::error_code) { *done = true; });
+    });
     p.run_until([&] { return *done; }, std::chrono::steady_clock::now() + std::chrono::seconds(5));
 }
 
@@ -179,7 +236,9 @@ void ws_client::close() {
     auto& p = *impl_;
     if (p.closed) return;
     auto done = std::make_shared<bool>(false);
-    p.ws.async_close(websocket::close_code::normal, [done](beast::error_code) { *done = true; });
+    p.visit([&](auto& ws) {
+        ws.async_close(websocket::close_code::normal, [done](beast::error_code) { *done = true; });
+    });
     p.run_until([&] { return *done; }, std::chrono::steady_clock::now() + std::chrono::seconds(2));
     p.closed = true;
 }

@@ -147,6 +147,7 @@ std::uint64_t random_seed() {
 }
 
 struct run_options {
+    tls_flags tls; ///< --ca-file, --insecure
     filter_options filters;
     std::string target;
     std::string secret_file;
@@ -355,6 +356,7 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
     if (o.target.empty()) throw usage_error("--target: required");
     run_settings s;
     s.target = parse_target(o.target, o.allow_non_loopback);
+    o.tls.apply(s.target);
     for (const auto& h : o.headers)
         s.target.extra_headers.push_back(parse_header(h));
     s.secret = load_secret(o.secret_file);
@@ -458,7 +460,7 @@ nlohmann::json resolve_times(nlohmann::json claims, long long now) {
 int do_token(const std::string& identity, const std::string& secret_file,
              const std::string& target_text, bool allow_non_loopback, const cli_io& io,
              const std::string& claims_text = {}, const std::string& header_text = {},
-             const std::string& variant = {}) {
+             const std::string& variant = {}, const tls_flags& tls = {}) {
     if (!variant.empty() && !claims_text.empty())
         throw usage_error("--variant and --claims: choose one");
     if (!claims_text.empty()) {
@@ -490,7 +492,8 @@ int do_token(const std::string& identity, const std::string& secret_file,
     const auto secret = load_secret(secret_file);
     nlohmann::json discovery = nlohmann::json::object();
     if (!target_text.empty()) {
-        const auto target = parse_target(target_text, allow_non_loopback);
+        auto target = parse_target(target_text, allow_non_loopback);
+        tls.apply(target);
         auto discovered = fetch_discovery(target, discovery_timeout);
         if (!discovered.document) {
             io.err << "agentcheck: " << discovered.error << "\n";
@@ -543,7 +546,9 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     run_options ro;
     ro.filters.known_layers(registry);
     auto* run = app.add_subcommand("run", "run the checks against a live agent");
-    run->add_option("--target", ro.target, "the agent's base URL, http://127.0.0.1:PORT");
+    run->add_option("--target", ro.target,
+                    "the agent's base URL, http://127.0.0.1:PORT or https://…");
+    ro.tls.attach(*run);
     run->add_option("--jwt-secret-file", ro.secret_file,
                     "file holding the agent's HS256 secret (or set AGENTCHECK_JWT_SECRET)");
     ro.filters.attach(*run);
@@ -595,6 +600,7 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     std::string token_secret;
     std::string token_target;
     bool token_remote = false;
+    tls_flags token_tls;
     auto* token =
         app.add_subcommand("token", "print a token for an identity (for the curl reproductions)");
     std::string token_claims;
@@ -618,12 +624,14 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     token->add_option("--target", token_target,
                       "take iss/aud from this agent's discovery document");
     token->add_flag("--allow-non-loopback", token_remote, "allow a target that is not loopback");
+    token_tls.attach(*token);
 
     std::string replay_file;
     std::string replay_target;
     std::string replay_secret;
     bool replay_remote = false;
     bool replay_keep = false;
+    tls_flags replay_tls;
     auto* replay_cmd = app.add_subcommand(
         "replay", "send a saved check's requests again, in order, and compare the answers "
                   "(REPORT_DIR/replay/ID.json; exit 0 when every answer is as recorded)");
@@ -636,6 +644,7 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
                          "do not delete the agents the replay created");
     replay_cmd->add_flag("--allow-non-loopback", replay_remote,
                          "allow a target that is not loopback");
+    replay_tls.attach(*replay_cmd);
 
     load_cli_options load_opts;
     attach_load(app, load_opts);
@@ -687,6 +696,8 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
         if (replay_cmd->parsed()) {
             replay_options ropt;
             if (!replay_target.empty()) ropt.target = parse_target(replay_target, replay_remote);
+            ropt.ca_file = replay_tls.ca_file;
+            ropt.insecure = replay_tls.insecure;
             ropt.allow_non_loopback = replay_remote;
             ropt.secret = load_secret(replay_secret);
             const auto doc = nlohmann::json::parse(read_file(replay_file, "file"), nullptr, false);
@@ -701,7 +712,7 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
             }
         }
         return do_token(identity, token_secret, token_target, token_remote, io, token_claims,
-                        token_header, token_variant_name);
+                        token_header, token_variant_name, token_tls);
     } catch (const usage_error& e) {
         io.err << "agentcheck: " << e.what() << "\n";
         return exit_usage;

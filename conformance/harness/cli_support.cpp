@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <CLI/CLI.hpp>
+
 namespace agentcheck {
 namespace {
 constexpr std::string_view secret_env = "AGENTCHECK_JWT_SECRET";
@@ -40,11 +42,31 @@ std::string load_secret(const std::string& file) {
     return secret;
 }
 
+void tls_flags::attach(CLI::App& cmd) {
+    cmd.add_option("--ca-file", ca_file,
+                   "https targets: PEM file of the CAs to trust (default: the system's)");
+    cmd.add_flag("--insecure", insecure,
+                 "https targets: do not check the certificate at all (its name, dates, issuer)");
+}
+
+void tls_flags::apply(client::target_url& target) const {
+    if (ca_file.empty() && !insecure) return;
+    const char* flag = ca_file.empty() ? "--insecure" : "--ca-file";
+    if (!target.tls())
+        throw usage_error(std::string(flag) + ": the target is " + target.base() +
+                          "; it applies to https:// targets only");
+    if (!ca_file.empty() && insecure)
+        throw usage_error("--ca-file and --insecure: choose one");
+    if (!ca_file.empty()) (void)read_file(ca_file, "--ca-file");
+    target.ca_file = ca_file;
+    target.insecure = insecure;
+}
+
 client::target_url parse_target(const std::string& url, bool allow_non_loopback) {
     auto target = client::target_url::parse(url);
     if (!target)
         throw usage_error("--target: \"" + url +
-                          "\" is not of the form http://host[:port][/path-prefix]");
+                          "\" is not of the form http[s]://host[:port][/path-prefix]");
     if (!allow_non_loopback && !target->is_loopback()) {
         throw usage_error(
             "--target: " + target->host +

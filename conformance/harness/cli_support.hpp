@@ -8,6 +8,10 @@
 
 #include "conformance/client/http.hpp"
 
+namespace CLI {
+class App;
+}
+
 namespace agentcheck {
 
 /// A usage or configuration problem: reported as "agentcheck: <message>", exit 2.
@@ -24,5 +28,16 @@ std::string load_secret(const std::string& file);
 
 /// --target parsed; usage_error when malformed, or not loopback without allow_non_loopback.
 client::target_url parse_target(const std::string& url, bool allow_non_loopback);
+
+/// --ca-file and --insecure, for commands that take an https:// --target.
+struct tls_flags {
+    std::string ca_file;
+    bool insecure = false;
+    /// Adds the two options to cmd.
+    void attach(CLI::App& cmd);
+    /// Puts them on target; usage_error when they are given for an http:// target, together,
+    /// or when --ca-file cannot be read.
+    void apply(client::target_url& target) const;
+};
 
 } // namespace agentcheck

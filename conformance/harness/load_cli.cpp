@@ -280,6 +280,9 @@ void tear_down(client::http_client& http, const std::string& token,
 int do_load(const load_cli_options& o, const std::string& command, const cli_io& io) {
     if (o.target.empty()) throw usage_error("--target: required (the agent's base URL)");
     const auto target = parse_target(o.target, o.allow_non_loopback);
+    if (target.tls())
+        throw usage_error("--target: agentcheck load sends plain HTTP only (its connections "
+                          "are its own, without TLS); https:// targets are for run and replay");
     load::scenario sc;
     std::chrono::microseconds duration{}, ramp{}, timeout{}, max_lag{};
     try {

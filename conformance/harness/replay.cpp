@@ -146,6 +146,10 @@ replay_outcome replay(const json& doc, const replay_options& opts, std::ostream&
         if (!parsed) throw std::invalid_argument("the document's \"target\" is not a URL");
         target = *parsed;
     }
+    if (!target.tls() && (!opts.ca_file.empty() || opts.insecure))
+        throw std::invalid_argument("--ca-file and --insecure apply to https:// targets only");
+    target.ca_file = opts.ca_file;
+    target.insecure = opts.insecure;
     if (!target.is_loopback() && !opts.allow_non_loopback)
         throw std::invalid_argument("the target " + target.base() +
                                     " is not loopback (--allow-non-loopback to allow it)");

@@ -33,6 +33,8 @@ struct replay_options {
     std::string secret; ///< the HS256 secret the credentials are minted with
     std::chrono::milliseconds timeout{10000};
     bool keep_agents = false; ///< do not delete the agents the replay created
+    std::string ca_file;      ///< https: the CAs to trust (--ca-file)
+    bool insecure = false;    ///< https: no certificate check (--insecure)
 };
 
 /// What a replay found.

@@ -596,6 +596,7 @@ void register_s08_observability(check_registry& registry) {
     add_tracing_checks(registry);
     add_metrics_checks(registry);
     add_rate_limit_checks(registry);
+    register_s08_audit(registry);
 }
 
 } // namespace agentcheck

@@ -43,6 +43,8 @@ void register_s06_tasks(check_registry& registry);
 void register_s07_invoke(check_registry& registry);
 /// §8 Audit, rate limits, metrics, tracing, TLS.
 void register_s08_observability(check_registry& registry);
+/// §8 audit (s08_audit.cpp), registered by register_s08_observability.
+void register_s08_audit(check_registry& registry);
 /// End-to-end workflows across features (conformance/workflows/).
 void register_workflows(check_registry& registry);
 

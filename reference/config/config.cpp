@@ -17,6 +17,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 #include "reference/util/allowlist.hpp"
 #include "reference/util/text.hpp"
@@ -75,7 +76,7 @@ struct raw_options {
         task_workers, task_queue_depth, task_retry_base_ms, task_retry_cap_ms,
         health_check_timeout_ms, endpoint_allowlist, invoke_timeout_ms, invoke_max_attempts,
         breaker_failure_threshold, breaker_recovery_ms, rate_limit_rps, rate_limit_burst,
-        rate_limit_principals, log_requests, config_file;
+        rate_limit_principals, tls_cert, tls_key, log_requests, config_file;
 };
 
 /// One command-line option: its long name (without "--"), where its text goes, its help.
@@ -164,6 +165,11 @@ const std::array option_specs{
     option_spec{"rate-limit-principals", &raw_options::rate_limit_principals, "INT",
                 "principals whose buckets are kept at most (least recently used dropped), "
                 "64-100000000"},
+    option_spec{"tls-cert", &raw_options::tls_cert, "FILE",
+                "PEM certificate chain (the server's first): serve HTTPS and WSS only, TLS 1.2 "
+                "or newer; needs --tls-key"},
+    option_spec{"tls-key", &raw_options::tls_key, "FILE",
+                "PEM private key of --tls-cert's certificate"},
     option_spec{"log-requests", &raw_options::log_requests, "BOOL",
                 "one JSON line per request: true|false"},
 };
@@ -176,7 +182,9 @@ constexpr std::array non_empty_when_given{"bind",
                                           "jwt-rs256-public-key-file",
                                           "jwt-es256-public-key-file",
                                           "jwt-issuer",
-                                          "jwt-audience"};
+                                          "jwt-audience",
+                                          "tls-cert",
+                                          "tls-key"};
 
 raw_options defaults_as_text() {
     const config d;
@@ -366,6 +374,37 @@ void check_public_key(std::string_view option, const std::string& path, const st
         fail(option, "'" + path + "' is not a PEM " + type_name + " public key (BEGIN PUBLIC KEY)");
 }
 
+/// Reads --tls-cert and --tls-key, and checks that they are PEM, that the chain starts with a
+/// certificate and that the key is that certificate's.
+void load_tls(config& c) {
+    if (c.tls_cert_file.empty() != c.tls_key_file.empty())
+        fail(c.tls_cert_file.empty() ? "--tls-cert" : "--tls-key",
+             c.tls_cert_file.empty() ? "is needed with --tls-key" : "is needed with --tls-cert");
+    if (c.tls_cert_file.empty()) return;
+    c.tls_cert_pem = read_file("--tls-cert", c.tls_cert_file);
+    c.tls_key_pem = read_file("--tls-key", c.tls_key_file);
+    auto read_bio = [](const std::string& pem) {
+        return std::unique_ptr<BIO, decltype(&BIO_free)>(
+            BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+    };
+    auto cert_bio = read_bio(c.tls_cert_pem);
+    std::unique_ptr<X509, decltype(&X509_free)> cert(
+        PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), &X509_free);
+    ERR_clear_error();
+    if (!cert) fail("--tls-cert", "'" + c.tls_cert_file + "' holds no PEM certificate");
+    auto key_bio = read_bio(c.tls_key_pem);
+    std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+        PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+    ERR_clear_error();
+    if (!key)
+        fail("--tls-key", "'" + c.tls_key_file + "' holds no PEM private key (or it is encrypted)");
+    if (X509_check_private_key(cert.get(), key.get()) != 1) {
+        ERR_clear_error();
+        fail("--tls-key", "'" + c.tls_key_file + "' is not the key of the certificate in '" +
+                              c.tls_cert_file + "'");
+    }
+}
+
 std::string pem_from(std::string_view option, const std::string& path, int type,
                      const char* type_name) {
     std::string pem = read_file(option, path);
@@ -455,6 +494,9 @@ config convert(const raw_options& raw, const CLI::App& app) {
     c.rate_limit_principals = static_cast<std::size_t>(
         number("--rate-limit-principals", raw.rate_limit_principals, 64, 100000000));
     c.log_requests = boolean("--log-requests", raw.log_requests);
+    c.tls_cert_file = raw.tls_cert;
+    c.tls_key_file = raw.tls_key;
+    load_tls(c);
 
     // Secrets and keys: files are read here; the HS256 file wins over AGENT_JWT_SECRET.
     if (!c.jwt_secret_file.empty()) {

@@ -76,6 +76,13 @@ struct config {
     long long rate_limit_burst = 0;            ///< bucket size (0: twice the rate)
     std::size_t rate_limit_principals = 100000; ///< buckets kept at most
 
+    // --- TLS (§8): with a certificate and key, HTTPS and WSS only, TLS 1.2 or newer
+    std::string tls_cert_file; ///< PEM chain, the server's certificate first ("": plain HTTP)
+    std::string tls_key_file;  ///< PEM private key
+    std::string tls_cert_pem;  ///< contents of tls_cert_file
+    std::string tls_key_pem;   ///< contents of tls_key_file
+    [[nodiscard]] bool tls() const noexcept { return !tls_cert_pem.empty(); }
+
     // --- logging
     bool log_requests = true; ///< one JSON line per request on stderr
 };

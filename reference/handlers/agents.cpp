@@ -95,7 +95,8 @@ void create_agent(const app& a, const exchange_ptr& x) {
                               auto res = agent_response(a, *x, http::status::created, *r->entry);
                               res.set(http::field::location, "/agents/" + r->entry->agent.id);
                               a.reply(x, std::move(res));
-                          });
+                          },
+                          a.audit_write(x, 201));
 }
 
 void replace_agent(const app& a, const exchange_ptr& x) {
@@ -116,7 +117,8 @@ void replace_agent(const app& a, const exchange_ptr& x) {
                            [&a, x](util::expected<write_outcome, error> r) {
                                if (!r) return a.fail(x, r.error());
                                a.reply(x, agent_response(a, *x, http::status::ok, *r->entry));
-                           });
+                           },
+                           a.audit_write(x, 200));
 }
 
 void delete_agent(const app& a, const exchange_ptr& x) {
@@ -125,7 +127,8 @@ void delete_agent(const app& a, const exchange_ptr& x) {
                           [&a, x](util::expected<write_outcome, error> r) {
                               if (!r) return a.fail(x, r.error());
                               a.reply(x, response{http::status::no_content, x->req.version()});
-                          });
+                          },
+                          a.audit_write(x, 204));
 }
 
 void change_status(const app& a, const exchange_ptr& x) {
@@ -136,7 +139,8 @@ void change_status(const app& a, const exchange_ptr& x) {
                               [&a, x](util::expected<write_outcome, error> r) {
                                   if (!r) return a.fail(x, r.error());
                                   a.reply(x, agent_response(a, *x, http::status::ok, *r->entry));
-                              });
+                              },
+                              a.audit_write(x, 200));
 }
 
 } // namespace

@@ -227,6 +227,8 @@ void app::handle(request req, std::string remote_addr, responder respond,
         return handle_tasks(*this, x);
     case route_id::agent_invoke:
         return handle_invoke(*this, x);
+    case route_id::audit:
+        return handle_audit(*this, x);
     case route_id::none:
         break;
     }
@@ -262,6 +264,14 @@ response app::reject(const request& head, errc why, std::string detail,
     decorate(x, res);
     log(x, res);
     count(x, res);
+    // The connection answers at once (its head or body broke a limit): the record follows.
+    if (const int st = res.result_int(); must_audit(x, st)) {
+        write_op op;
+        op.audit = std::make_shared<audit_draft>();
+        op.audit->record = audit_record_of(x, st, {});
+        op.apply = [](store_txn&) -> std::optional<error> { return std::nullopt; };
+        (void)svc_.storage.submit(std::move(op));
+    }
     return res;
 }
 
@@ -345,13 +355,57 @@ void app::count(const exchange& x, const response& res) const {
     }
 }
 
+bool app::must_audit(const exchange& x, int status) noexcept {
+    if (status == 401 || status == 403) return true;
+    if (x.rule == nullptr || status == 429) return false; // no such route or method; OPTIONS
+    const auto m = x.req.method();
+    return m == http::verb::post || m == http::verb::put || m == http::verb::patch ||
+           m == http::verb::delete_;
+}
+
+audit_record app::audit_record_of(const exchange& x, int status, std::string resource) const {
+    audit_record r;
+    r.at = util::format_rfc3339_ms(svc_.clk.now());
+    if (x.who) r.actor = x.who->sub;
+    r.action = std::string(x.req.method_string()) + ' ' +
+               std::string(x.route.id == route_id::none ? path_of(x.req.target())
+                                                        : x.route.route_template);
+    r.resource = resource.empty() ? std::string(path_of(x.req.target())) : std::move(resource);
+    r.status = status;
+    r.request_id = x.request_id;
+    r.remote_addr = x.remote_addr;
+    return r;
+}
+
+std::shared_ptr<audit_draft> app::audit_write(const exchange_ptr& x, int ok_status,
+                                              std::string resource) const {
+    x->audit = std::make_shared<audit_draft>();
+    x->audit->record = audit_record_of(*x, ok_status, std::move(resource));
+    x->audit->failed_status = [](errc code) { return static_cast<int>(status_of(code)); };
+    return x->audit;
+}
+
 void app::reply(const exchange_ptr& x, response res) const {
     res.keep_alive(x->req.keep_alive() && !svc_.lifecycle.draining.load());
     decorate(*x, res);
     log(*x, res);
     count(*x, res);
     auto respond = std::move(x->respond);
-    respond(std::move(res));
+    const int st = res.result_int();
+    if (!must_audit(*x, st) || (x->audit && x->audit->committed &&
+                                x->audit->record.status == st))
+        return respond(std::move(res));
+    // An answer the store has not audited (a refusal before the write, or a write that
+    // answered otherwise): its record is committed before the answer leaves, so that a
+    // client reading /audit after its answer finds it.
+    write_op op;
+    op.audit = std::make_shared<audit_draft>();
+    auto resource = res[http::field::location];
+    op.audit->record = audit_record_of(*x, st, std::string(resource));
+    op.apply = [](store_txn&) -> std::optional<error> { return std::nullopt; };
+    auto pending = std::make_shared<response>(std::move(res));
+    op.done = [respond, pending](const std::optional<error>&) { respond(std::move(*pending)); };
+    if (svc_.storage.submit(std::move(op))) respond(std::move(*pending)); // stopping: answer
 }
 
 void app::fail(const exchange_ptr& x, const error& err) const {

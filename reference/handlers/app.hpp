@@ -56,6 +56,8 @@ struct exchange {
     std::optional<rate_decision> rate; ///< the rate limit's decision (when limits are on)
     std::optional<principal> who;
     std::string remote_addr;
+    /// The audit record a write carries into its transaction (see app::audit_write).
+    std::shared_ptr<audit_draft> audit;
     std::chrono::steady_clock::time_point started;
     nlohmann::json body; ///< the parsed body when the route takes one
     responder respond;
@@ -102,6 +104,11 @@ public:
     void reply(const exchange_ptr& x, response res) const;
     /// Sends the problem document for err.
     void fail(const exchange_ptr& x, const error& err) const;
+    /// The audit record of x's write, for the store to commit with it: `ok_status` is the
+    /// answer when the write succeeds, `resource` the path acted on ("" = the request's).
+    /// reply() writes the record itself for an answer the store did not audit.
+    std::shared_ptr<audit_draft> audit_write(const exchange_ptr& x, int ok_status,
+                                             std::string resource = {}) const;
     /// A 200-style JSON response skeleton for x.
     [[nodiscard]] response json_response(const exchange& x, http::status st,
                                          std::string body) const;
@@ -117,6 +124,12 @@ private:
     void log(const exchange& x, const response& res) const;
     /// Counts the answer in the metrics (when kept).
     void count(const exchange& x, const response& res) const;
+    /// True when the answer `status` to x belongs in the audit log: every 401 and 403, and
+    /// every answer to a mutating request on a route that exists (429s and 405s excepted).
+    static bool must_audit(const exchange& x, int status) noexcept;
+    /// x's audit record with the answer `status`.
+    [[nodiscard]] audit_record audit_record_of(const exchange& x, int status,
+                                               std::string resource) const;
 
     services svc_;
 };
@@ -132,6 +145,7 @@ void handle_events(const app& a, const exchange_ptr& x);
 void handle_stream(const app& a, const exchange_ptr& x);
 void handle_tasks(const app& a, const exchange_ptr& x);
 void handle_invoke(const app& a, const exchange_ptr& x);
+void handle_audit(const app& a, const exchange_ptr& x);
 
 /// One name=value pair of a query string, percent-decoded.
 struct query_param {

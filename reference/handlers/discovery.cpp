@@ -19,10 +19,11 @@ nlohmann::json task_type_names() {
 
 /// The optional features this agentd serves (§0): some depend on how it was started.
 nlohmann::json features_of(const services& s) {
-    auto f = nlohmann::json::array({"events", "websocket", "tasks", "invoke"});
+    auto f = nlohmann::json::array({"events", "websocket", "tasks", "invoke", "audit"});
     if (s.limiter != nullptr) f.push_back("rate_limit");
     if (s.stats != nullptr) f.push_back("metrics");
     f.push_back("tracing");
+    if (s.cfg.tls()) f.push_back("tls");
     return f;
 }
 

@@ -54,7 +54,8 @@ void publish_event(const app& a, const exchange_ptr& x) {
     a.svc().events.publish(std::move(*in), [&a, x](util::expected<models::event, error> r) {
         if (!r) return a.fail(x, r.error());
         a.reply(x, a.json_response(*x, http::status::created, models::to_json(*r).dump()));
-    });
+    },
+                        a.audit_write(x, 201));
 }
 
 } // namespace

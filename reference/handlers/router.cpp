@@ -22,6 +22,7 @@ const std::vector<method_rule>& rules_for(route_id id) {
     static const std::vector<method_rule> task = {{verb::get, role::viewer, false}};
     static const std::vector<method_rule> retry = {{verb::post, role::operator_, false}};
     static const std::vector<method_rule> invoke = {{verb::post, role::operator_, true}};
+    static const std::vector<method_rule> audit = {{verb::get, role::admin, false}};
     static const std::vector<method_rule> events = {{verb::get, role::viewer, false},
                                                     {verb::post, role::operator_, true}};
     switch (id) {
@@ -51,6 +52,8 @@ const std::vector<method_rule>& rules_for(route_id id) {
         return retry;
     case route_id::agent_invoke:
         return invoke;
+    case route_id::audit:
+        return audit;
     case route_id::none:
         break;
     }
@@ -71,6 +74,7 @@ route_match match_route(std::string_view target) {
     if (path == "/events") return {route_id::events, "/events", {}};
     if (path == "/events/stream") return {route_id::events_stream, "/events/stream", {}};
     if (path == "/tasks") return {route_id::tasks, "/tasks", {}};
+    if (path == "/audit") return {route_id::audit, "/audit", {}};
     if (path.starts_with("/tasks/")) {
         auto rest = path.substr(7);
         auto slash = rest.find('/');

@@ -29,6 +29,7 @@ enum class route_id {
     task,               ///< /tasks/{id}
     task_retry,         ///< /tasks/{id}/retry
     agent_invoke,       ///< /agents/{id}/invoke
+    audit,              ///< /audit (admin)
 };
 
 /// A method a route accepts and what it needs. role::none = no authentication.

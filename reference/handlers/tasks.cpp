@@ -27,7 +27,8 @@ void submit_task(const app& a, const exchange_ptr& x) {
                              if (r->replay) return a.reply(x, replayed(a, *x, *r->replay));
                              if (a.svc().stats != nullptr) a.svc().stats->count_task("submitted");
                              a.reply(x, task_response(a, *x, http::status::accepted, *r->task));
-                         });
+                         },
+                         a.audit_write(x, 202));
 }
 
 void list_tasks(const app& a, const exchange_ptr& x) {
@@ -75,7 +76,8 @@ void retry_task(const app& a, const exchange_ptr& x) {
     a.svc().tasks.retry(*x->who, x->route.agent_id, [&a, x](util::expected<models::task, error> r) {
         if (!r) return a.fail(x, r.error());
         a.reply(x, task_response(a, *x, http::status::accepted, *r));
-    });
+    },
+                     a.audit_write(x, 202));
 }
 
 } // namespace

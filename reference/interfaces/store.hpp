@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,29 @@ struct idempotency_record {
     std::string etag;     ///< ETag header, if any
     std::string body;
     std::int64_t created_at_s = 0;
+};
+
+/// One record of the audit log (PROTOCOL.md §8): who did what to which resource, with what
+/// answer. Never holds a token, a secret or a request body.
+struct audit_record {
+    std::int64_t seq = 0;     ///< filled when appended
+    std::string at;           ///< RFC 3339 UTC, milliseconds
+    std::string actor;        ///< the token's sub; "" when the caller was not authenticated
+    std::string action;       ///< "METHOD /route/{template}"
+    std::string resource;     ///< the path acted on (a created resource's own path)
+    int status = 0;           ///< the HTTP status answered
+    std::string request_id;   ///< the request's X-Request-ID
+    std::string remote_addr;  ///< the client's address
+};
+
+/// The audit record a write_op appends in its own transaction, so that a change and its
+/// record are committed together or not at all. When apply fails, its changes are undone but
+/// the record is kept, with status `failed_status(error)`.
+struct audit_draft {
+    audit_record record;                  ///< status: the answer when apply succeeds
+    int (*failed_status)(errc) = nullptr; ///< the answer for an error (null: 500)
+    /// Set on the writer thread once the record is committed (read after the op's done).
+    bool committed = false;
 };
 
 /// Reads and writes inside the writer's transaction. Only valid during write_op::apply.
@@ -69,6 +93,8 @@ public:
     virtual std::optional<error> update_task(const models::task& t) = 0;
     /// The stored task, as this transaction sees it.
     virtual std::optional<models::task> find_task(const std::string& id) = 0;
+    /// Appends an audit record; fills r.seq (the last one + 1: no gaps).
+    virtual std::optional<error> append_audit(audit_record& r) = 0;
 };
 
 /// A page of tasks.
@@ -93,6 +119,9 @@ struct event_query {
 struct write_op {
     std::function<std::optional<error>(store_txn&)> apply;
     std::function<void(const std::optional<error>&)> done;
+    /// The audit record of the request that made this write (null: none). Appended after
+    /// apply in the same savepoint; if it cannot be, the write is undone (errc::storage_failure).
+    std::shared_ptr<audit_draft> audit = nullptr;
 };
 
 /// The durable store. Thread-safe.
@@ -107,6 +136,9 @@ public:
     virtual std::int64_t last_event_seq() = 0;
     /// Committed tasks matching q, in creation order. Thread-safe.
     virtual util::expected<std::vector<models::task>, error> read_tasks(const task_query& q) = 0;
+    /// Committed audit records with seq > after, oldest first, at most limit. Thread-safe.
+    virtual util::expected<std::vector<audit_record>, error> read_audit(std::int64_t after,
+                                                                         std::size_t limit) = 0;
     /// One committed task. Thread-safe.
     virtual std::optional<models::task> read_task(const std::string& id) = 0;
     /// Every task still queued or running (start-up: running ones run again).

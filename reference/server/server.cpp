@@ -8,6 +8,7 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
@@ -31,36 +32,22 @@ constexpr auto drain_poll_interval = std::chrono::milliseconds(10);
 constexpr auto deadline_sweep_interval = std::chrono::milliseconds(50);
 constexpr unsigned http11 = 11;
 constexpr auto linger_timeout = std::chrono::milliseconds(2000);
+/// What a TLS connection reads at once while idle (the next request's first bytes).
+constexpr std::size_t idle_read_bytes = 4096;
 } // namespace
 
-/// One connection: reads requests one after another (pipelined requests wait in the
-/// buffer), hands each to the app, writes each response in one call.
-class http_session : public std::enable_shared_from_this<http_session> {
+/// What the server keeps of a connection, whatever its transport: its deadline, and how to
+/// drain or expire it.
+class connection_base {
 public:
-    http_session(tcp::socket&& socket, http_server& srv, std::uint64_t id)
-        : socket_(std::move(socket)), srv_(srv), id_(id) {
-        beast::error_code ec;
-        auto ep = socket_.remote_endpoint(ec);
-        if (!ec) remote_ = ep.address().to_string();
-        socket_.set_option(tcp::no_delay(true), ec);
-    }
-    ~http_session() { srv_.session_ended(id_); }
-    http_session(const http_session&) = delete;
-    http_session& operator=(const http_session&) = delete;
-
-    void start() {
-        net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_wait(); });
-    }
-
+    virtual ~connection_base() = default;
     /// Closes the connection if it is between requests; otherwise it closes after the
     /// response it is working on.
-    void drain() {
-        net::post(socket_.get_executor(), [self = shared_from_this()] {
-            if (self->state_ == state::idle) self->close();
-        });
-    }
+    virtual void drain() = 0;
+    /// On the session's executor, after the server's sweep saw it overdue: cancels the
+    /// socket's pending operation, which then ends with timed_out_ set.
+    virtual void expire() = 0;
 
-    enum class state { idle, reading, handling, writing, closed };
     static constexpr std::int64_t never = std::numeric_limits<std::int64_t>::max();
     std::atomic<std::int64_t> deadline_ns_{never};
 
@@ -68,25 +55,98 @@ public:
     [[nodiscard]] bool overdue(std::int64_t now_ns) const noexcept {
         return deadline_ns_.load(std::memory_order_relaxed) <= now_ns;
     }
-    /// On the session's executor, after the server's sweep saw it overdue: cancels the
-    /// socket's pending operation, which then ends with timed_out_ set.
-    void expire() {
-        net::dispatch(socket_.get_executor(), [self = shared_from_this()] {
-            if (self->state_ == state::closed || self->timed_out_ || !self->overdue(steady_ns()))
-                return;
-            self->timed_out_ = true;
-            beast::error_code ignored;
-            self->socket_.cancel(ignored);
-        });
-    }
-
     static std::int64_t steady_ns() noexcept {
         return std::chrono::duration_cast<std::chrono::nanoseconds>(
                    std::chrono::steady_clock::now().time_since_epoch())
             .count();
     }
+};
+
+/// One connection: reads requests one after another (pipelined requests wait in the
+/// buffer), hands each to the app, writes each response in one call. Tls: the bytes go
+/// through OpenSSL (handshake first; the connection becomes a wss:// stream on upgrade).
+template <bool Tls>
+class http_session final : public connection_base,
+                           public std::enable_shared_from_this<http_session<Tls>> {
+public:
+    /// A plain socket (deadlines are the sweep's, not the stream's), or TLS over Beast's
+    /// tcp_stream (what the WebSocket stream takes over).
+    using stream_type =
+        std::conditional_t<Tls, net::ssl::stream<beast::tcp_stream>, tcp::socket>;
+
+    http_session(tcp::socket&& socket, http_server& srv, std::uint64_t id, net::ssl::context* tls)
+        : stream_(make_stream(std::move(socket), tls)), srv_(srv), id_(id) {
+        beast::error_code ec;
+        auto ep = this->socket().remote_endpoint(ec);
+        if (!ec) remote_ = ep.address().to_string();
+        this->socket().set_option(tcp::no_delay(true), ec);
+    }
+    ~http_session() override { srv_.session_ended(id_); }
+    http_session(const http_session&) = delete;
+    http_session& operator=(const http_session&) = delete;
+
+    void start() {
+        net::dispatch(socket().get_executor(), [self = this->shared_from_this()] {
+            if constexpr (Tls) {
+                self->do_handshake();
+            } else {
+                self->do_wait();
+            }
+        });
+    }
+
+    void drain() override {
+        net::post(socket().get_executor(), [self = this->shared_from_this()] {
+            if (self->state_ == state::idle) self->close();
+        });
+    }
+
+    enum class state { idle, reading, handling, writing, closed };
+
+    void expire() override {
+        net::dispatch(socket().get_executor(), [self = this->shared_from_this()] {
+            if (self->state_ == state::closed || self->timed_out_ || !self->overdue(steady_ns()))
+                return;
+            self->timed_out_ = true;
+            beast::error_code ignored;
+            self->socket().cancel(ignored);
+        });
+    }
 
 private:
+    static stream_type make_stream(tcp::socket&& socket, net::ssl::context* tls) {
+        if constexpr (Tls) {
+            return stream_type(beast::tcp_stream(std::move(socket)), *tls);
+        } else {
+            (void)tls;
+            return std::move(socket);
+        }
+    }
+    /// The TCP socket under the stream.
+    tcp::socket& socket() noexcept {
+        if constexpr (Tls) {
+            return beast::get_lowest_layer(stream_).socket();
+        } else {
+            return stream_;
+        }
+    }
+
+    // --- TLS: the handshake, within the header timeout ---------------------------------
+    void do_handshake() {
+        if constexpr (Tls) {
+            state_ = state::reading;
+            arm(srv_.cfg().header_timeout);
+            stream_.async_handshake(net::ssl::stream_base::server,
+                                    [self = this->shared_from_this()](beast::error_code ec) {
+                                        self->disarm();
+                                        // Plain HTTP, TLS 1.1 or older, a bad client hello:
+                                        // OpenSSL has sent its alert; nothing is served.
+                                        if (ec) return self->close();
+                                        self->do_wait();
+                                    });
+        }
+    }
+
     // --- deadlines: a time per phase, enforced by the server's sweep ----------------------
     // (a timer per phase cost two timer-queue operations and a cancelled handler per phase,
     // several per request; the sweep costs nothing per request)
@@ -103,9 +163,19 @@ private:
         if (buffer_.size() > 0) return do_read_header(); // a pipelined request is waiting
         state_ = state::idle;
         arm(srv_.cfg().idle_timeout);
-        socket_.async_wait(
-            tcp::socket::wait_read,
-            [self = shared_from_this()](beast::error_code ec) { self->on_readable(ec); });
+        if constexpr (Tls) {
+            // OpenSSL may hold decrypted bytes the socket no longer shows: read, not wait.
+            stream_.async_read_some(
+                buffer_.prepare(idle_read_bytes),
+                [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                    self->buffer_.commit(n);
+                    self->on_readable(ec);
+                });
+        } else {
+            stream_.async_wait(
+                tcp::socket::wait_read,
+                [self = this->shared_from_this()](beast::error_code ec) { self->on_readable(ec); });
+        }
     }
 
     void on_readable(beast::error_code ec) {
@@ -121,8 +191,8 @@ private:
         parser_->body_limit(boost::none); // checked after the head, so routing and auth come first
         arm(srv_.cfg().header_timeout);
         http::async_read_header(
-            socket_, buffer_, *parser_,
-            [self = shared_from_this()](beast::error_code ec, std::size_t head_bytes) {
+            stream_, buffer_, *parser_,
+            [self = this->shared_from_this()](beast::error_code ec, std::size_t head_bytes) {
                 self->on_read_header(ec, head_bytes);
             });
     }
@@ -151,8 +221,8 @@ private:
             auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_,
                                                                            head.version());
             http::async_write(
-                socket_, *cont,
-                [self = shared_from_this(), cont](beast::error_code wec, std::size_t) {
+                stream_, *cont,
+                [self = this->shared_from_this(), cont](beast::error_code wec, std::size_t) {
                     if (wec) return self->close();
                     self->do_read_body();
                 });
@@ -163,8 +233,8 @@ private:
 
     void do_read_body() {
         arm(srv_.cfg().header_timeout);
-        http::async_read(socket_, buffer_, *parser_,
-                         [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        http::async_read(stream_, buffer_, *parser_,
+                         [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                              self->disarm();
                              if (ec) return self->on_read_error(ec);
                              self->dispatch();
@@ -210,18 +280,24 @@ private:
         state_ = state::handling;
         ++requests_;
         auto req = parser_->release();
-        auto respond = [self = shared_from_this()](handlers::response res) {
+        auto respond = [self = this->shared_from_this()](handlers::response res) {
             auto shared = std::make_shared<handlers::response>(std::move(res));
-            net::dispatch(self->socket_.get_executor(), [self, shared] { self->do_write(shared); });
+            net::dispatch(self->socket().get_executor(), [self, shared] { self->do_write(shared); });
         };
-        auto upgrade = [self = shared_from_this()](handlers::stream_plan plan) {
+        auto upgrade = [self = this->shared_from_this()](handlers::stream_plan plan) {
             // The connection becomes a WebSocket stream: this session lets go of it.
             self->state_ = state::closed;
             self->disarm();
-            auto ws = std::make_shared<ws_session>(beast::tcp_stream(std::move(self->socket_)),
-                                                   std::move(plan), self->srv_.app().svc());
+            std::shared_ptr<stream_session> ws;
+            if constexpr (Tls) {
+                ws = start_stream(std::make_shared<ws_session<stream_type>>(
+                    std::move(self->stream_), std::move(plan), self->srv_.app().svc()));
+            } else {
+                ws = start_stream(std::make_shared<ws_session<beast::tcp_stream>>(
+                    beast::tcp_stream(std::move(self->stream_)), std::move(plan),
+                    self->srv_.app().svc()));
+            }
             self->srv_.stream_started(ws);
-            ws->start();
         };
         try {
             srv_.app().handle(std::move(req), remote_, respond, upgrade);
@@ -259,8 +335,8 @@ private:
         auto head = std::make_shared<std::string>(serialize_head(*res));
         const std::array<net::const_buffer, 2> buffers{net::buffer(*head),
                                                        net::buffer(res->body())};
-        net::async_write(socket_, buffers,
-                         [self = shared_from_this(), res, head](beast::error_code ec, std::size_t) {
+        net::async_write(stream_, buffers,
+                         [self = this->shared_from_this(), res, head](beast::error_code ec, std::size_t) {
                              self->disarm();
                              if (ec) return self->close();
                              if (!res->keep_alive()) return self->linger_close();
@@ -272,16 +348,27 @@ private:
     // refused with 413) until it closes or linger_timeout passes: closing a socket with
     // unread input would reset the connection and could destroy the response in flight.
     void linger_close() {
-        beast::error_code ec;
-        socket_.shutdown(tcp::socket::shutdown_send, ec);
-        if (ec) return close();
         state_ = state::writing;
         arm(linger_timeout);
+        if constexpr (Tls) {
+            // close_notify first (TLS's end of data), then the TCP half-close and discard.
+            stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {
+                self->half_close_and_discard();
+            });
+        } else {
+            half_close_and_discard();
+        }
+    }
+    void half_close_and_discard() {
+        beast::error_code ec;
+        socket().shutdown(tcp::socket::shutdown_send, ec);
+        if (ec) return close();
         do_discard();
     }
     void do_discard() {
-        socket_.async_read_some(net::buffer(discard_),
-                                [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        // The raw socket: after close_notify what arrives is discarded unread, encrypted or not.
+        socket().async_read_some(net::buffer(discard_),
+                                [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                                     if (ec) return self->close();
                                     self->do_discard();
                                 });
@@ -292,11 +379,17 @@ private:
         state_ = state::closed;
         disarm();
         beast::error_code ec;
-        socket_.shutdown(tcp::socket::shutdown_send, ec);
-        socket_.close(ec);
+        socket().shutdown(tcp::socket::shutdown_send, ec);
+        socket().close(ec);
     }
 
-    tcp::socket socket_; // a plain socket: deadlines are the sweep's, not the stream's
+    template <class Session>
+    static std::shared_ptr<stream_session> start_stream(std::shared_ptr<Session> ws) {
+        ws->start();
+        return ws;
+    }
+
+    stream_type stream_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::string_body>> parser_;
     bool timed_out_ = false;
@@ -316,6 +409,7 @@ http_server::http_server(const config& cfg, handlers::app& app, lifecycle_state&
       acceptor_(net::make_strand(ioc_)), signals_(ioc_, SIGTERM, SIGINT),
       sweep_(acceptor_.get_executor()),
       single_thread_((cfg.threads ? cfg.threads : std::thread::hardware_concurrency()) <= 1) {
+    if (cfg.tls()) tls_ = make_tls_context(cfg);
     signals_.async_wait([this](beast::error_code ec, int) {
         if (!ec) drain();
     });
@@ -328,6 +422,22 @@ http_server::http_server(const config& cfg, handlers::app& app, lifecycle_state&
 }
 
 http_server::~http_server() = default;
+
+std::unique_ptr<net::ssl::context> http_server::make_tls_context(const config& cfg) {
+    auto ctx = std::make_unique<net::ssl::context>(net::ssl::context::tls_server);
+    // TLS 1.2 or newer only (§8), whatever OpenSSL's defaults are; no renegotiation, no
+    // compression; the server's order of ciphers.
+    SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+    ctx->set_options(net::ssl::context::default_workarounds | net::ssl::context::no_sslv2 |
+                     net::ssl::context::no_sslv3 | net::ssl::context::no_tlsv1 |
+                     net::ssl::context::no_tlsv1_1 | net::ssl::context::no_compression |
+                     net::ssl::context::single_dh_use);
+    SSL_CTX_set_options(ctx->native_handle(),
+                        SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    ctx->use_certificate_chain(net::buffer(cfg.tls_cert_pem));
+    ctx->use_private_key(net::buffer(cfg.tls_key_pem), net::ssl::context::pem);
+    return ctx;
+}
 
 void http_server::do_accept() {
     // With one I/O thread every handler already runs in order: a strand per connection
@@ -342,15 +452,23 @@ void http_server::do_accept() {
             socket.close(ignored);
         } else {
             auto id = next_id_++;
-            auto s = std::make_shared<http_session>(std::move(socket), *this, id);
-            session_started(id, s);
-            s->start();
+            if (tls_) {
+                auto s = std::make_shared<http_session<true>>(std::move(socket), *this, id,
+                                                              tls_.get());
+                session_started(id, s);
+                s->start();
+            } else {
+                auto s = std::make_shared<http_session<false>>(std::move(socket), *this, id,
+                                                               nullptr);
+                session_started(id, s);
+                s->start();
+            }
         }
         do_accept();
     });
 }
 
-void http_server::session_started(std::uint64_t id, const std::weak_ptr<http_session>& s) {
+void http_server::session_started(std::uint64_t id, const std::weak_ptr<connection_base>& s) {
     std::lock_guard lock(sessions_mutex_);
     sessions_.emplace(id, s);
     open_sessions_.fetch_add(1);
@@ -362,8 +480,8 @@ void http_server::session_started(std::uint64_t id, const std::weak_ptr<http_ses
 }
 
 void http_server::sweep_deadlines() {
-    const auto now = http_session::steady_ns();
-    std::vector<std::shared_ptr<http_session>> overdue;
+    const auto now = connection_base::steady_ns();
+    std::vector<std::shared_ptr<connection_base>> overdue;
     {
         std::lock_guard lock(sessions_mutex_);
         if (sessions_.empty()) {
@@ -414,14 +532,14 @@ void http_server::run_loop() {
     }
 }
 
-void http_server::stream_started(const std::shared_ptr<ws_session>& s) {
+void http_server::stream_started(const std::shared_ptr<stream_session>& s) {
     std::lock_guard lock(sessions_mutex_);
     std::erase_if(streams_, [](const auto& w) { return w.expired(); });
     streams_.push_back(s);
 }
 
-std::vector<std::shared_ptr<ws_session>> http_server::live_streams() {
-    std::vector<std::shared_ptr<ws_session>> out;
+std::vector<std::shared_ptr<stream_session>> http_server::live_streams() {
+    std::vector<std::shared_ptr<stream_session>> out;
     std::lock_guard lock(sessions_mutex_);
     for (const auto& w : streams_)
         if (auto s = w.lock()) out.push_back(std::move(s));
@@ -434,7 +552,7 @@ void http_server::drain() {
         beast::error_code ec;
         acceptor_.close(ec);
     });
-    std::vector<std::shared_ptr<http_session>> open;
+    std::vector<std::shared_ptr<connection_base>> open;
     {
         std::lock_guard lock(sessions_mutex_);
         for (auto& [id, weak] : sessions_)

@@ -13,6 +13,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "reference/config/config.hpp"
@@ -20,7 +21,8 @@
 
 namespace agent::server {
 
-class http_session;
+class connection_base;
+class stream_session;
 
 /// The listening server. Construction binds (throws boost::system::system_error when it
 /// cannot); run() serves until stop() or a drain completes. Thread-safe.
@@ -51,10 +53,10 @@ public:
     [[nodiscard]] std::size_t connections() const noexcept { return open_sessions_.load(); }
 
     // For sessions.
-    void session_started(std::uint64_t id, const std::weak_ptr<http_session>& s);
+    void session_started(std::uint64_t id, const std::weak_ptr<connection_base>& s);
     void session_ended(std::uint64_t id);
     /// A connection became a WebSocket stream (closed with 1001 when the server drains).
-    void stream_started(const std::shared_ptr<class ws_session>& s);
+    void stream_started(const std::shared_ptr<stream_session>& s);
     [[nodiscard]] const config& cfg() const noexcept { return cfg_; }
     [[nodiscard]] handlers::app& app() noexcept { return app_; }
     [[nodiscard]] bool draining() const noexcept { return life_.draining.load(); }
@@ -68,7 +70,9 @@ private:
     /// Cancels what sessions past their phase's deadline are waiting for; runs every 50 ms
     /// while any session is open.
     void sweep_deadlines();
-    std::vector<std::shared_ptr<class ws_session>> live_streams();
+    std::vector<std::shared_ptr<stream_session>> live_streams();
+    /// The TLS context of --tls-cert / --tls-key: TLS 1.2 or newer.
+    static std::unique_ptr<boost::asio::ssl::context> make_tls_context(const config& cfg);
 
     const config& cfg_;
     handlers::app& app_;
@@ -82,8 +86,9 @@ private:
     std::atomic<std::size_t> open_sessions_{0};
     std::atomic<std::uint64_t> next_id_{1};
     std::mutex sessions_mutex_;
-    std::unordered_map<std::uint64_t, std::weak_ptr<http_session>> sessions_;
-    std::vector<std::weak_ptr<class ws_session>> streams_;
+    std::unordered_map<std::uint64_t, std::weak_ptr<connection_base>> sessions_;
+    std::vector<std::weak_ptr<stream_session>> streams_;
+    std::unique_ptr<boost::asio::ssl::context> tls_; ///< null: plain HTTP
     bool sweeping_ = false; ///< under sessions_mutex_
 };
 

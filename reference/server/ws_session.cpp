@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 namespace agent::server {
 
@@ -27,8 +28,9 @@ bool wanted(const handlers::stream_plan& plan, const models::event& e) {
 }
 } // namespace
 
-ws_session::ws_session(beast::tcp_stream&& stream, handlers::stream_plan plan,
-                       const handlers::services& svc)
+template <class NextLayer>
+ws_session<NextLayer>::ws_session(NextLayer&& stream, handlers::stream_plan plan,
+                                  const handlers::services& svc)
     : ws_(std::move(stream)), plan_(std::move(plan)), svc_(svc), force_close_(ws_.get_executor()) {
     beast::get_lowest_layer(ws_).expires_never();
     // Bound what the kernel holds for a client that does not read, too.
@@ -46,23 +48,26 @@ ws_session::ws_session(beast::tcp_stream&& stream, handlers::stream_plan plan,
     if (svc_.stats != nullptr) svc_.stats->connection_opened();
 }
 
-ws_session::~ws_session() {
+template <class NextLayer>
+ws_session<NextLayer>::~ws_session() {
     if (subscription_ != 0) svc_.events.unsubscribe(subscription_);
     if (svc_.stats != nullptr) svc_.stats->connection_closed();
 }
 
-void ws_session::start() {
+template <class NextLayer>
+void ws_session<NextLayer>::start() {
     // Subscribe before the snapshot or the replay: nothing committed meanwhile is missed
     // (what arrives twice is told apart by seq).
-    std::weak_ptr<ws_session> weak = shared_from_this();
+    std::weak_ptr<ws_session> weak = this->shared_from_this();
     subscription_ = svc_.events.subscribe([weak](const models::event& e) {
         if (auto self = weak.lock()) self->on_event(e);
     });
     ws_.async_accept(plan_.req,
-                     [self = shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
+                     [self = this->shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
 }
 
-void ws_session::on_accept(beast::error_code ec) {
+template <class NextLayer>
+void ws_session<NextLayer>::on_accept(beast::error_code ec) {
     if (ec) return;
     do_read();
     if (plan_.what == handlers::stream_plan::kind::agent_status) {
@@ -95,7 +100,8 @@ void ws_session::on_accept(beast::error_code ec) {
 
 // One page at a time, the next only once the client has taken this one: a long replay never
 // fills the queue (a client that reads is never cut off) nor holds the I/O thread.
-void ws_session::replay_page() {
+template <class NextLayer>
+void ws_session<NextLayer>::replay_page() {
     if (closing_) return;
     event_query q;
     q.after = last_seq_;
@@ -118,20 +124,22 @@ void ws_session::replay_page() {
     replay_more_ = true;
     if (!writing_ && queue_.empty()) {
         replay_more_ = false;
-        net::post(ws_.get_executor(), [self = shared_from_this()] { self->replay_page(); });
+        net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->replay_page(); });
     }
 }
 
-void ws_session::end_replay() {
+template <class NextLayer>
+void ws_session<NextLayer>::end_replay() {
     replaying_ = false;
     auto pending = std::move(pending_);
     for (const auto& e : pending)
         deliver(e);
 }
 
-void ws_session::on_event(const models::event& e) {
+template <class NextLayer>
+void ws_session<NextLayer>::on_event(const models::event& e) {
     if (!wanted(plan_, e)) return;
-    net::post(ws_.get_executor(), [self = shared_from_this(), e] {
+    net::post(ws_.get_executor(), [self = this->shared_from_this(), e] {
         if (self->replaying_)
             self->pending_.push_back(e);
         else
@@ -139,7 +147,8 @@ void ws_session::on_event(const models::event& e) {
     });
 }
 
-void ws_session::deliver(const models::event& e) {
+template <class NextLayer>
+void ws_session<NextLayer>::deliver(const models::event& e) {
     if (closing_ || e.seq <= last_seq_) return; // replayed, or already in the snapshot
     last_seq_ = e.seq;
     if (plan_.what == handlers::stream_plan::kind::events) return send(models::to_json(e).dump());
@@ -162,7 +171,8 @@ void ws_session::deliver(const models::event& e) {
     send(m.dump());
 }
 
-void ws_session::send(std::string message) {
+template <class NextLayer>
+void ws_session<NextLayer>::send(std::string message) {
     if (closing_) return;
     if (queued_bytes_ + message.size() > svc_.cfg.ws_buffer_bytes) {
         // A consumer that does not read: drop what it has not taken and close, so that
@@ -181,20 +191,21 @@ void ws_session::send(std::string message) {
     do_write();
 }
 
-void ws_session::do_write() {
+template <class NextLayer>
+void ws_session<NextLayer>::do_write() {
     if (writing_ || closed_) return;
     if (queue_.empty()) {
         if (closing_) return do_close();
         if (replay_more_) {
             replay_more_ = false;
-            net::post(ws_.get_executor(), [self = shared_from_this()] { self->replay_page(); });
+            net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->replay_page(); });
         }
         return;
     }
     writing_ = true;
     ws_.text(true);
     ws_.async_write(net::buffer(queue_.front()),
-                    [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                    [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                         self->writing_ = false;
                         if (ec) {
                             self->closed_ = true;
@@ -206,8 +217,9 @@ void ws_session::do_write() {
                     });
 }
 
-void ws_session::do_read() {
-    ws_.async_read(read_buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+template <class NextLayer>
+void ws_session<NextLayer>::do_read() {
+    ws_.async_read(read_buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
         if (ec) { // closed by the client, or the connection is gone
             self->closed_ = true;
             self->closing_ = true;
@@ -219,13 +231,14 @@ void ws_session::do_read() {
     });
 }
 
-void ws_session::close_with(websocket::close_code code, std::string reason) {
+template <class NextLayer>
+void ws_session<NextLayer>::close_with(websocket::close_code code, std::string reason) {
     if (closing_) return;
     closing_ = true;
     close_reason_ = websocket::close_reason(code, reason);
     // If the client never takes the write in flight, the connection is cut after a while.
     force_close_.expires_after(force_close_after);
-    force_close_.async_wait([self = shared_from_this()](beast::error_code ec) {
+    force_close_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
         if (ec || self->closed_) return;
         self->closed_ = true;
         beast::get_lowest_layer(self->ws_).close();
@@ -233,18 +246,24 @@ void ws_session::close_with(websocket::close_code code, std::string reason) {
     do_write(); // sends what is queued, then the close frame
 }
 
-void ws_session::do_close() {
+template <class NextLayer>
+void ws_session<NextLayer>::do_close() {
     if (closed_) return;
     closed_ = true;
-    ws_.async_close(close_reason_, [self = shared_from_this()](beast::error_code) {
+    ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code) {
         self->force_close_.cancel();
     });
 }
 
-void ws_session::going_away() {
-    net::post(ws_.get_executor(), [self = shared_from_this()] {
+template <class NextLayer>
+void ws_session<NextLayer>::going_away() {
+    net::post(ws_.get_executor(), [self = this->shared_from_this()] {
         self->close_with(websocket::close_code::going_away, "the agent is shutting down");
     });
 }
+
+// The two transports a stream runs on: plain TCP and TLS (wss).
+template class ws_session<beast::tcp_stream>;
+template class ws_session<net::ssl::stream<beast::tcp_stream>>;
 
 } // namespace agent::server

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket/stream.hpp>
@@ -19,11 +20,23 @@
 
 namespace agent::server {
 
-class ws_session : public std::enable_shared_from_this<ws_session> {
+/// What the server keeps of a stream, whatever its transport.
+class stream_session {
 public:
-    ws_session(boost::beast::tcp_stream&& stream, handlers::stream_plan plan,
-               const handlers::services& svc);
-    ~ws_session();
+    virtual ~stream_session() = default;
+    /// Closes with 1001 (going away): the server drains.
+    virtual void going_away() = 0;
+};
+
+/// A stream over NextLayer: boost::beast::tcp_stream (ws://) or
+/// boost::asio::ssl::stream<boost::beast::tcp_stream> (wss://, handshake done). Both are
+/// instantiated in ws_session.cpp.
+template <class NextLayer>
+class ws_session final : public stream_session,
+                         public std::enable_shared_from_this<ws_session<NextLayer>> {
+public:
+    ws_session(NextLayer&& stream, handlers::stream_plan plan, const handlers::services& svc);
+    ~ws_session() override;
     ws_session(const ws_session&) = delete;
     ws_session& operator=(const ws_session&) = delete;
 
@@ -31,7 +44,7 @@ public:
     void start();
 
     /// Closes with 1001 (going away): the server drains.
-    void going_away();
+    void going_away() override;
 
 private:
     void on_accept(boost::beast::error_code ec);
@@ -45,7 +58,7 @@ private:
     void close_with(boost::beast::websocket::close_code code, std::string reason);
     void do_close();
 
-    boost::beast::websocket::stream<boost::beast::tcp_stream> ws_;
+    boost::beast::websocket::stream<NextLayer> ws_;
     handlers::stream_plan plan_;
     const handlers::services& svc_;
     boost::asio::steady_timer force_close_;

@@ -27,9 +27,11 @@ util::expected<std::vector<models::event>, error> event_log::list(const event_qu
 }
 
 void event_log::publish(models::event_input in,
-                        std::function<void(util::expected<models::event, error>)> cb) {
+                        std::function<void(util::expected<models::event, error>)> cb,
+                        std::shared_ptr<audit_draft> audit) {
     auto ev = std::make_shared<models::event>(make(in.type, in.agent_id, std::move(in.data)));
     write_op op;
+    op.audit = std::move(audit);
     op.apply = [ev](store_txn& tx) -> std::optional<error> {
         if (ev->agent_id && !tx.find_agent(*ev->agent_id)) {
             return error{errc::validation_failed,

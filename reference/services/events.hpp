@@ -39,7 +39,8 @@ public:
     /// POST /events: appends a custom event (its agent, when named, must exist: else
     /// errc::validation_failed on /agent_id) and calls cb after the commit.
     void publish(models::event_input in,
-                 std::function<void(util::expected<models::event, error>)> cb);
+                 std::function<void(util::expected<models::event, error>)> cb,
+                 std::shared_ptr<audit_draft> audit = nullptr);
 
     /// Called after the transaction holding e committed (writer thread, seq order).
     void committed(const models::event& e);

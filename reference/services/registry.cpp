@@ -167,7 +167,8 @@ void registry::submit(write_op op, const write_callback& cb) {
 }
 
 void registry::create(const principal& who, models::agent_input in,
-                      std::optional<idempotency_request> idem, write_callback cb) {
+                      std::optional<idempotency_request> idem, write_callback cb,
+                      std::shared_ptr<audit_draft> audit) {
     std::string inflight_key;
     if (idem) {
         inflight_key = who.sub + '\n' + idem->key;
@@ -194,14 +195,16 @@ void registry::create(const principal& who, models::agent_input in,
     auto entry = make_entry(std::move(a));
     auto ev_doc = models::to_stored_json(*ev).dump();
     write_op op;
-    op.apply = [entry, ev_doc = std::move(ev_doc), idem, who_sub = who.sub, outcome,
-                ev](store_txn& tx) -> std::optional<error> {
+    op.audit = audit;
+    op.apply = [entry, ev_doc = std::move(ev_doc), idem, who_sub = who.sub, outcome, ev,
+                audit = std::move(audit)](store_txn& tx) -> std::optional<error> {
         if (idem) {
             if (auto rec = tx.find_idempotency(who_sub, idem->key)) {
                 if (rec->fingerprint != idem->fingerprint)
                     return error{errc::idempotency_mismatch,
                                  "this Idempotency-Key was used with a different request body",
                                  {}};
+                if (audit) audit->record.resource = rec->location;
                 outcome->replay = std::move(rec);
                 return std::nullopt;
             }
@@ -209,6 +212,7 @@ void registry::create(const principal& who, models::agent_input in,
         if (auto err = tx.insert_agent(entry->agent, entry->body)) return err;
         if (auto err = tx.append_event(*ev, ev_doc)) return err;
         outcome->entry = entry;
+        if (audit) audit->record.resource = "/agents/" + entry->agent.id; // what was created
         if (idem) {
             idempotency_record rec{who_sub,
                                    idem->key,
@@ -246,11 +250,13 @@ void registry::create(const principal& who, models::agent_input in,
 }
 
 void registry::replace(const principal& who, const std::string& id, models::agent_input in,
-                       std::string if_match, write_callback cb) {
+                       std::string if_match, write_callback cb,
+                       std::shared_ptr<audit_draft> audit) {
     auto outcome = std::make_shared<write_outcome>();
     auto ev = std::make_shared<models::event>(
         events_.make("agent_updated", id, nlohmann::json::object()));
     write_op op;
+    op.audit = std::move(audit);
     op.apply = [this, who, id, in = std::move(in), if_match = std::move(if_match), outcome,
                 ev](store_txn& tx) mutable -> std::optional<error> {
         auto cur = tx.find_agent(id);
@@ -281,12 +287,13 @@ void registry::replace(const principal& who, const std::string& id, models::agen
 }
 
 void registry::set_status(const principal& who, const std::string& id, models::status_change change,
-                          write_callback cb) {
+                          write_callback cb, std::shared_ptr<audit_draft> audit) {
     auto outcome = std::make_shared<write_outcome>();
     auto changed = std::make_shared<bool>(false);
     auto ev = std::make_shared<models::event>(
         events_.make("agent_status_changed", id, nlohmann::json::object()));
     write_op op;
+    op.audit = std::move(audit);
     op.apply = [this, who, id, change, outcome, changed,
                 ev](store_txn& tx) -> std::optional<error> {
         auto cur = tx.find_agent(id);
@@ -326,10 +333,12 @@ void registry::set_status(const principal& who, const std::string& id, models::s
     submit(std::move(op), cb);
 }
 
-void registry::remove(const principal& who, const std::string& id, write_callback cb) {
+void registry::remove(const principal& who, const std::string& id, write_callback cb,
+                      std::shared_ptr<audit_draft> audit) {
     auto ev = std::make_shared<models::event>(
         events_.make("agent_deleted", id, nlohmann::json::object()));
     write_op op;
+    op.audit = std::move(audit);
     op.apply = [who, id, ev](store_txn& tx) -> std::optional<error> {
         auto cur = tx.find_agent(id);
         if (!cur) return no_agent(id);

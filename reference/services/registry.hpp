@@ -79,19 +79,24 @@ public:
     /// How many agents exist.
     [[nodiscard]] std::size_t size() const;
 
+    // Each write takes the request's audit record (null: none), committed with the change.
+
     /// POST /agents. errc::conflict on a duplicate name or an idempotency key in flight,
     /// errc::idempotency_mismatch on a reused key with another body.
     void create(const principal& who, models::agent_input in,
-                std::optional<idempotency_request> idem, write_callback cb);
+                std::optional<idempotency_request> idem, write_callback cb,
+                std::shared_ptr<audit_draft> audit = nullptr);
     /// PUT /agents/{id}. `if_match` is the raw If-Match value. errc::not_found, forbidden,
     /// precondition_failed, conflict.
     void replace(const principal& who, const std::string& id, models::agent_input in,
-                 std::string if_match, write_callback cb);
+                 std::string if_match, write_callback cb,
+                 std::shared_ptr<audit_draft> audit = nullptr);
     /// PUT /agents/{id}/status. errc::conflict on a forbidden move.
     void set_status(const principal& who, const std::string& id, models::status_change change,
-                    write_callback cb);
+                    write_callback cb, std::shared_ptr<audit_draft> audit = nullptr);
     /// DELETE /agents/{id}.
-    void remove(const principal& who, const std::string& id, write_callback cb);
+    void remove(const principal& who, const std::string& id, write_callback cb,
+                std::shared_ptr<audit_draft> audit = nullptr);
 
     /// True when `who` may change `a` (its owner, or an admin).
     static bool may_modify(const principal& who, const models::agent& a) noexcept;

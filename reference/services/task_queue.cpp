@@ -111,7 +111,8 @@ std::optional<error> task_queue::commit(write_op op) {
 }
 
 void task_queue::submit(const principal& who, models::task_input in,
-                        std::optional<idempotency_request> idem, task_submit_callback cb) {
+                        std::optional<idempotency_request> idem, task_submit_callback cb,
+                        std::shared_ptr<audit_draft> audit) {
     std::string inflight_key;
     {
         std::lock_guard lock(mutex_);
@@ -141,19 +142,23 @@ void task_queue::submit(const principal& who, models::task_input in,
     t->next_attempt_ms = now_ms();
     auto outcome = std::make_shared<task_outcome>();
     write_op op;
-    op.apply = [t, idem, sub = who.sub, outcome](store_txn& tx) -> std::optional<error> {
+    op.audit = audit;
+    op.apply = [t, idem, sub = who.sub, outcome,
+                audit = std::move(audit)](store_txn& tx) -> std::optional<error> {
         if (idem) {
             if (auto rec = tx.find_idempotency(sub, idem->key)) {
                 if (rec->fingerprint != idem->fingerprint)
                     return error{errc::idempotency_mismatch,
                                  "this Idempotency-Key was used with a different request body",
                                  {}};
+                if (audit) audit->record.resource = rec->location;
                 outcome->replay = std::move(rec);
                 return std::nullopt;
             }
         }
         if (auto err = tx.insert_task(*t)) return err;
         outcome->task = *t;
+        if (audit) audit->record.resource = "/tasks/" + t->id; // what was created
         if (idem) {
             idempotency_record rec{sub,
                                    idem->key,
@@ -189,9 +194,11 @@ void task_queue::submit(const principal& who, models::task_input in,
     }
 }
 
-void task_queue::retry(const principal& who, const std::string& id, task_callback cb) {
+void task_queue::retry(const principal& who, const std::string& id, task_callback cb,
+                       std::shared_ptr<audit_draft> audit) {
     auto result = std::make_shared<models::task>();
     write_op op;
+    op.audit = std::move(audit);
     op.apply = [this, who, id, result](store_txn& tx) -> std::optional<error> {
         auto t = tx.find_task(id);
         if (!t) return error{errc::not_found, "no task with id " + id, {}};

@@ -76,10 +76,12 @@ public:
 
     /// POST /tasks: 202 with the task; errc::unavailable (503) when the queue is full.
     void submit(const principal& who, models::task_input in,
-                std::optional<idempotency_request> idem, task_submit_callback cb);
+                std::optional<idempotency_request> idem, task_submit_callback cb,
+                std::shared_ptr<audit_draft> audit = nullptr);
     /// POST /tasks/{id}/retry: a dead-lettered task goes back to the queue (attempts from 0).
     /// errc::not_found, errc::forbidden (not the owner), errc::conflict (another status).
-    void retry(const principal& who, const std::string& id, task_callback cb);
+    void retry(const principal& who, const std::string& id, task_callback cb,
+               std::shared_ptr<audit_draft> audit = nullptr);
 
     [[nodiscard]] std::optional<models::task> get(const std::string& id) const;
     [[nodiscard]] util::expected<std::vector<models::task>, error> list(const task_query& q) const;

@@ -78,6 +78,15 @@ CREATE TABLE IF NOT EXISTS tasks(
   status TEXT NOT NULL,
   doc    TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS tasks_status ON tasks(status, seq);
+CREATE TABLE IF NOT EXISTS audit(
+  seq         INTEGER PRIMARY KEY,
+  at          TEXT NOT NULL,
+  actor       TEXT NOT NULL,
+  action      TEXT NOT NULL,
+  resource    TEXT NOT NULL,
+  status      INTEGER NOT NULL,
+  request_id  TEXT NOT NULL,
+  remote_addr TEXT NOT NULL);
 INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
 )sql";
 
@@ -176,7 +185,12 @@ public:
           insert_event_(db, "INSERT INTO events(seq, type, agent_id, doc) VALUES(?1, ?2, ?3, ?4)"),
           insert_task_(db, "INSERT INTO tasks(id, status, doc) VALUES(?1, ?2, ?3)"),
           update_task_(db, "UPDATE tasks SET status = ?2, doc = ?3 WHERE id = ?1"),
-          find_task_(db, "SELECT seq, doc FROM tasks WHERE id = ?1"), begin_(db, "BEGIN IMMEDIATE"),
+          find_task_(db, "SELECT seq, doc FROM tasks WHERE id = ?1"),
+          // seq: SQLite's next rowid, the largest + 1 (no AUTOINCREMENT: a record undone
+          // gives its number back, so the log has no gaps).
+          insert_audit_(db, "INSERT INTO audit(at, actor, action, resource, status, request_id, "
+                            "remote_addr) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+          begin_(db, "BEGIN IMMEDIATE"),
           commit_(db, "COMMIT"), rollback_(db, "ROLLBACK"), savepoint_(db, "SAVEPOINT op"),
           release_(db, "RELEASE op"), rollback_to_(db, "ROLLBACK TO op") {}
 
@@ -224,6 +238,20 @@ public:
         find_task_.bind(1, id);
         if (find_task_.step() != SQLITE_ROW) return std::nullopt;
         return task_from_row(find_task_);
+    }
+
+    std::optional<error> append_audit(audit_record& r) override {
+        reset_guard g{insert_audit_};
+        insert_audit_.bind(1, r.at)
+            .bind(2, r.actor)
+            .bind(3, r.action)
+            .bind(4, r.resource)
+            .bind(5, std::int64_t{r.status})
+            .bind(6, r.request_id)
+            .bind(7, r.remote_addr);
+        if (insert_audit_.step() != SQLITE_DONE) return storage_error(db_, "append audit record");
+        r.seq = sqlite3_last_insert_rowid(db_);
+        return std::nullopt;
     }
 
     using store_txn::append_event;
@@ -336,7 +364,7 @@ private:
     const clock& clock_;
     std::chrono::seconds ttl_;
     statement insert_, update_, delete_, find_, find_idem_, put_idem_, free_seq_, insert_event_,
-        insert_task_, update_task_, find_task_, begin_, commit_, rollback_, savepoint_, release_,
+        insert_task_, update_task_, find_task_, insert_audit_, begin_, commit_, rollback_, savepoint_, release_,
         rollback_to_;
     std::optional<std::int64_t> next_seq_; ///< the next event's seq, once read in this run
 };
@@ -515,6 +543,21 @@ util::expected<std::vector<models::task>, error> sqlite_store::read_tasks(const 
     return out;
 }
 
+util::expected<std::vector<audit_record>, error> sqlite_store::read_audit(std::int64_t after,
+                                                                         std::size_t limit) {
+    std::lock_guard lock(reader_mutex_);
+    statement s(reader_, "SELECT seq, at, actor, action, resource, status, request_id, "
+                         "remote_addr FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+    s.bind(1, after).bind(2, static_cast<std::int64_t>(limit));
+    std::vector<audit_record> out;
+    int rc = SQLITE_ROW;
+    while ((rc = s.step()) == SQLITE_ROW)
+        out.push_back({s.int64(0), s.text(1), s.text(2), s.text(3), s.text(4),
+                       static_cast<int>(s.int64(5)), s.text(6), s.text(7)});
+    if (rc != SQLITE_DONE) return util::unexpected(storage_error(reader_, "read audit"));
+    return out;
+}
+
 std::optional<models::task> sqlite_store::read_task(const std::string& id) {
     std::lock_guard lock(reader_mutex_);
     statement s(reader_, "SELECT seq, doc FROM tasks WHERE id = ?1");
@@ -612,6 +655,18 @@ void sqlite_store::run_batch(std::deque<write_op>& batch) {
                 results[i] = error{errc::internal, std::string("write failed: ") + e.what(), {}};
             }
             if (results[i]) txn_->rollback_to(mark);
+            if (auto& audit = batch[i].audit) {
+                // The record goes in the operation's savepoint: with its change, or alone
+                // when the change was refused and undone.
+                auto& r = audit->record;
+                if (results[i])
+                    r.status = audit->failed_status ? audit->failed_status(results[i]->code) : 500;
+                if (auto err = txn_->append_audit(r)) {
+                    txn_->rollback_to(mark); // a change is never kept without its record
+                    results[i] = std::move(err);
+                    r.seq = 0;
+                }
+            }
             txn_->release();
         }
         committed = txn_->commit();
@@ -626,6 +681,7 @@ void sqlite_store::run_batch(std::deque<write_op>& batch) {
     if (!committed) failure = storage_error(db_, "commit");
     for (std::size_t i = 0; i < batch.size(); ++i) {
         std::optional<error> outcome = committed ? results[i] : failure;
+        if (auto& audit = batch[i].audit) audit->committed = committed && audit->record.seq != 0;
         try {
             if (batch[i].done) batch[i].done(outcome);
         } catch (...) { // a completion must never take the writer down

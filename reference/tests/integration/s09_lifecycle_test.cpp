@@ -178,6 +178,28 @@ TEST(lifecycle, acknowledged_writes_survive_sigkill_during_writes) {
     for (const auto& item : list["items"])
         EXPECT_EQ(registered[item["id"].get<std::string>()], 1)
             << "agent_registered events for " << item["name"];
+    // The audit log too (§8): exactly one 201 record for every agent that is there, and none
+    // for one that is not; no gap in its seq.
+    const auto admin = bearer_for(again, "auditor", "admin");
+    std::map<std::string, int> audited;
+    long long expected_audit = 1;
+    for (long long after = 0;;) {
+        auto page = c.send("GET", "/audit?limit=500&after=" + std::to_string(after), {},
+                           {{"Authorization", admin}})
+                        .json();
+        if (page["items"].empty()) break;
+        for (const auto& r : page["items"]) {
+            EXPECT_EQ(r["seq"].get<long long>(), expected_audit) << "a gap in the audit log";
+            expected_audit = r["seq"].get<long long>() + 1;
+            if (r["action"] == "POST /agents" && r["status"] == 201)
+                ++audited[r["resource"].get<std::string>()];
+        }
+        after = page["next_after"].get<long long>();
+    }
+    EXPECT_EQ(audited.size(), list["items"].size());
+    for (const auto& item : list["items"])
+        EXPECT_EQ(audited["/agents/" + item["id"].get<std::string>()], 1)
+            << "audit records of the create of " << item["name"];
     again.terminate();
     std::filesystem::remove_all(dir);
 }
