@@ -66,11 +66,9 @@ trace_fields traceresponse_of(context& ctx, const response& r, const std::string
     return *f;
 }
 
-std::string random_hex(std::mt19937_64& rng, std::size_t digits) {
-    static const char* const hex = "0123456789abcdef";
-    std::string out;
-    while (out.size() < digits)
-        out.push_back(hex[rng() % 16]);
+/// A trace or span id: random hex digits, never all zero (W3C: all-zero ids are invalid).
+std::string random_id(context& ctx, std::size_t digits) {
+    auto out = random_hex(ctx, digits);
     if (out == std::string(digits, '0')) out.back() = '1';
     return out;
 }
@@ -126,8 +124,8 @@ void add_tracing_checks(check_registry& reg) {
              [](context& ctx) {
                  int n = 0;
                  for (auto& [what, req] : assorted_requests(ctx)) {
-                     const auto trace = random_hex(ctx.rng(), 32);
-                     const auto parent = random_hex(ctx.rng(), 16);
+                     const auto trace = random_id(ctx, 32);
+                     const auto parent = random_id(ctx, 16);
                      req.with("traceparent", "00-" + trace + "-" + parent + "-01");
                      // Every other request also carries a tracestate no parser accepts.
                      if (++n % 2 == 0) req.with("tracestate", "=,,bad key=;;");
@@ -161,8 +159,8 @@ void add_tracing_checks(check_registry& reg) {
              "An invalid traceparent (version ff, all-zero ids, upper case, non-hex, wrong "
              "lengths, anything after version 00's flags, two headers) starts a fresh trace",
              [](context& ctx) {
-                 const auto trace = random_hex(ctx.rng(), 32);
-                 const auto parent = random_hex(ctx.rng(), 16);
+                 const auto trace = random_id(ctx, 32);
+                 const auto parent = random_id(ctx, 16);
                  std::string upper = trace;
                  for (auto& c : upper)
                      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -241,7 +239,7 @@ std::vector<std::string> requests_with_ids(context& ctx) {
     ids.push_back(a["name"]);
     ctx.send(authed(ctx, "viewer", "GET", "/agents/" + id));
     ctx.send(authed(ctx, "viewer", "GET", "/agents/" + id + "/capabilities"));
-    const std::string unknown = "00000000-0000-4000-8000-" + random_hex(ctx.rng(), 12);
+    const std::string unknown = "00000000-0000-4000-8000-" + random_hex(ctx, 12);
     ids.push_back(unknown);
     ctx.send(authed(ctx, "viewer", "GET", "/agents/" + unknown));
     if (ctx.has_feature("tasks")) {
@@ -294,8 +292,6 @@ void add_metrics_checks(check_registry& reg) {
                                       ">= " + std::to_string(it->second), std::to_string(s.value));
                      }
                  }
-                 double health_before = 0;
-                 double health_after = 0;
                  auto count_of = [](const prom::exposition& e) {
                      double total = 0;
                      if (const auto* f = e.find("agent_request_duration_seconds"))
@@ -306,8 +302,8 @@ void add_metrics_checks(check_registry& reg) {
                                  total += s.value;
                      return total;
                  };
-                 health_before = count_of(before);
-                 health_after = count_of(after);
+                 const double health_before = count_of(before);
+                 const double health_after = count_of(after);
                  if (health_after - health_before < n)
                      ctx.fail("agent_request_duration_seconds_count{method=\"GET\",route=\"/health\"} "
                               "did not count the " + std::to_string(n) + " requests made between "
@@ -393,6 +389,39 @@ void add_metrics_checks(check_registry& reg) {
                                               "route templates and bounded values",
                                               label + "=\"" + value + "\"");
              }});
+    reg.add({"MET-004.series-bounded",
+             {"MET-004"},
+             layer::integration,
+             "500 requests to 500 distinct unknown agent ids add at most a few series to "
+             "/metrics (a label per id would add hundreds)",
+             [](context& ctx) {
+                 constexpr int requests = 500;
+                 constexpr std::size_t most_new_series = 25;
+                 auto series = [](const prom::exposition& e) {
+                     std::size_t n = 0;
+                     for (const auto& [name, f] : e.families)
+                         n += f.samples.size();
+                     return n;
+                 };
+                 // One request first, so that the 404's own series exist before counting.
+                 (void)ctx.send(authed(ctx, "viewer", "GET", "/agents/" + random_uuid(ctx)));
+                 const auto before = series(scrape(ctx));
+                 // Sent on a client of their own: 500 exchanges are not evidence worth keeping
+                 // (nor replaying); the two scrapes are.
+                 client::http_client quiet(ctx.target(), ctx.scaled(std::chrono::milliseconds(10000)));
+                 for (int i = 0; i < requests; ++i)
+                     (void)client::send_honouring_rate_limits(
+                         quiet, authed(ctx, "viewer", "GET", "/agents/" + random_uuid(ctx)));
+                 const auto after = series(scrape(ctx));
+                 if (after > before + most_new_series)
+                     ctx.fail("/metrics grew by " + std::to_string(after - before) +
+                                  " series after " + std::to_string(requests) +
+                                  " requests to distinct unknown ids",
+                              "at most " + std::to_string(most_new_series) + " new series",
+                              std::to_string(before) + " → " + std::to_string(after));
+                 ctx.note(std::to_string(before) + " series before, " + std::to_string(after) +
+                          " after " + std::to_string(requests) + " requests to distinct ids");
+             }});
 }
 
 // ---- rate limits -----------------------------------------------------------------------------
@@ -422,6 +451,13 @@ std::string fresh_principal(context& ctx, const std::string& hint) {
     return ctx.mint(claims);
 }
 
+/// GET /agents?limit=1 with `token`: the request every RATE check spends tokens with.
+request limited_get(const std::string& token) {
+    auto req = make("GET", "/agents?limit=1");
+    req.bearer(token);
+    return req;
+}
+
 /// Sends GET /agents?limit=1 as `token` until the first 429 (or nullopt when the agent let
 /// through more than its burst plus what it refilled, plus `slack`).
 struct exhausted {
@@ -438,9 +474,7 @@ exhausted exhaust(context& ctx, const std::string& token, double rps, long long 
         return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     };
     while (true) {
-        auto req = make("GET", "/agents?limit=1");
-        req.bearer(token);
-        auto r = ctx.send(req);
+        auto r = ctx.send(limited_get(token));
         if (r.status == 429) {
             out.refused = r;
             break;
@@ -454,6 +488,22 @@ exhausted exhaust(context& ctx, const std::string& token, double rps, long long 
                      std::to_string(rps) + " per second refill them");
     }
     out.elapsed_s = seconds();
+    return out;
+}
+
+/// A principal of its own whose bucket is empty (its last request refused 429), with the
+/// declared policy; blocked on RATE-001 when no 429 came.
+struct exhausted_principal {
+    std::string token;
+    exhausted spent;
+    double rps = 0;
+    long long burst = 0;
+};
+exhausted_principal exhaust_fresh_principal(context& ctx, const std::string& hint) {
+    const auto [rps, burst] = declared_policy(ctx);
+    exhausted_principal out{fresh_principal(ctx, hint), {}, rps, burst};
+    out.spent = exhaust(ctx, out.token, rps, burst);
+    if (!out.spent.refused) ctx.block("RATE-001", "no 429 after the burst");
     return out;
 }
 
@@ -511,19 +561,16 @@ void add_rate_limit_checks(check_registry& reg) {
              layer::integration,
              "After waiting the 429's Retry-After, the principal's next request passes",
              [](context& ctx) {
-                 const auto [rps, burst] = declared_policy(ctx);
-                 const auto token = fresh_principal(ctx, "rate");
-                 const auto e = exhaust(ctx, token, rps, burst);
-                 if (!e.refused) ctx.block("RATE-001", "no 429 after the burst");
-                 auto ra = e.refused->header("Retry-After").value_or("");
-                 if (ra.empty() || ra.size() > 4 || ra.find_first_not_of("0123456789") != std::string::npos)
+                 const auto p = exhaust_fresh_principal(ctx, "rate");
+                 const auto ra = p.spent.refused->header("Retry-After").value_or("");
+                 if (ra.empty() || ra.size() > 4 ||
+                     ra.find_first_not_of("0123456789") != std::string::npos)
                      ctx.block("RATE-002", "the 429 has no integer Retry-After");
-                 const auto wait = std::stoll(ra);
-                 if (wait > 30) ctx.skip("Retry-After is " + ra + " s: too long to wait");
+                 const auto wait = client::retry_after_seconds(*p.spent.refused, 30);
+                 if (wait < std::stoll(ra))
+                     ctx.skip("Retry-After is " + ra + " s: too long to wait");
                  std::this_thread::sleep_for(std::chrono::seconds(wait));
-                 auto req = make("GET", "/agents?limit=1");
-                 req.bearer(token);
-                 auto r = ctx.send(req);
+                 auto r = ctx.send(limited_get(p.token));
                  if (r.status == 429)
                      ctx.fail("still 429 after waiting Retry-After (" + ra + " s)",
                               "the request passes", describe(r));
@@ -533,15 +580,10 @@ void add_rate_limit_checks(check_registry& reg) {
              layer::integration,
              "While one principal is refused with 429, another principal's requests pass",
              [](context& ctx) {
-                 const auto [rps, burst] = declared_policy(ctx);
-                 const auto greedy = fresh_principal(ctx, "greedy");
                  const auto modest = fresh_principal(ctx, "modest");
-                 const auto e = exhaust(ctx, greedy, rps, burst);
-                 if (!e.refused) ctx.block("RATE-001", "no 429 after the burst");
+                 (void)exhaust_fresh_principal(ctx, "greedy");
                  for (int i = 0; i < 3; ++i) {
-                     auto req = make("GET", "/agents?limit=1");
-                     req.bearer(modest);
-                     auto r = ctx.send(req);
+                     auto r = ctx.send(limited_get(modest));
                      if (r.status == 429)
                          ctx.fail("another principal was refused while the first was limited",
                                   "200", describe(r));
@@ -553,10 +595,10 @@ void add_rate_limit_checks(check_registry& reg) {
                  "With this client's address refused 429 (requests without a token) and a "
                  "principal refused, /health, /livez and /readyz still answer",
                  [](context& ctx) {
-                     const auto [rps, burst] = declared_policy(ctx);
-                     const auto token = fresh_principal(ctx, "rate");
-                     const auto e = exhaust(ctx, token, rps, burst);
-                     if (!e.refused) ctx.block("RATE-001", "no 429 after the burst");
+                     const auto p = exhaust_fresh_principal(ctx, "rate");
+                     const auto& token = p.token;
+                     const auto rps = p.rps;
+                     const auto burst = p.burst;
                      // Without a token the principal is the client's address: exhaust it too.
                      long long sent = 0;
                      bool limited = false;
@@ -597,6 +639,7 @@ void register_s08_observability(check_registry& registry) {
     add_metrics_checks(registry);
     add_rate_limit_checks(registry);
     register_s08_audit(registry);
+    register_s08_tls(registry);
 }
 
 } // namespace agentcheck

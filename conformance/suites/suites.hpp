@@ -45,6 +45,8 @@ void register_s07_invoke(check_registry& registry);
 void register_s08_observability(check_registry& registry);
 /// §8 audit (s08_audit.cpp), registered by register_s08_observability.
 void register_s08_audit(check_registry& registry);
+/// §8 TLS (s08_tls.cpp), registered by register_s08_observability.
+void register_s08_tls(check_registry& registry);
 /// End-to-end workflows across features (conformance/workflows/).
 void register_workflows(check_registry& registry);
 

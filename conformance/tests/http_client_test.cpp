@@ -59,8 +59,15 @@ TEST(target_url, parses_host_port_and_rejects_others) {
     EXPECT_EQ(prefixed->path_prefix, "/api/v1");
     EXPECT_EQ(prefixed->base(), "http://127.0.0.1:8080/api/v1");
     EXPECT_EQ(prefixed->origin(), "http://127.0.0.1:8080");
+    // https: port 443 unless given; the scheme is kept.
+    auto secure = target_url::parse("HTTPS://127.0.0.1");
+    ASSERT_TRUE(secure);
+    EXPECT_TRUE(secure->tls());
+    EXPECT_EQ(secure->port, 443);
+    EXPECT_EQ(secure->base(), "https://127.0.0.1:443");
+    EXPECT_FALSE(target_url::parse("http://127.0.0.1")->tls());
     for (const char* bad :
-         {"https://127.0.0.1", "127.0.0.1:80", "http://", "http://h:0", "http://h:70000",
+         {"ftp://127.0.0.1", "https:/127.0.0.1", "httpss://h", "127.0.0.1:80", "http://", "http://h:0", "http://h:70000",
           "http://h:x", "http://h/a?b", "http://h//x", "http://h/a#f", "http://h:", "http://[::1",
           "http://[::1]x", "http://u@h", "http://[]:80", "http://:80",
           "http://[::1]:", "http:///api"}) {

@@ -71,7 +71,9 @@ struct metrics::impl {
     mutable std::mutex series_mutex;
     std::unordered_map<std::string, prometheus::Histogram*> duration_series;
     std::unordered_map<std::string, prometheus::Counter*> error_series;
-    std::unordered_map<std::string, prometheus::Counter*> task_series;
+    /// agent_tasks_total's three series, made at construction and never changed after: read
+    /// without a lock.
+    std::array<std::pair<std::string_view, prometheus::Counter*>, 3> task_series{};
 
     sources from;
     mutable std::mutex sources_mutex;
@@ -80,8 +82,10 @@ struct metrics::impl {
 metrics::metrics() : impl_(std::make_unique<impl>()) {
     // The series every agent has from the start, so that a scrape before any task shows
     // them at 0 (a counter that appears late looks like a reset to rate()).
-    for (const char* s : {"submitted", "succeeded", "dead_lettered"})
-        impl_->task_series.emplace(s, &impl_->tasks.Add({{"status", s}}));
+    const std::array<std::string_view, 3> statuses{"submitted", "succeeded", "dead_lettered"};
+    for (std::size_t i = 0; i < statuses.size(); ++i)
+        impl_->task_series[i] = {statuses[i],
+                                 &impl_->tasks.Add({{"status", std::string(statuses[i])}})};
 }
 
 metrics::~metrics() = default;
@@ -146,14 +150,9 @@ void metrics::connection_opened() noexcept { impl_->connections.Increment(); }
 void metrics::connection_closed() noexcept { impl_->connections.Decrement(); }
 
 void metrics::count_task(std::string_view status) {
-    prometheus::Counter* c = nullptr;
-    {
-        std::lock_guard lock(impl_->series_mutex);
-        auto it = impl_->task_series.find(std::string(status));
-        if (it == impl_->task_series.end()) return; // only the three statuses are labels
-        c = it->second;
-    }
-    c->Increment();
+    for (const auto& [name, counter] : impl_->task_series)
+        if (name == status) return counter->Increment();
+    // only the three statuses are labels
 }
 
 void metrics::set_sources(sources s) {

@@ -16,6 +16,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/x509.h>
 
 extern char** environ;
 
@@ -58,6 +59,32 @@ const std::string& ec_pem() {
         return public_pem(k.get());
     }();
     return pem;
+}
+
+std::string bio_text(BIO* bio) {
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio, &data);
+    return {data, static_cast<std::size_t>(len)};
+}
+
+/// A P-256 key and a self-signed certificate of it, as PEM: {certificate, private key}.
+std::pair<std::string, std::string> certificate_and_key() {
+    std::unique_ptr<EVP_PKEY, pkey_free> k(EVP_EC_gen("P-256"));
+    std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
+    X509_set_version(cert.get(), 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 3600);
+    X509_set_pubkey(cert.get(), k.get());
+    X509_NAME_add_entry_by_txt(X509_get_subject_name(cert.get()), "CN", MBSTRING_ASC,
+                               reinterpret_cast<const unsigned char*>("localhost"), -1, -1, 0);
+    X509_set_issuer_name(cert.get(), X509_get_subject_name(cert.get()));
+    X509_sign(cert.get(), k.get(), EVP_sha256());
+    std::unique_ptr<BIO, decltype(&BIO_free)> c(BIO_new(BIO_s_mem()), &BIO_free);
+    PEM_write_bio_X509(c.get(), cert.get());
+    std::unique_ptr<BIO, decltype(&BIO_free)> key(BIO_new(BIO_s_mem()), &BIO_free);
+    PEM_write_bio_PrivateKey(key.get(), k.get(), nullptr, nullptr, 0, nullptr, nullptr);
+    return {bio_text(c.get()), bio_text(key.get())};
 }
 
 class config_test : public ::testing::Test {
@@ -358,6 +385,34 @@ TEST_F(config_test, key_files_must_hold_the_right_public_key) {
     EXPECT_NE(error_of({"--jwt-rs256-public-key-file", write("ec.pem", ec_pem())})
                   .find("--jwt-rs256-public-key-file"),
               std::string::npos);
+}
+
+TEST_F(config_test, tls_needs_a_certificate_and_its_own_key) {
+    const auto secret = write("secret", good_secret);
+    const auto [cert_pem, key_pem] = certificate_and_key();
+    const auto other_key = certificate_and_key().second;
+    const auto cert = write("cert.pem", cert_pem);
+    const auto key = write("key.pem", key_pem);
+    const auto junk = write("junk.pem", "not PEM\n");
+    const auto base = std::vector<std::string>{"--jwt-secret-file", secret};
+    auto with = [&](std::vector<std::string> more) {
+        auto args = base;
+        args.insert(args.end(), more.begin(), more.end());
+        return args;
+    };
+    EXPECT_EQ(error_of(with({"--tls-cert", cert})), "--tls-key: is needed with --tls-cert");
+    EXPECT_EQ(error_of(with({"--tls-key", key})), "--tls-cert: is needed with --tls-key");
+    EXPECT_NE(error_of(with({"--tls-cert", junk, "--tls-key", key})).find("--tls-cert: "),
+              std::string::npos);
+    EXPECT_NE(error_of(with({"--tls-cert", cert, "--tls-key", junk})).find("--tls-key: "),
+              std::string::npos);
+    EXPECT_NE(error_of(with({"--tls-cert", cert, "--tls-key", write("other.pem", other_key)}))
+                  .find("is not the key of the certificate"),
+              std::string::npos);
+    const auto c = parse(with({"--tls-cert", cert, "--tls-key", key})).cfg;
+    EXPECT_TRUE(c.tls());
+    EXPECT_EQ(c.tls_cert_pem, cert_pem);
+    EXPECT_FALSE(parse(base).cfg.tls());
 }
 
 // ---- bad values name their option -------------------------------------------------------
