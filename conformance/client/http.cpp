@@ -1,25 +1,25 @@
 #include "conformance/client/http.hpp"
 
 #include <algorithm>
-#include <thread>
 #include <array>
 #include <cctype>
 #include <charconv>
 #include <cstdio>
 #include <limits>
+#include <thread>
 #include <utility>
 
+#include "conformance/client/tls.hpp"
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
-#include "conformance/client/tls.hpp"
 #include <boost/asio/write.hpp>
-#include <openssl/ssl.h>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <openssl/ssl.h>
 
 namespace agentcheck::client {
 
@@ -250,8 +250,7 @@ struct connection::impl {
     std::shared_ptr<asio::ssl::context> tls_context; ///< kept while tls lives
 
     /// Calls f with the stream bytes go through: TLS, or the socket itself.
-    template <class F>
-    void with_stream(F&& f) {
+    template <class F> void with_stream(F&& f) {
         if (tls)
             f(*tls);
         else
@@ -308,9 +307,9 @@ void start_tls(connection::impl& d, const target_url& target) {
         throw transport_exception(transport_error::timeout,
                                   "TLS handshake with " + target.base() + " timed out");
     if (ec)
-        throw transport_exception(transport_error::connect, "TLS handshake with " +
-                                                                target.base() + " failed: " +
-                                                                tls_handshake_failure(ssl, ec));
+        throw transport_exception(transport_error::connect,
+                                  "TLS handshake with " + target.base() +
+                                      " failed: " + tls_handshake_failure(ssl, ec));
 }
 
 tls_probe probe_tls(const target_url& target, int min_version, int max_version,
@@ -459,11 +458,11 @@ response connection::read_response(bool head_request) {
         const std::size_t buffered_before = d.buffer.size();
         d.closed_before_response = false;
         bool timed_out = false;
-        const auto ec =
-            d.run([&](auto handler) {
-                    d.with_stream([&](auto& s) { http::async_read(s, d.buffer, parser, handler); });
-                },
-                  d.timeout, timed_out);
+        const auto ec = d.run(
+            [&](auto handler) {
+                d.with_stream([&](auto& s) { http::async_read(s, d.buffer, parser, handler); });
+            },
+            d.timeout, timed_out);
         if (timed_out) {
             throw transport_exception(transport_error::timeout,
                                       "read timed out waiting for a response");
@@ -527,11 +526,11 @@ bool connection::wait_closed(std::chrono::milliseconds wait, std::string* receiv
         if (left.count() <= 0) return false;
         bool timed_out = false;
         std::size_t n = 0;
-        const auto ec =
-            d.run([&](auto handler) {
-                    d.with_stream([&](auto& s) { s.async_read_some(asio::buffer(chunk), handler); });
-                },
-                  left, timed_out, &n);
+        const auto ec = d.run(
+            [&](auto handler) {
+                d.with_stream([&](auto& s) { s.async_read_some(asio::buffer(chunk), handler); });
+            },
+            left, timed_out, &n);
         if (received != nullptr && n > 0) received->append(chunk.data(), n);
         if (timed_out) return false;
         if (ec) return true; // EOF, reset, or any other end of the connection
@@ -725,9 +724,8 @@ request redacted(request req) {
 
 long long retry_after_seconds(const response& r, long long max_s) {
     long long wait = 1;
-    if (auto ra = r.header("Retry-After");
-        ra && !ra->empty() && ra->size() < 6 &&
-        ra->find_first_not_of("0123456789") == std::string::npos)
+    if (auto ra = r.header("Retry-After"); ra && !ra->empty() && ra->size() < 6 &&
+                                           ra->find_first_not_of("0123456789") == std::string::npos)
         wait = std::stoll(*ra);
     return std::clamp<long long>(wait, 1, std::max<long long>(1, max_s));
 }

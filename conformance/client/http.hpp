@@ -4,13 +4,13 @@
 // conformance checks, properties, workflows and (later) the load generator's verifier.
 
 #include <chrono>
-#include <thread>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>

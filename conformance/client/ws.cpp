@@ -49,8 +49,7 @@ struct ws_client::impl {
     }
 
     /// Calls f with the WebSocket stream, whichever transport it runs on.
-    template <class F>
-    void visit(F&& f) {
+    template <class F> void visit(F&& f) {
         if (secure)
             f(*secure);
         else
@@ -78,8 +77,7 @@ struct ws_client::impl {
         visit([this](auto& ws) { read_with(ws); });
     }
 
-    template <class Stream>
-    void read_with(Stream& ws) {
+    template <class Stream> void read_with(Stream& ws) {
         ws.async_read(buffer, [this, &ws](beast::error_code ec, std::size_t) {
             read_pending = false;
             ws_event e;
@@ -138,7 +136,8 @@ std::unique_ptr<ws_client> ws_client::open(const target_url& target, const std::
             tls_done = true;
         });
         p->run_until([&] { return tls_done; }, deadline);
-        if (!tls_done) throw transport_exception(transport_error::timeout, "the TLS handshake timed out");
+        if (!tls_done)
+            throw transport_exception(transport_error::timeout, "the TLS handshake timed out");
         if (tls_ec)
             throw transport_exception(transport_error::connect,
                                       "TLS handshake failed: " +

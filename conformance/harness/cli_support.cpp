@@ -55,8 +55,7 @@ void tls_flags::apply(client::target_url& target) const {
     if (!target.tls())
         throw usage_error(std::string(flag) + ": the target is " + target.base() +
                           "; it applies to https:// targets only");
-    if (!ca_file.empty() && insecure)
-        throw usage_error("--ca-file and --insecure: choose one");
+    if (!ca_file.empty() && insecure) throw usage_error("--ca-file and --insecure: choose one");
     if (!ca_file.empty()) (void)read_file(ca_file, "--ca-file");
     target.ca_file = ca_file;
     target.insecure = insecure;

@@ -120,12 +120,12 @@ json replay_document(const check_result& r, const client::target_url& target, st
         step["at_ms"] = s.at.count();
         steps.push_back(std::move(step));
     }
-    return {{"format", replay_format},    {"check", r.id},
-            {"title", r.title},           {"verdict", to_string(r.outcome)},
-            {"target", target.base()},    {"seed", seed},
-            {"missing_steps", missing},   {"concurrent", r.concurrent},
-            {"alone", r.alone},
-            {"depends_on", r.depends_on}, {"steps", std::move(steps)}};
+    return {{"format", replay_format},  {"check", r.id},
+            {"title", r.title},         {"verdict", to_string(r.outcome)},
+            {"target", target.base()},  {"seed", seed},
+            {"missing_steps", missing}, {"concurrent", r.concurrent},
+            {"alone", r.alone},         {"depends_on", r.depends_on},
+            {"steps", std::move(steps)}};
 }
 
 std::filesystem::path replay_path(const std::filesystem::path& report_dir,

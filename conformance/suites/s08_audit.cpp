@@ -29,9 +29,9 @@ long long audit_page_limit(context& ctx) {
 
 /// One page of GET /audit as admin; blocks on AUD-003 when the agent does not answer one.
 std::vector<json> audit_page(context& ctx, long long after, long long limit) {
-    auto r = ctx.send(authed(ctx, "admin", "GET",
-                             "/audit?after=" + std::to_string(after) +
-                                 "&limit=" + std::to_string(limit)));
+    auto r = ctx.send(
+        authed(ctx, "admin", "GET",
+               "/audit?after=" + std::to_string(after) + "&limit=" + std::to_string(limit)));
     auto j = r.json();
     if (r.status != 200 || !j || !j->is_object() || !j->contains("items") ||
         !(*j)["items"].is_array())
@@ -74,7 +74,7 @@ long long audit_end(context& ctx) {
 /// The records after `after` whose request_id is one of `ids`, by request_id; reads again
 /// for up to 2 s until every id has at least one.
 std::map<std::string, std::vector<json>> records_of(context& ctx, long long after,
-                                                   const std::set<std::string>& ids) {
+                                                    const std::set<std::string>& ids) {
     const auto deadline = std::chrono::steady_clock::now() + ctx.scaled(std::chrono::seconds(2));
     std::map<std::string, std::vector<json>> found;
     std::vector<json> seen;
@@ -118,8 +118,9 @@ void expect_record(context& ctx, const json& r, const audited_request& want) {
     };
     const auto& at = field("at");
     if (!at.is_string() || !is_rfc3339_ms_utc(at.get<std::string>()))
-        ctx.fail("the audit record of " + want.what + " has an \"at\" that is not an RFC 3339 "
-                                                      "UTC time",
+        ctx.fail("the audit record of " + want.what +
+                     " has an \"at\" that is not an RFC 3339 "
+                     "UTC time",
                  "\"2026-01-02T03:04:05.678Z\"", r.dump());
     for (const char* name : {"action", "resource", "remote_addr"})
         if (!field(name).is_string() || field(name).get<std::string>().empty())
@@ -178,90 +179,89 @@ void expect_each_recorded_once(context& ctx, long long after,
 }
 
 void add_audit_checks(check_registry& reg) {
-    reg.add({"AUD-001.mutations-recorded",
-             {"AUD-001"},
-             layer::integration,
-             "Creating, replacing, moving and deleting an agent, a refused create (invalid "
-             "body) and, where declared, a task and a custom event each append exactly one "
-             "record {seq, at, actor, action, resource, status, request_id, remote_addr} with "
-             "the token's sub as actor and the status answered",
-             [](context& ctx) {
-                 const auto after = audit_end(ctx);
-                 const auto sub = ctx.subject("operator");
-                 std::vector<audited_request> done;
-                 auto create = authed(ctx, "operator", "POST", "/agents");
-                 create.json(ctx.agent_body());
-                 create.with("X-Request-ID", audit_request_id(ctx, "create"));
-                 auto created = ctx.send(create);
-                 block_if_created_without_201(ctx, created);
-                 const auto agent = *created.json();
-                 const auto id = id_of(ctx, agent);
-                 done.push_back({"POST /agents", *create.header("X-Request-ID"), 201, sub, ""});
-                 auto put = authed(ctx, "operator", "PUT", "/agents/" + id);
-                 put.json(mutable_fields(agent));
-                 put.with("If-Match", created.header("ETag").value_or("\"1\""));
+    reg.add(
+        {"AUD-001.mutations-recorded",
+         {"AUD-001"},
+         layer::integration,
+         "Creating, replacing, moving and deleting an agent, a refused create (invalid "
+         "body) and, where declared, a task and a custom event each append exactly one "
+         "record {seq, at, actor, action, resource, status, request_id, remote_addr} with "
+         "the token's sub as actor and the status answered",
+         [](context& ctx) {
+             const auto after = audit_end(ctx);
+             const auto sub = ctx.subject("operator");
+             std::vector<audited_request> done;
+             auto create = authed(ctx, "operator", "POST", "/agents");
+             create.json(ctx.agent_body());
+             create.with("X-Request-ID", audit_request_id(ctx, "create"));
+             auto created = ctx.send(create);
+             block_if_created_without_201(ctx, created);
+             const auto agent = *created.json();
+             const auto id = id_of(ctx, agent);
+             done.push_back({"POST /agents", *create.header("X-Request-ID"), 201, sub, ""});
+             auto put = authed(ctx, "operator", "PUT", "/agents/" + id);
+             put.json(mutable_fields(agent));
+             put.with("If-Match", created.header("ETag").value_or("\"1\""));
+             done.push_back(
+                 sent(ctx, put, "PUT /agents/{id}", audit_request_id(ctx, "put"), sub, id));
+             auto status = authed(ctx, "operator", "PUT", "/agents/" + id + "/status");
+             status.json({{"status", "active"}});
+             done.push_back(sent(ctx, status, "PUT /agents/{id}/status",
+                                 audit_request_id(ctx, "status"), sub, id));
+             auto invalid = authed(ctx, "operator", "POST", "/agents");
+             invalid.json({{"name", "Not A Valid Name"}});
+             done.push_back(sent(ctx, invalid, "POST /agents (invalid)",
+                                 audit_request_id(ctx, "invalid"), sub));
+             if (ctx.has_feature("tasks")) {
+                 auto task = authed(ctx, "operator", "POST", "/tasks");
+                 task.json({{"type", "noop"}, {"payload", json::object()}});
+                 done.push_back(sent(ctx, task, "POST /tasks", audit_request_id(ctx, "task"), sub));
+             }
+             if (ctx.has_feature("events")) {
+                 auto event = authed(ctx, "operator", "POST", "/events");
+                 event.json({{"type", "x_audit_check"}, {"data", json::object()}});
                  done.push_back(
-                     sent(ctx, put, "PUT /agents/{id}", audit_request_id(ctx, "put"), sub, id));
-                 auto status = authed(ctx, "operator", "PUT", "/agents/" + id + "/status");
-                 status.json({{"status", "active"}});
-                 done.push_back(sent(ctx, status, "PUT /agents/{id}/status",
-                                     audit_request_id(ctx, "status"), sub, id));
-                 auto invalid = authed(ctx, "operator", "POST", "/agents");
-                 invalid.json({{"name", "Not A Valid Name"}});
-                 done.push_back(sent(ctx, invalid, "POST /agents (invalid)",
-                                     audit_request_id(ctx, "invalid"), sub));
-                 if (ctx.has_feature("tasks")) {
-                     auto task = authed(ctx, "operator", "POST", "/tasks");
-                     task.json({{"type", "noop"}, {"payload", json::object()}});
-                     done.push_back(
-                         sent(ctx, task, "POST /tasks", audit_request_id(ctx, "task"), sub));
-                 }
-                 if (ctx.has_feature("events")) {
-                     auto event = authed(ctx, "operator", "POST", "/events");
-                     event.json({{"type", "x_audit_check"}, {"data", json::object()}});
-                     done.push_back(
-                         sent(ctx, event, "POST /events", audit_request_id(ctx, "event"), sub));
-                 }
-                 done.push_back(sent(ctx, authed(ctx, "operator", "DELETE", "/agents/" + id),
-                                     "DELETE /agents/{id}", audit_request_id(ctx, "delete"), sub,
-                                     id));
-                 expect_each_recorded_once(ctx, after, done);
-                 ctx.note(std::to_string(done.size()) + " mutating requests, one record each");
-             }});
-    reg.add({"AUD-002.refusals-recorded",
-             {"AUD-002"},
-             layer::integration,
-             "A request without a token (401), with an expired token (401), a viewer's create "
-             "(403) and a viewer's GET /audit (403) each append exactly one record with the "
-             "status answered",
-             [](context& ctx) {
-                 const auto after = audit_end(ctx);
-                 std::vector<audited_request> done;
-                 done.push_back(sent(ctx, make("GET", "/agents?limit=1"), "GET /agents without a token",
-                                     audit_request_id(ctx, "anon"), ""));
-                 auto expired = make("GET", "/agents?limit=1");
-                 expired.bearer(ctx.variant_token("expired", "viewer"));
-                 done.push_back(sent(ctx, expired, "GET /agents with an expired token",
-                                     audit_request_id(ctx, "expired"), ""));
-                 auto create = authed(ctx, "viewer", "POST", "/agents");
-                 create.json(ctx.agent_body());
-                 done.push_back(sent(ctx, create, "a viewer's POST /agents",
-                                     audit_request_id(ctx, "viewer-create"),
-                                     ctx.subject("viewer")));
-                 done.push_back(sent(ctx, authed(ctx, "viewer", "GET", "/audit"),
-                                     "a viewer's GET /audit", audit_request_id(ctx, "viewer-read"),
-                                     ctx.subject("viewer")));
-                 // The rule each refusal comes from: a request that was not refused says
-                 // nothing about the audit of refusals.
-                 const char* const rules[] = {"AUTH-002", "AUTH-007", "AUTH-021", "AUD-003"};
-                 const int wanted[] = {401, 401, 403, 403};
-                 for (std::size_t i = 0; i < done.size(); ++i)
-                     if (done[i].status != wanted[i])
-                         ctx.block(rules[i], done[i].what + " was answered " +
-                                                 std::to_string(done[i].status) + ", not " +
-                                                 std::to_string(wanted[i]));
-                 expect_each_recorded_once(ctx, after, done);
-             }});
+                     sent(ctx, event, "POST /events", audit_request_id(ctx, "event"), sub));
+             }
+             done.push_back(sent(ctx, authed(ctx, "operator", "DELETE", "/agents/" + id),
+                                 "DELETE /agents/{id}", audit_request_id(ctx, "delete"), sub, id));
+             expect_each_recorded_once(ctx, after, done);
+             ctx.note(std::to_string(done.size()) + " mutating requests, one record each");
+         }});
+    reg.add(
+        {"AUD-002.refusals-recorded",
+         {"AUD-002"},
+         layer::integration,
+         "A request without a token (401), with an expired token (401), a viewer's create "
+         "(403) and a viewer's GET /audit (403) each append exactly one record with the "
+         "status answered",
+         [](context& ctx) {
+             const auto after = audit_end(ctx);
+             std::vector<audited_request> done;
+             done.push_back(sent(ctx, make("GET", "/agents?limit=1"), "GET /agents without a token",
+                                 audit_request_id(ctx, "anon"), ""));
+             auto expired = make("GET", "/agents?limit=1");
+             expired.bearer(ctx.variant_token("expired", "viewer"));
+             done.push_back(sent(ctx, expired, "GET /agents with an expired token",
+                                 audit_request_id(ctx, "expired"), ""));
+             auto create = authed(ctx, "viewer", "POST", "/agents");
+             create.json(ctx.agent_body());
+             done.push_back(sent(ctx, create, "a viewer's POST /agents",
+                                 audit_request_id(ctx, "viewer-create"), ctx.subject("viewer")));
+             done.push_back(sent(ctx, authed(ctx, "viewer", "GET", "/audit"),
+                                 "a viewer's GET /audit", audit_request_id(ctx, "viewer-read"),
+                                 ctx.subject("viewer")));
+             // The rule each refusal comes from: a request that was not refused says
+             // nothing about the audit of refusals.
+             const char* const rules[] = {"AUTH-002", "AUTH-007", "AUTH-021", "AUD-003"};
+             const int wanted[] = {401, 401, 403, 403};
+             for (std::size_t i = 0; i < done.size(); ++i)
+                 if (done[i].status != wanted[i])
+                     ctx.block(rules[i], done[i].what + " was answered " +
+                                             std::to_string(done[i].status) + ", not " +
+                                             std::to_string(wanted[i]));
+             expect_each_recorded_once(ctx, after, done);
+         }});
     reg.add({"AUD-003.admin-only-and-paged",
              {"AUD-003"},
              layer::integration,
@@ -356,7 +356,8 @@ void add_audit_checks(check_registry& reg) {
              [](context& ctx) {
                  const auto after = audit_end(ctx);
                  std::vector<audited_request> done;
-                 done.push_back(sent(ctx, make("POST", "/agents"), "POST /agents with an X-Request-ID",
+                 done.push_back(sent(ctx, make("POST", "/agents"),
+                                     "POST /agents with an X-Request-ID",
                                      audit_request_id(ctx, "given"), ""));
                  for (const auto& [what, rid] :
                       std::vector<std::pair<std::string, std::optional<std::string>>>{

@@ -8,12 +8,12 @@
 
 #include <cctype>
 #include <chrono>
-#include <thread>
-#include <optional>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "conformance/client/prometheus.hpp"
@@ -41,8 +41,7 @@ std::optional<trace_fields> parse_trace_header(std::string_view v) {
         return std::nullopt;
     trace_fields f{std::string(v.substr(3, 32)), std::string(v.substr(36, 16)),
                    std::string(v.substr(53, 2))};
-    if (!lower_hex(f.trace_id) || !lower_hex(f.span_id) || !lower_hex(f.flags))
-        return std::nullopt;
+    if (!lower_hex(f.trace_id) || !lower_hex(f.span_id) || !lower_hex(f.flags)) return std::nullopt;
     if (f.trace_id == std::string(32, '0') || f.span_id == std::string(16, '0'))
         return std::nullopt;
     return f;
@@ -55,8 +54,8 @@ trace_fields traceresponse_of(context& ctx, const response& r, const std::string
         ctx.fail(what + " answered " + std::to_string(r.status) + " without a traceresponse",
                  "traceresponse: 00-<trace-id>-<span-id>-<flags>", describe(r));
     if (count > 1)
-        ctx.fail(what + " answered with " + std::to_string(count) + " traceresponse headers",
-                 "one", describe(r));
+        ctx.fail(what + " answered with " + std::to_string(count) + " traceresponse headers", "one",
+                 describe(r));
     const auto value = r.header("traceresponse").value_or("");
     auto f = parse_trace_header(value);
     if (!f)
@@ -83,7 +82,8 @@ std::vector<std::pair<std::string, request>> assorted_requests(context& ctx) {
     out.emplace_back("HEAD /health", make("HEAD", "/health"));
     out.emplace_back("GET /agents", authed(ctx, "viewer", "GET", "/agents?limit=1"));
     out.emplace_back("OPTIONS /agents", make("OPTIONS", "/agents"));
-    out.emplace_back("GET of an unknown route", make("GET", "/" + ctx.unique_name("no-such-route")));
+    out.emplace_back("GET of an unknown route",
+                     make("GET", "/" + ctx.unique_name("no-such-route")));
     out.emplace_back("DELETE /health (a method not allowed)", make("DELETE", "/health"));
     out.emplace_back("GET /agents without a token", make("GET", "/agents"));
     auto bad = authed(ctx, "operator", "POST", "/agents");
@@ -153,46 +153,45 @@ void add_tracing_checks(check_registry& reg) {
                                   "a fresh trace id for each", f.trace_id);
                  }
              }});
-    reg.add({"TRC-003.fresh-when-invalid",
-             {"TRC-003"},
-             layer::unit,
-             "An invalid traceparent (version ff, all-zero ids, upper case, non-hex, wrong "
-             "lengths, anything after version 00's flags, two headers) starts a fresh trace",
-             [](context& ctx) {
-                 const auto trace = random_id(ctx, 32);
-                 const auto parent = random_id(ctx, 16);
-                 std::string upper = trace;
-                 for (auto& c : upper)
-                     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-                 if (upper == trace) upper[0] = 'A'; // all digits: make one upper-case letter
-                 const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
-                     {"version ff", {"ff-" + trace + "-" + parent + "-01"}},
-                     {"an all-zero trace id",
-                      {"00-" + std::string(32, '0') + "-" + parent + "-01"}},
-                     {"an all-zero parent id", {"00-" + trace + "-" + std::string(16, '0') + "-01"}},
-                     {"an upper-case trace id", {"00-" + upper + "-" + parent + "-01"}},
-                     {"a non-hex trace id", {"00-" + trace.substr(0, 31) + "g-" + parent + "-01"}},
-                     {"a short trace id", {"00-" + trace.substr(0, 30) + "-" + parent + "-01"}},
-                     {"a short parent id", {"00-" + trace + "-" + parent.substr(0, 15) + "-01"}},
-                     {"text after version 00's flags", {"00-" + trace + "-" + parent + "-01-x"}},
-                     {"two traceparent headers",
-                      {"00-" + trace + "-" + parent + "-01", "00-" + trace + "-" + parent + "-01"}},
-                 };
-                 for (const auto& [what, values] : cases) {
-                     auto req = make("GET", "/health");
-                     for (const auto& v : values)
-                         req.with("traceparent", v);
-                     auto f = traceresponse_of(ctx, ctx.send(req),
-                                               "GET /health with " + what + " in traceparent");
-                     if (f.trace_id == trace)
-                         ctx.fail("GET /health with " + what +
-                                      " in traceparent: the traceresponse continues its trace id "
-                                      "(an invalid traceparent must start a fresh trace)",
-                                  "a fresh trace id", f.trace_id);
-                 }
-             }});
+    reg.add(
+        {"TRC-003.fresh-when-invalid",
+         {"TRC-003"},
+         layer::unit,
+         "An invalid traceparent (version ff, all-zero ids, upper case, non-hex, wrong "
+         "lengths, anything after version 00's flags, two headers) starts a fresh trace",
+         [](context& ctx) {
+             const auto trace = random_id(ctx, 32);
+             const auto parent = random_id(ctx, 16);
+             std::string upper = trace;
+             for (auto& c : upper)
+                 c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+             if (upper == trace) upper[0] = 'A'; // all digits: make one upper-case letter
+             const std::vector<std::pair<std::string, std::vector<std::string>>> cases = {
+                 {"version ff", {"ff-" + trace + "-" + parent + "-01"}},
+                 {"an all-zero trace id", {"00-" + std::string(32, '0') + "-" + parent + "-01"}},
+                 {"an all-zero parent id", {"00-" + trace + "-" + std::string(16, '0') + "-01"}},
+                 {"an upper-case trace id", {"00-" + upper + "-" + parent + "-01"}},
+                 {"a non-hex trace id", {"00-" + trace.substr(0, 31) + "g-" + parent + "-01"}},
+                 {"a short trace id", {"00-" + trace.substr(0, 30) + "-" + parent + "-01"}},
+                 {"a short parent id", {"00-" + trace + "-" + parent.substr(0, 15) + "-01"}},
+                 {"text after version 00's flags", {"00-" + trace + "-" + parent + "-01-x"}},
+                 {"two traceparent headers",
+                  {"00-" + trace + "-" + parent + "-01", "00-" + trace + "-" + parent + "-01"}},
+             };
+             for (const auto& [what, values] : cases) {
+                 auto req = make("GET", "/health");
+                 for (const auto& v : values)
+                     req.with("traceparent", v);
+                 auto f = traceresponse_of(ctx, ctx.send(req),
+                                           "GET /health with " + what + " in traceparent");
+                 if (f.trace_id == trace)
+                     ctx.fail("GET /health with " + what +
+                                  " in traceparent: the traceresponse continues its trace id "
+                                  "(an invalid traceparent must start a fresh trace)",
+                              "a fresh trace id", f.trace_id);
+             }
+         }});
 }
-
 
 // ---- metrics -------------------------------------------------------------------------------
 
@@ -246,8 +245,8 @@ std::vector<std::string> requests_with_ids(context& ctx) {
         auto t = authed(ctx, "operator", "POST", "/tasks");
         t.json({{"type", "noop"}, {"payload", json::object()}});
         auto r = ctx.send(t);
-        if (auto j = r.json(); r.status == 202 && j && j->is_object() && j->contains("id") &&
-                               (*j)["id"].is_string()) {
+        if (auto j = r.json();
+            r.status == 202 && j && j->is_object() && j->contains("id") && (*j)["id"].is_string()) {
             ids.push_back((*j)["id"]);
             ctx.send(authed(ctx, "viewer", "GET", "/tasks/" + (*j)["id"].get<std::string>()));
         }
@@ -287,8 +286,8 @@ void add_metrics_checks(check_registry& reg) {
                      for (const auto& s : f.samples) {
                          auto it = was.find(prom::series_key(s));
                          if (it != was.end() && s.value < it->second)
-                             ctx.fail("a " + f.type + " went down between two scrapes: " +
-                                          prom::series_key(s),
+                             ctx.fail("a " + f.type +
+                                          " went down between two scrapes: " + prom::series_key(s),
                                       ">= " + std::to_string(it->second), std::to_string(s.value));
                      }
                  }
@@ -305,10 +304,13 @@ void add_metrics_checks(check_registry& reg) {
                  const double health_before = count_of(before);
                  const double health_after = count_of(after);
                  if (health_after - health_before < n)
-                     ctx.fail("agent_request_duration_seconds_count{method=\"GET\",route=\"/health\"} "
-                              "did not count the " + std::to_string(n) + " requests made between "
-                              "two scrapes",
-                              ">= " + std::to_string(health_before + n), std::to_string(health_after));
+                     ctx.fail(
+                         "agent_request_duration_seconds_count{method=\"GET\",route=\"/health\"} "
+                         "did not count the " +
+                             std::to_string(n) +
+                             " requests made between "
+                             "two scrapes",
+                         ">= " + std::to_string(health_before + n), std::to_string(health_after));
              }});
     reg.add({"MET-002.request-histogram",
              {"MET-002"},
@@ -328,9 +330,10 @@ void add_metrics_checks(check_registry& reg) {
                                           ") has no label " + label,
                                       "method, route and code", prom::series_key(s));
                      const auto& code = s.labels.at("code");
-                     if (code.size() != 3 || code.find_first_not_of("0123456789") != std::string::npos)
-                         ctx.fail(s.name + ": code=\"" + code + "\" is not a status code", "3 digits",
-                                  code);
+                     if (code.size() != 3 ||
+                         code.find_first_not_of("0123456789") != std::string::npos)
+                         ctx.fail(s.name + ": code=\"" + code + "\" is not a status code",
+                                  "3 digits", code);
                      // A template's placeholder: {id} as §2 writes it, or :id, <id>, * as
                      // routers write theirs.
                      const auto& route = s.labels.at("route");
@@ -360,16 +363,15 @@ void add_metrics_checks(check_registry& reg) {
                  need_family(ctx, e, "agent_queue_depth", "gauge");
                  const auto& errors = need_family(ctx, e, "agent_errors_total", "counter");
                  if (errors.samples.empty())
-                     ctx.fail("agent_errors_total has no series after a 404", "a series",
-                              "none");
+                     ctx.fail("agent_errors_total has no series after a 404", "a series", "none");
                  for (const auto& s : errors.samples)
                      if (!s.labels.count("error_type"))
                          ctx.fail("agent_errors_total has a series without error_type",
                                   "error_type", prom::series_key(s));
                  // This scrape's own connection is open while it is answered.
                  if (!conns.samples.empty() && conns.samples.front().value < 1)
-                     ctx.fail("agent_active_connections is below 1 while a connection asks",
-                              ">= 1", std::to_string(conns.samples.front().value));
+                     ctx.fail("agent_active_connections is below 1 while a connection asks", ">= 1",
+                              std::to_string(conns.samples.front().value));
              }});
     reg.add({"MET-004.no-raw-ids",
              {"MET-004"},
@@ -389,39 +391,39 @@ void add_metrics_checks(check_registry& reg) {
                                               "route templates and bounded values",
                                               label + "=\"" + value + "\"");
              }});
-    reg.add({"MET-004.series-bounded",
-             {"MET-004"},
-             layer::integration,
-             "500 requests to 500 distinct unknown agent ids add at most a few series to "
-             "/metrics (a label per id would add hundreds)",
-             [](context& ctx) {
-                 constexpr int requests = 500;
-                 constexpr std::size_t most_new_series = 25;
-                 auto series = [](const prom::exposition& e) {
-                     std::size_t n = 0;
-                     for (const auto& [name, f] : e.families)
-                         n += f.samples.size();
-                     return n;
-                 };
-                 // One request first, so that the 404's own series exist before counting.
-                 (void)ctx.send(authed(ctx, "viewer", "GET", "/agents/" + random_uuid(ctx)));
-                 const auto before = series(scrape(ctx));
-                 // Sent on a client of their own: 500 exchanges are not evidence worth keeping
-                 // (nor replaying); the two scrapes are.
-                 client::http_client quiet(ctx.target(), ctx.scaled(std::chrono::milliseconds(10000)));
-                 for (int i = 0; i < requests; ++i)
-                     (void)client::send_honouring_rate_limits(
-                         quiet, authed(ctx, "viewer", "GET", "/agents/" + random_uuid(ctx)));
-                 const auto after = series(scrape(ctx));
-                 if (after > before + most_new_series)
-                     ctx.fail("/metrics grew by " + std::to_string(after - before) +
-                                  " series after " + std::to_string(requests) +
-                                  " requests to distinct unknown ids",
-                              "at most " + std::to_string(most_new_series) + " new series",
-                              std::to_string(before) + " → " + std::to_string(after));
-                 ctx.note(std::to_string(before) + " series before, " + std::to_string(after) +
-                          " after " + std::to_string(requests) + " requests to distinct ids");
-             }});
+    reg.add(
+        {"MET-004.series-bounded",
+         {"MET-004"},
+         layer::integration,
+         "500 requests to 500 distinct unknown agent ids add at most a few series to "
+         "/metrics (a label per id would add hundreds)",
+         [](context& ctx) {
+             constexpr int requests = 500;
+             constexpr std::size_t most_new_series = 25;
+             auto series = [](const prom::exposition& e) {
+                 std::size_t n = 0;
+                 for (const auto& [name, f] : e.families)
+                     n += f.samples.size();
+                 return n;
+             };
+             // One request first, so that the 404's own series exist before counting.
+             (void)ctx.send(authed(ctx, "viewer", "GET", "/agents/" + random_uuid(ctx)));
+             const auto before = series(scrape(ctx));
+             // Sent on a client of their own: 500 exchanges are not evidence worth keeping
+             // (nor replaying); the two scrapes are.
+             client::http_client quiet(ctx.target(), ctx.scaled(std::chrono::milliseconds(10000)));
+             for (int i = 0; i < requests; ++i)
+                 (void)client::send_honouring_rate_limits(
+                     quiet, authed(ctx, "viewer", "GET", "/agents/" + random_uuid(ctx)));
+             const auto after = series(scrape(ctx));
+             if (after > before + most_new_series)
+                 ctx.fail("/metrics grew by " + std::to_string(after - before) + " series after " +
+                              std::to_string(requests) + " requests to distinct unknown ids",
+                          "at most " + std::to_string(most_new_series) + " new series",
+                          std::to_string(before) + " → " + std::to_string(after));
+             ctx.note(std::to_string(before) + " series before, " + std::to_string(after) +
+                      " after " + std::to_string(requests) + " requests to distinct ids");
+         }});
 }
 
 // ---- rate limits -----------------------------------------------------------------------------
@@ -429,8 +431,8 @@ void add_metrics_checks(check_registry& reg) {
 /// The declared policy (rate_limit.requests_per_second and burst), or a skip.
 std::pair<double, long long> declared_policy(context& ctx) {
     const auto& d = ctx.discovery();
-    const auto& rl = d.contains("rate_limit") && d["rate_limit"].is_object() ? d["rate_limit"]
-                                                                              : json::object();
+    const auto& rl =
+        d.contains("rate_limit") && d["rate_limit"].is_object() ? d["rate_limit"] : json::object();
     if (!rl.contains("requests_per_second") || !rl["requests_per_second"].is_number() ||
         !rl.contains("burst") || !rl["burst"].is_number_integer())
         ctx.skip("rate_limit.requests_per_second and burst are not declared");
@@ -480,8 +482,8 @@ exhausted exhaust(context& ctx, const std::string& token, double rps, long long 
             break;
         }
         ++out.passed;
-        if (static_cast<double>(out.passed) > static_cast<double>(burst) + rps * seconds() +
-                                                  static_cast<double>(slack))
+        if (static_cast<double>(out.passed) >
+            static_cast<double>(burst) + rps * seconds() + static_cast<double>(slack))
             break;
         if (std::chrono::steady_clock::now() > give_up)
             ctx.skip("in 30 s agentcheck could not send requests faster than the declared " +
@@ -551,8 +553,8 @@ void add_rate_limit_checks(check_registry& reg) {
                      ctx.fail("RateLimit-Remaining is above RateLimit-Limit",
                               "<= " + std::to_string(limit), std::to_string(remaining));
                  if (remaining != 0)
-                     ctx.fail("a 429 says RateLimit-Remaining " + std::to_string(remaining),
-                              "0", std::to_string(remaining));
+                     ctx.fail("a 429 says RateLimit-Remaining " + std::to_string(remaining), "0",
+                              std::to_string(remaining));
                  ctx.note(std::to_string(e.passed) + " passed in " + std::to_string(e.elapsed_s) +
                           " s, then 429 (Retry-After " + std::to_string(retry) + ")");
              }});
@@ -603,10 +605,12 @@ void add_rate_limit_checks(check_registry& reg) {
                      long long sent = 0;
                      bool limited = false;
                      const auto start = std::chrono::steady_clock::now();
-                     while (!limited && sent < burst + 10 + static_cast<long long>(
-                                                             rps * std::chrono::duration<double>(
-                                                                       std::chrono::steady_clock::now() - start)
-                                                                       .count())) {
+                     while (!limited &&
+                            sent < burst + 10 +
+                                       static_cast<long long>(
+                                           rps * std::chrono::duration<double>(
+                                                     std::chrono::steady_clock::now() - start)
+                                                     .count())) {
                          limited = ctx.send(make("GET", "/agents?limit=1")).status == 429;
                          ++sent;
                      }

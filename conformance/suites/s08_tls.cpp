@@ -27,8 +27,7 @@ void add_tls_checks(check_registry& reg) {
                      auto r = ctx.send(make("GET", "/health"));
                      ctx.fail("the agent declares tls, yet it answered " + ctx.target().base() +
                                   " in plain HTTP",
-                              "HTTPS only (run agentcheck against its https:// URL)",
-                              describe(r));
+                              "HTTPS only (run agentcheck against its https:// URL)", describe(r));
                  }
                  auto tls_answer = ctx.send(make("GET", "/health"));
                  if (tls_answer.status != 200 && tls_answer.status != 503)

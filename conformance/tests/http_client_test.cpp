@@ -67,10 +67,10 @@ TEST(target_url, parses_host_port_and_rejects_others) {
     EXPECT_EQ(secure->base(), "https://127.0.0.1:443");
     EXPECT_FALSE(target_url::parse("http://127.0.0.1")->tls());
     for (const char* bad :
-         {"ftp://127.0.0.1", "https:/127.0.0.1", "httpss://h", "127.0.0.1:80", "http://", "http://h:0", "http://h:70000",
-          "http://h:x", "http://h/a?b", "http://h//x", "http://h/a#f", "http://h:", "http://[::1",
-          "http://[::1]x", "http://u@h", "http://[]:80", "http://:80",
-          "http://[::1]:", "http:///api"}) {
+         {"ftp://127.0.0.1", "https:/127.0.0.1", "httpss://h", "127.0.0.1:80", "http://",
+          "http://h:0", "http://h:70000", "http://h:x", "http://h/a?b", "http://h//x",
+          "http://h/a#f", "http://h:", "http://[::1", "http://[::1]x", "http://u@h", "http://[]:80",
+          "http://:80", "http://[::1]:", "http:///api"}) {
         EXPECT_FALSE(target_url::parse(bad)) << bad;
     }
 }

@@ -72,8 +72,8 @@ struct config {
     std::chrono::milliseconds breaker_recovery{5000};
 
     // --- rate limits (§8): a token bucket per principal; off while rate_limit_rps is 0
-    long long rate_limit_rps = 0;              ///< tokens added per second (0: no limit)
-    long long rate_limit_burst = 0;            ///< bucket size (0: twice the rate)
+    long long rate_limit_rps = 0;               ///< tokens added per second (0: no limit)
+    long long rate_limit_burst = 0;             ///< bucket size (0: twice the rate)
     std::size_t rate_limit_principals = 100000; ///< buckets kept at most
 
     // --- TLS (§8): with a certificate and key, HTTPS and WSS only, TLS 1.2 or newer

@@ -88,15 +88,16 @@ void create_agent(const app& a, const exchange_ptr& x) {
     if (!idem) return a.fail(x, idem.error());
     auto in = models::parse_agent_input(x->body);
     if (!in) return a.fail(x, in.error());
-    a.svc().agents.create(*x->who, std::move(*in), std::move(*idem),
-                          [&a, x](util::expected<write_outcome, error> r) {
-                              if (!r) return a.fail(x, r.error());
-                              if (r->replay) return a.reply(x, replayed(a, *x, *r->replay));
-                              auto res = agent_response(a, *x, http::status::created, *r->entry);
-                              res.set(http::field::location, "/agents/" + r->entry->agent.id);
-                              a.reply(x, std::move(res));
-                          },
-                          a.audit_write(x, 201));
+    a.svc().agents.create(
+        *x->who, std::move(*in), std::move(*idem),
+        [&a, x](util::expected<write_outcome, error> r) {
+            if (!r) return a.fail(x, r.error());
+            if (r->replay) return a.reply(x, replayed(a, *x, *r->replay));
+            auto res = agent_response(a, *x, http::status::created, *r->entry);
+            res.set(http::field::location, "/agents/" + r->entry->agent.id);
+            a.reply(x, std::move(res));
+        },
+        a.audit_write(x, 201));
 }
 
 void replace_agent(const app& a, const exchange_ptr& x) {
@@ -113,34 +114,37 @@ void replace_agent(const app& a, const exchange_ptr& x) {
             {errc::precondition_failed, "If-Match does not match the current ETag " + e->etag, {}});
     auto in = models::parse_agent_input(x->body);
     if (!in) return a.fail(x, in.error());
-    a.svc().agents.replace(*x->who, x->route.agent_id, std::move(*in), std::string(if_match),
-                           [&a, x](util::expected<write_outcome, error> r) {
-                               if (!r) return a.fail(x, r.error());
-                               a.reply(x, agent_response(a, *x, http::status::ok, *r->entry));
-                           },
-                           a.audit_write(x, 200));
+    a.svc().agents.replace(
+        *x->who, x->route.agent_id, std::move(*in), std::string(if_match),
+        [&a, x](util::expected<write_outcome, error> r) {
+            if (!r) return a.fail(x, r.error());
+            a.reply(x, agent_response(a, *x, http::status::ok, *r->entry));
+        },
+        a.audit_write(x, 200));
 }
 
 void delete_agent(const app& a, const exchange_ptr& x) {
     if (!find_for(a, x, true)) return;
-    a.svc().agents.remove(*x->who, x->route.agent_id,
-                          [&a, x](util::expected<write_outcome, error> r) {
-                              if (!r) return a.fail(x, r.error());
-                              a.reply(x, response{http::status::no_content, x->req.version()});
-                          },
-                          a.audit_write(x, 204));
+    a.svc().agents.remove(
+        *x->who, x->route.agent_id,
+        [&a, x](util::expected<write_outcome, error> r) {
+            if (!r) return a.fail(x, r.error());
+            a.reply(x, response{http::status::no_content, x->req.version()});
+        },
+        a.audit_write(x, 204));
 }
 
 void change_status(const app& a, const exchange_ptr& x) {
     if (!find_for(a, x, true)) return;
     auto change = models::parse_status_change(x->body);
     if (!change) return a.fail(x, change.error());
-    a.svc().agents.set_status(*x->who, x->route.agent_id, *change,
-                              [&a, x](util::expected<write_outcome, error> r) {
-                                  if (!r) return a.fail(x, r.error());
-                                  a.reply(x, agent_response(a, *x, http::status::ok, *r->entry));
-                              },
-                              a.audit_write(x, 200));
+    a.svc().agents.set_status(
+        *x->who, x->route.agent_id, *change,
+        [&a, x](util::expected<write_outcome, error> r) {
+            if (!r) return a.fail(x, r.error());
+            a.reply(x, agent_response(a, *x, http::status::ok, *r->entry));
+        },
+        a.audit_write(x, 200));
 }
 
 } // namespace

@@ -392,8 +392,7 @@ void app::reply(const exchange_ptr& x, response res) const {
     count(*x, res);
     auto respond = std::move(x->respond);
     const int st = res.result_int();
-    if (!must_audit(*x, st) || (x->audit && x->audit->committed &&
-                                x->audit->record.status == st))
+    if (!must_audit(*x, st) || (x->audit && x->audit->committed && x->audit->record.status == st))
         return respond(std::move(res));
     // An answer the store has not audited (a refusal before the write, or a write that
     // answered otherwise): its record is committed before the answer leaves, so that a

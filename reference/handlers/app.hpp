@@ -41,7 +41,7 @@ struct services {
     const jwt_verifier& verifier;
     lifecycle_state& lifecycle;
     log_sink& log;
-    metrics* stats = nullptr;       ///< GET /metrics and what it counts (null: not kept)
+    metrics* stats = nullptr;        ///< GET /metrics and what it counts (null: not kept)
     rate_limiter* limiter = nullptr; ///< token buckets per principal (null: no limits)
 };
 
@@ -71,11 +71,11 @@ using exchange_ptr = std::shared_ptr<exchange>;
 struct stream_plan {
     enum class kind { agent_status, events };
     kind what = kind::events;
-    request req;            ///< the upgrade request (for the handshake)
-    std::string request_id; ///< its X-Request-ID
+    request req;               ///< the upgrade request (for the handshake)
+    std::string request_id;    ///< its X-Request-ID
     std::string traceresponse; ///< its traceresponse (the 101 carries it too)
-    std::string agent_id;   ///< agent_status: the agent
-    entry_ptr snapshot;     ///< agent_status: the agent when admitted
+    std::string agent_id;      ///< agent_status: the agent
+    entry_ptr snapshot;        ///< agent_status: the agent when admitted
     std::optional<std::int64_t>
         after;                      ///< events: replay the events after this seq (none: live only)
     std::vector<std::string> types; ///< events: only these types (empty: all)

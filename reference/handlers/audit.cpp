@@ -29,9 +29,8 @@ void handle_audit(const app& a, const exchange_ptr& x) {
         if (p.name == "after") {
             auto n = util::parse_int(p.value);
             if (!n || *n < 0)
-                return a.fail(x, {errc::bad_request,
-                                  "query parameter 'after' must be an integer >= 0",
-                                  {}});
+                return a.fail(
+                    x, {errc::bad_request, "query parameter 'after' must be an integer >= 0", {}});
             after = *n;
         } else if (p.name == "limit") {
             auto n = parse_page_limit(p.value, cfg.page_limit_max);

@@ -77,12 +77,12 @@ nlohmann::json discovery_document(const services& s) {
           {"max_attempts_default", models::task_limits::max_attempts_default},
           {"max_attempts_max", models::task_limits::max_attempts_max},
           {"sleep_ms_max", models::task_limits::sleep_ms_max}}},
-        {"rate_limit", s.limiter == nullptr
-                           ? nlohmann::json::object()
-                           : nlohmann::json{{"requests_per_second",
-                                             static_cast<long long>(
-                                                 s.limiter->settings().requests_per_second)},
-                                            {"burst", s.limiter->settings().burst}}},
+        {"rate_limit",
+         s.limiter == nullptr
+             ? nlohmann::json::object()
+             : nlohmann::json{{"requests_per_second",
+                               static_cast<long long>(s.limiter->settings().requests_per_second)},
+                              {"burst", s.limiter->settings().burst}}},
     };
 }
 

@@ -51,11 +51,13 @@ void list_events(const app& a, const exchange_ptr& x) {
 void publish_event(const app& a, const exchange_ptr& x) {
     auto in = models::parse_event_input(x->body);
     if (!in) return a.fail(x, in.error());
-    a.svc().events.publish(std::move(*in), [&a, x](util::expected<models::event, error> r) {
-        if (!r) return a.fail(x, r.error());
-        a.reply(x, a.json_response(*x, http::status::created, models::to_json(*r).dump()));
-    },
-                        a.audit_write(x, 201));
+    a.svc().events.publish(
+        std::move(*in),
+        [&a, x](util::expected<models::event, error> r) {
+            if (!r) return a.fail(x, r.error());
+            a.reply(x, a.json_response(*x, http::status::created, models::to_json(*r).dump()));
+        },
+        a.audit_write(x, 201));
 }
 
 } // namespace

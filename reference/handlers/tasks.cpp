@@ -21,14 +21,15 @@ void submit_task(const app& a, const exchange_ptr& x) {
     if (!idem) return a.fail(x, idem.error());
     auto in = models::parse_task_input(x->body);
     if (!in) return a.fail(x, in.error());
-    a.svc().tasks.submit(*x->who, std::move(*in), std::move(*idem),
-                         [&a, x](util::expected<task_outcome, error> r) {
-                             if (!r) return a.fail(x, r.error());
-                             if (r->replay) return a.reply(x, replayed(a, *x, *r->replay));
-                             if (a.svc().stats != nullptr) a.svc().stats->count_task("submitted");
-                             a.reply(x, task_response(a, *x, http::status::accepted, *r->task));
-                         },
-                         a.audit_write(x, 202));
+    a.svc().tasks.submit(
+        *x->who, std::move(*in), std::move(*idem),
+        [&a, x](util::expected<task_outcome, error> r) {
+            if (!r) return a.fail(x, r.error());
+            if (r->replay) return a.reply(x, replayed(a, *x, *r->replay));
+            if (a.svc().stats != nullptr) a.svc().stats->count_task("submitted");
+            a.reply(x, task_response(a, *x, http::status::accepted, *r->task));
+        },
+        a.audit_write(x, 202));
 }
 
 void list_tasks(const app& a, const exchange_ptr& x) {
@@ -73,11 +74,13 @@ void get_task(const app& a, const exchange_ptr& x) {
 }
 
 void retry_task(const app& a, const exchange_ptr& x) {
-    a.svc().tasks.retry(*x->who, x->route.agent_id, [&a, x](util::expected<models::task, error> r) {
-        if (!r) return a.fail(x, r.error());
-        a.reply(x, task_response(a, *x, http::status::accepted, *r));
-    },
-                     a.audit_write(x, 202));
+    a.svc().tasks.retry(
+        *x->who, x->route.agent_id,
+        [&a, x](util::expected<models::task, error> r) {
+            if (!r) return a.fail(x, r.error());
+            a.reply(x, task_response(a, *x, http::status::accepted, *r));
+        },
+        a.audit_write(x, 202));
 }
 
 } // namespace

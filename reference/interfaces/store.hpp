@@ -32,14 +32,14 @@ struct idempotency_record {
 /// One record of the audit log (PROTOCOL.md §8): who did what to which resource, with what
 /// answer. Never holds a token, a secret or a request body.
 struct audit_record {
-    std::int64_t seq = 0;     ///< filled when appended
-    std::string at;           ///< RFC 3339 UTC, milliseconds
-    std::string actor;        ///< the token's sub; "" when the caller was not authenticated
-    std::string action;       ///< "METHOD /route/{template}"
-    std::string resource;     ///< the path acted on (a created resource's own path)
-    int status = 0;           ///< the HTTP status answered
-    std::string request_id;   ///< the request's X-Request-ID
-    std::string remote_addr;  ///< the client's address
+    std::int64_t seq = 0;    ///< filled when appended
+    std::string at;          ///< RFC 3339 UTC, milliseconds
+    std::string actor;       ///< the token's sub; "" when the caller was not authenticated
+    std::string action;      ///< "METHOD /route/{template}"
+    std::string resource;    ///< the path acted on (a created resource's own path)
+    int status = 0;          ///< the HTTP status answered
+    std::string request_id;  ///< the request's X-Request-ID
+    std::string remote_addr; ///< the client's address
 };
 
 /// The audit record a write_op appends in its own transaction, so that a change and its
@@ -138,7 +138,7 @@ public:
     virtual util::expected<std::vector<models::task>, error> read_tasks(const task_query& q) = 0;
     /// Committed audit records with seq > after, oldest first, at most limit. Thread-safe.
     virtual util::expected<std::vector<audit_record>, error> read_audit(std::int64_t after,
-                                                                         std::size_t limit) = 0;
+                                                                        std::size_t limit) = 0;
     /// One committed task. Thread-safe.
     virtual std::optional<models::task> read_task(const std::string& id) = 0;
     /// Every task still queued or running (start-up: running ones run again).

@@ -71,8 +71,7 @@ class http_session final : public connection_base,
 public:
     /// A plain socket (deadlines are the sweep's, not the stream's), or TLS over Beast's
     /// tcp_stream (what the WebSocket stream takes over).
-    using stream_type =
-        std::conditional_t<Tls, net::ssl::stream<beast::tcp_stream>, tcp::socket>;
+    using stream_type = std::conditional_t<Tls, net::ssl::stream<beast::tcp_stream>, tcp::socket>;
 
     http_session(tcp::socket&& socket, http_server& srv, std::uint64_t id, net::ssl::context* tls)
         : stream_(make_stream(std::move(socket), tls)), srv_(srv), id_(id) {
@@ -282,7 +281,8 @@ private:
         auto req = parser_->release();
         auto respond = [self = this->shared_from_this()](handlers::response res) {
             auto shared = std::make_shared<handlers::response>(std::move(res));
-            net::dispatch(self->socket().get_executor(), [self, shared] { self->do_write(shared); });
+            net::dispatch(self->socket().get_executor(),
+                          [self, shared] { self->do_write(shared); });
         };
         auto upgrade = [self = this->shared_from_this()](handlers::stream_plan plan) {
             // The connection becomes a WebSocket stream: this session lets go of it.
@@ -335,13 +335,14 @@ private:
         auto head = std::make_shared<std::string>(serialize_head(*res));
         const std::array<net::const_buffer, 2> buffers{net::buffer(*head),
                                                        net::buffer(res->body())};
-        net::async_write(stream_, buffers,
-                         [self = this->shared_from_this(), res, head](beast::error_code ec, std::size_t) {
-                             self->disarm();
-                             if (ec) return self->close();
-                             if (!res->keep_alive()) return self->linger_close();
-                             self->do_wait();
-                         });
+        net::async_write(
+            stream_, buffers,
+            [self = this->shared_from_this(), res, head](beast::error_code ec, std::size_t) {
+                self->disarm();
+                if (ec) return self->close();
+                if (!res->keep_alive()) return self->linger_close();
+                self->do_wait();
+            });
     }
 
     // Half-closes, then discards what the client is still sending (e.g. the rest of a body
@@ -367,11 +368,11 @@ private:
     }
     void do_discard() {
         // The raw socket: after close_notify what arrives is discarded unread, encrypted or not.
-        socket().async_read_some(net::buffer(discard_),
-                                [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-                                    if (ec) return self->close();
-                                    self->do_discard();
-                                });
+        socket().async_read_some(net::buffer(discard_), [self = this->shared_from_this()](
+                                                            beast::error_code ec, std::size_t) {
+            if (ec) return self->close();
+            self->do_discard();
+        });
     }
 
     void close() {
@@ -453,13 +454,13 @@ void http_server::do_accept() {
         } else {
             auto id = next_id_++;
             if (tls_) {
-                auto s = std::make_shared<http_session<true>>(std::move(socket), *this, id,
-                                                              tls_.get());
+                auto s =
+                    std::make_shared<http_session<true>>(std::move(socket), *this, id, tls_.get());
                 session_started(id, s);
                 s->start();
             } else {
-                auto s = std::make_shared<http_session<false>>(std::move(socket), *this, id,
-                                                               nullptr);
+                auto s =
+                    std::make_shared<http_session<false>>(std::move(socket), *this, id, nullptr);
                 session_started(id, s);
                 s->start();
             }

@@ -89,7 +89,7 @@ private:
     std::unordered_map<std::uint64_t, std::weak_ptr<connection_base>> sessions_;
     std::vector<std::weak_ptr<stream_session>> streams_;
     std::unique_ptr<boost::asio::ssl::context> tls_; ///< null: plain HTTP
-    bool sweeping_ = false; ///< under sessions_mutex_
+    bool sweeping_ = false;                          ///< under sessions_mutex_
 };
 
 } // namespace agent::server

@@ -48,26 +48,24 @@ ws_session<NextLayer>::ws_session(NextLayer&& stream, handlers::stream_plan plan
     if (svc_.stats != nullptr) svc_.stats->connection_opened();
 }
 
-template <class NextLayer>
-ws_session<NextLayer>::~ws_session() {
+template <class NextLayer> ws_session<NextLayer>::~ws_session() {
     if (subscription_ != 0) svc_.events.unsubscribe(subscription_);
     if (svc_.stats != nullptr) svc_.stats->connection_closed();
 }
 
-template <class NextLayer>
-void ws_session<NextLayer>::start() {
+template <class NextLayer> void ws_session<NextLayer>::start() {
     // Subscribe before the snapshot or the replay: nothing committed meanwhile is missed
     // (what arrives twice is told apart by seq).
     std::weak_ptr<ws_session> weak = this->shared_from_this();
     subscription_ = svc_.events.subscribe([weak](const models::event& e) {
         if (auto self = weak.lock()) self->on_event(e);
     });
-    ws_.async_accept(plan_.req,
-                     [self = this->shared_from_this()](beast::error_code ec) { self->on_accept(ec); });
+    ws_.async_accept(plan_.req, [self = this->shared_from_this()](beast::error_code ec) {
+        self->on_accept(ec);
+    });
 }
 
-template <class NextLayer>
-void ws_session<NextLayer>::on_accept(beast::error_code ec) {
+template <class NextLayer> void ws_session<NextLayer>::on_accept(beast::error_code ec) {
     if (ec) return;
     do_read();
     if (plan_.what == handlers::stream_plan::kind::agent_status) {
@@ -100,8 +98,7 @@ void ws_session<NextLayer>::on_accept(beast::error_code ec) {
 
 // One page at a time, the next only once the client has taken this one: a long replay never
 // fills the queue (a client that reads is never cut off) nor holds the I/O thread.
-template <class NextLayer>
-void ws_session<NextLayer>::replay_page() {
+template <class NextLayer> void ws_session<NextLayer>::replay_page() {
     if (closing_) return;
     event_query q;
     q.after = last_seq_;
@@ -128,16 +125,14 @@ void ws_session<NextLayer>::replay_page() {
     }
 }
 
-template <class NextLayer>
-void ws_session<NextLayer>::end_replay() {
+template <class NextLayer> void ws_session<NextLayer>::end_replay() {
     replaying_ = false;
     auto pending = std::move(pending_);
     for (const auto& e : pending)
         deliver(e);
 }
 
-template <class NextLayer>
-void ws_session<NextLayer>::on_event(const models::event& e) {
+template <class NextLayer> void ws_session<NextLayer>::on_event(const models::event& e) {
     if (!wanted(plan_, e)) return;
     net::post(ws_.get_executor(), [self = this->shared_from_this(), e] {
         if (self->replaying_)
@@ -147,8 +142,7 @@ void ws_session<NextLayer>::on_event(const models::event& e) {
     });
 }
 
-template <class NextLayer>
-void ws_session<NextLayer>::deliver(const models::event& e) {
+template <class NextLayer> void ws_session<NextLayer>::deliver(const models::event& e) {
     if (closing_ || e.seq <= last_seq_) return; // replayed, or already in the snapshot
     last_seq_ = e.seq;
     if (plan_.what == handlers::stream_plan::kind::events) return send(models::to_json(e).dump());
@@ -171,8 +165,7 @@ void ws_session<NextLayer>::deliver(const models::event& e) {
     send(m.dump());
 }
 
-template <class NextLayer>
-void ws_session<NextLayer>::send(std::string message) {
+template <class NextLayer> void ws_session<NextLayer>::send(std::string message) {
     if (closing_) return;
     if (queued_bytes_ + message.size() > svc_.cfg.ws_buffer_bytes) {
         // A consumer that does not read: drop what it has not taken and close, so that
@@ -191,14 +184,14 @@ void ws_session<NextLayer>::send(std::string message) {
     do_write();
 }
 
-template <class NextLayer>
-void ws_session<NextLayer>::do_write() {
+template <class NextLayer> void ws_session<NextLayer>::do_write() {
     if (writing_ || closed_) return;
     if (queue_.empty()) {
         if (closing_) return do_close();
         if (replay_more_) {
             replay_more_ = false;
-            net::post(ws_.get_executor(), [self = this->shared_from_this()] { self->replay_page(); });
+            net::post(ws_.get_executor(),
+                      [self = this->shared_from_this()] { self->replay_page(); });
         }
         return;
     }
@@ -217,18 +210,18 @@ void ws_session<NextLayer>::do_write() {
                     });
 }
 
-template <class NextLayer>
-void ws_session<NextLayer>::do_read() {
-    ws_.async_read(read_buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-        if (ec) { // closed by the client, or the connection is gone
-            self->closed_ = true;
-            self->closing_ = true;
-            self->force_close_.cancel();
-            return;
-        }
-        self->read_buffer_.consume(self->read_buffer_.size()); // client messages are ignored
-        self->do_read();
-    });
+template <class NextLayer> void ws_session<NextLayer>::do_read() {
+    ws_.async_read(
+        read_buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+            if (ec) { // closed by the client, or the connection is gone
+                self->closed_ = true;
+                self->closing_ = true;
+                self->force_close_.cancel();
+                return;
+            }
+            self->read_buffer_.consume(self->read_buffer_.size()); // client messages are ignored
+            self->do_read();
+        });
 }
 
 template <class NextLayer>
@@ -246,8 +239,7 @@ void ws_session<NextLayer>::close_with(websocket::close_code code, std::string r
     do_write(); // sends what is queued, then the close frame
 }
 
-template <class NextLayer>
-void ws_session<NextLayer>::do_close() {
+template <class NextLayer> void ws_session<NextLayer>::do_close() {
     if (closed_) return;
     closed_ = true;
     ws_.async_close(close_reason_, [self = this->shared_from_this()](beast::error_code) {
@@ -255,8 +247,7 @@ void ws_session<NextLayer>::do_close() {
     });
 }
 
-template <class NextLayer>
-void ws_session<NextLayer>::going_away() {
+template <class NextLayer> void ws_session<NextLayer>::going_away() {
     net::post(ws_.get_executor(), [self = this->shared_from_this()] {
         self->close_with(websocket::close_code::going_away, "the agent is shutting down");
     });

@@ -142,12 +142,20 @@ prometheus::Counter& metrics::error_series(std::string_view error_type) {
     return *it->second;
 }
 
-void metrics::count_error(std::string_view error_type) { error_series(error_type).Increment(); }
+void metrics::count_error(std::string_view error_type) {
+    error_series(error_type).Increment();
+}
 
-void metrics::declare_error_type(std::string_view error_type) { (void)error_series(error_type); }
+void metrics::declare_error_type(std::string_view error_type) {
+    (void)error_series(error_type);
+}
 
-void metrics::connection_opened() noexcept { impl_->connections.Increment(); }
-void metrics::connection_closed() noexcept { impl_->connections.Decrement(); }
+void metrics::connection_opened() noexcept {
+    impl_->connections.Increment();
+}
+void metrics::connection_closed() noexcept {
+    impl_->connections.Decrement();
+}
 
 void metrics::count_task(std::string_view status) {
     for (const auto& [name, counter] : impl_->task_series)

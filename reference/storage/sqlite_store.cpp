@@ -190,9 +190,9 @@ public:
           // gives its number back, so the log has no gaps).
           insert_audit_(db, "INSERT INTO audit(at, actor, action, resource, status, request_id, "
                             "remote_addr) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
-          begin_(db, "BEGIN IMMEDIATE"),
-          commit_(db, "COMMIT"), rollback_(db, "ROLLBACK"), savepoint_(db, "SAVEPOINT op"),
-          release_(db, "RELEASE op"), rollback_to_(db, "ROLLBACK TO op") {}
+          begin_(db, "BEGIN IMMEDIATE"), commit_(db, "COMMIT"), rollback_(db, "ROLLBACK"),
+          savepoint_(db, "SAVEPOINT op"), release_(db, "RELEASE op"),
+          rollback_to_(db, "ROLLBACK TO op") {}
 
     // The transaction and its per-operation savepoints, as prepared statements (the writer
     // runs them for every operation).
@@ -364,8 +364,8 @@ private:
     const clock& clock_;
     std::chrono::seconds ttl_;
     statement insert_, update_, delete_, find_, find_idem_, put_idem_, free_seq_, insert_event_,
-        insert_task_, update_task_, find_task_, insert_audit_, begin_, commit_, rollback_, savepoint_, release_,
-        rollback_to_;
+        insert_task_, update_task_, find_task_, insert_audit_, begin_, commit_, rollback_,
+        savepoint_, release_, rollback_to_;
     std::optional<std::int64_t> next_seq_; ///< the next event's seq, once read in this run
 };
 
@@ -544,7 +544,7 @@ util::expected<std::vector<models::task>, error> sqlite_store::read_tasks(const 
 }
 
 util::expected<std::vector<audit_record>, error> sqlite_store::read_audit(std::int64_t after,
-                                                                         std::size_t limit) {
+                                                                          std::size_t limit) {
     std::lock_guard lock(reader_mutex_);
     statement s(reader_, "SELECT seq, at, actor, action, resource, status, request_id, "
                          "remote_addr FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2");

@@ -48,7 +48,7 @@ public:
     util::expected<std::vector<models::task>, error> read_tasks(const task_query& q) override;
     std::optional<models::task> read_task(const std::string& id) override;
     util::expected<std::vector<audit_record>, error> read_audit(std::int64_t after,
-                                                                 std::size_t limit) override;
+                                                                std::size_t limit) override;
     std::vector<models::task> load_unfinished_tasks() override;
     [[nodiscard]] bool healthy() const override { return healthy_.load(std::memory_order_relaxed); }
     void stop() override;

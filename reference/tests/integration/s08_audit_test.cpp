@@ -14,8 +14,7 @@ using headers = std::vector<std::pair<std::string, std::string>>;
 
 class audit : public agentd_suite {
 protected:
-    static headers as(const std::string& token, const std::string& request_id,
-                      bool json = false) {
+    static headers as(const std::string& token, const std::string& request_id, bool json = false) {
         headers h{{"Authorization", bearer(token)}, {"X-Request-ID", request_id}};
         if (json) h.emplace_back("Content-Type", "application/json");
         return h;
@@ -128,7 +127,8 @@ TEST_F(audit, every_mutation_and_refusal_has_one_record_with_its_answer) {
 
 TEST_F(audit, tasks_and_events_are_audited_with_the_created_resource) {
     conn c(agentd().port());
-    auto t = c.send("POST", "/tasks", R"({"type":"noop","payload":{}})", as(op(), "aud-task", true));
+    auto t =
+        c.send("POST", "/tasks", R"({"type":"noop","payload":{}})", as(op(), "aud-task", true));
     ASSERT_EQ(t.status, 202);
     auto e = c.send("POST", "/events", R"({"type":"x_audit_note","data":{}})",
                     as(op(), "aud-event", true));
@@ -164,8 +164,8 @@ TEST_F(audit, pages_by_seq_and_refuses_bad_parameters) {
     ASSERT_EQ(page["items"].size(), 2U);
     EXPECT_EQ(page["items"][0]["seq"], first + 1);
     EXPECT_EQ(page["next_after"], first + 2);
-    for (const char* bad : {"/audit?after=-1", "/audit?after=x", "/audit?limit=0",
-                            "/audit?limit=100000"}) {
+    for (const char* bad :
+         {"/audit?after=-1", "/audit?after=x", "/audit?limit=0", "/audit?limit=100000"}) {
         auto r = c.send("GET", bad, {}, {{"Authorization", bearer(admin())}});
         EXPECT_EQ(r.status, 400) << bad;
     }
