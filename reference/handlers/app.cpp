@@ -76,6 +76,16 @@ std::optional<std::string_view> traceparent_of(const request& req) {
     return std::string_view(v.data(), v.size());
 }
 
+/// A write that appends only an audit record (a refusal's, or an answer the store did not
+/// audit with its change).
+write_op audit_only(audit_record record) {
+    write_op op;
+    op.audit = std::make_shared<audit_draft>();
+    op.audit->record = std::move(record);
+    op.apply = [](store_txn&) -> std::optional<error> { return std::nullopt; };
+    return op;
+}
+
 } // namespace
 
 bool is_valid_request_id(std::string_view id) noexcept {
@@ -266,11 +276,7 @@ response app::reject(const request& head, errc why, std::string detail,
     count(x, res);
     // The connection answers at once (its head or body broke a limit): the record follows.
     if (const int st = res.result_int(); must_audit(x, st)) {
-        write_op op;
-        op.audit = std::make_shared<audit_draft>();
-        op.audit->record = audit_record_of(x, st, {});
-        op.apply = [](store_txn&) -> std::optional<error> { return std::nullopt; };
-        (void)svc_.storage.submit(std::move(op));
+        (void)svc_.storage.submit(audit_only(audit_record_of(x, st, {})));
     }
     return res;
 }
@@ -397,11 +403,7 @@ void app::reply(const exchange_ptr& x, response res) const {
     // An answer the store has not audited (a refusal before the write, or a write that
     // answered otherwise): its record is committed before the answer leaves, so that a
     // client reading /audit after its answer finds it.
-    write_op op;
-    op.audit = std::make_shared<audit_draft>();
-    auto resource = res[http::field::location];
-    op.audit->record = audit_record_of(*x, st, std::string(resource));
-    op.apply = [](store_txn&) -> std::optional<error> { return std::nullopt; };
+    auto op = audit_only(audit_record_of(*x, st, std::string(res[http::field::location])));
     auto pending = std::make_shared<response>(std::move(res));
     op.done = [respond, pending](const std::optional<error>&) { respond(std::move(*pending)); };
     if (svc_.storage.submit(std::move(op))) respond(std::move(*pending)); // stopping: answer
