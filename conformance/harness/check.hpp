@@ -18,6 +18,8 @@
 
 namespace agentcheck {
 
+class managed_process;
+
 /// RFC 2119 level of a requirement; --level must|should|may selects "this level and stricter".
 enum class level { must, should, may };
 /// The test-pyramid layer a check belongs to.
@@ -175,6 +177,13 @@ public:
     /// element the check made (its text already escaped), `title` its caption.
     virtual void figure(std::string title, std::string svg) = 0;
 
+    // --- the agent's process (agentcheck run --launch) ---------------------------------
+    /// The agent's process when the harness started it (null otherwise: checks with
+    /// needs_process are then not applicable and never run).
+    virtual managed_process* process() = 0;
+    /// Kill-and-restart cycles the crash check runs (--crash-cycles).
+    [[nodiscard]] virtual unsigned crash_cycles() const = 0;
+
     /// True when the running check names `requirement` among those it checks.
     [[nodiscard]] virtual bool names(std::string_view requirement) const = 0;
 
@@ -219,6 +228,8 @@ struct check {
     std::function<void(context&)> run;
     /// Runs alone, after the others: it fills something every check shares (the task queue).
     bool alone = false;
+    /// Needs to own the agent's process (kill, restart): not applicable without --launch.
+    bool needs_process = false;
 };
 
 /// Where suites put their checks.

@@ -23,10 +23,12 @@
 #include "conformance/harness/identities.hpp"
 #include "conformance/harness/known_failures.hpp"
 #include "conformance/harness/load_cli.hpp"
+#include "conformance/harness/process.hpp"
 #include "conformance/harness/replay.hpp"
 #include "conformance/harness/report.hpp"
 #include "conformance/harness/runner.hpp"
 #include "conformance/harness/selection.hpp"
+#include "conformance/harness/soak_cli.hpp"
 #include "conformance/harness/spec.hpp"
 #include "conformance/harness/text.hpp"
 #include "conformance/harness/token_variants.hpp"
@@ -168,6 +170,89 @@ struct run_options {
     bool last_failed = false;
     std::vector<std::string> headers;
     std::string save_replays = "failed";
+    std::string launch;   ///< --launch: the harness starts (and may kill) the agent
+    std::string data_dir; ///< --data-dir: the launched agent's data directory
+    long long crash_cycles = default_crash_cycles;
+};
+
+/// Time a launched agent has to become ready (before --timeout-scale).
+constexpr std::chrono::milliseconds launch_ready_timeout{30000};
+/// Time a launched agent has to exit after SIGTERM at the end of a run.
+constexpr std::chrono::milliseconds launch_stop_timeout{30000};
+
+/// The agent a run launched (--launch): started before discovery, stopped (SIGTERM, then
+/// SIGKILL) at the end; its data directory removed when the harness made it.
+class launched_agent {
+public:
+    launched_agent(const run_options& o, const client::target_url& target) {
+        if (!target.is_loopback())
+            throw usage_error("--launch: the target must be a loopback address (the agent is "
+                              "started on this machine), not " +
+                              target.host);
+        if (o.crash_cycles < 1 || o.crash_cycles > 10000)
+            throw usage_error("--crash-cycles: must be from 1 to 10000 (got " +
+                              std::to_string(o.crash_cycles) + ")");
+        launch_spec spec;
+        spec.command = o.launch;
+        if (o.data_dir.empty()) {
+            std::string tmpl =
+                (std::filesystem::temp_directory_path() / "agentcheck-data-XXXXXX").string();
+            if (::mkdtemp(tmpl.data()) == nullptr)
+                throw usage_error("--data-dir: cannot make a temporary data directory");
+            spec.data_dir = tmpl;
+            temporary_ = true;
+        } else {
+            spec.data_dir = o.data_dir;
+        }
+        data_dir_ = spec.data_dir;
+        spec.log_file = (std::filesystem::path(o.report_dir) / "agent.log").string();
+        std::error_code ec;
+        std::filesystem::remove(spec.log_file, ec);
+        process_ = std::make_unique<managed_process>(std::move(spec));
+    }
+    ~launched_agent() {
+        process_.reset();
+        if (temporary_) {
+            std::error_code ec;
+            std::filesystem::remove_all(data_dir_, ec);
+        }
+    }
+    launched_agent(const launched_agent&) = delete;
+    launched_agent& operator=(const launched_agent&) = delete;
+
+    /// Starts the agent and waits for /readyz; "" when ready, else why not (with its log).
+    std::string start(const client::target_url& target, double timeout_scale) {
+        try {
+            process_->start();
+        } catch (const std::exception& e) {
+            return std::string("--launch: ") + e.what();
+        }
+        const auto wait = std::chrono::milliseconds(static_cast<long long>(
+            static_cast<double>(launch_ready_timeout.count()) * timeout_scale));
+        ready_ = process_->wait_ready(target, wait);
+        if (ready_.ready) return {};
+        const auto tail = process_->log_tail(1500);
+        return "--launch: the agent did not become ready: " + ready_.why +
+               (tail.empty() ? std::string() : "; the end of its log:\n" + tail);
+    }
+    /// SIGTERM, then SIGKILL if it does not exit in time; a line saying how it ended.
+    std::string stop() {
+        if (!process_->running()) return "the launched agent had already ended";
+        process_->signal(SIGTERM);
+        if (auto e = process_->wait_exit(launch_stop_timeout))
+            return "the launched agent stopped on SIGTERM (" + e->describe() + ")";
+        process_->kill_now();
+        return "the launched agent did not exit within " +
+               std::to_string(launch_stop_timeout.count() / 1000) + " s of SIGTERM and was killed";
+    }
+    managed_process& process() { return *process_; }
+    [[nodiscard]] const ready_outcome& ready() const noexcept { return ready_; }
+
+private:
+    std::unique_ptr<managed_process> process_;
+    bool temporary_ = false;
+    std::string data_dir_;
+    ready_outcome ready_;
 };
 
 /// Writes the replay documents of the checks `which` selects ("failed": fail, error and
@@ -383,6 +468,26 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
         s.known_failures_file = o.known_failures;
     }
     check_report_dir(o.report_dir);
+    if (o.launch.empty() && !o.data_dir.empty())
+        throw usage_error("--data-dir: only with --launch (the data directory of the agent the "
+                          "harness starts)");
+    std::unique_ptr<launched_agent> launched;
+    if (!o.launch.empty()) {
+        launched = std::make_unique<launched_agent>(o, s.target);
+        if (auto why = launched->start(s.target, s.timeout_scale); !why.empty()) {
+            io.err << "agentcheck: " << why << "\n";
+            auto report = stopped_report(cat, registry, s, nlohmann::json::object(),
+                                         stop_kind::unreachable, why);
+            report.tool_version = std::string(tool_version());
+            write_all(report, o.report_dir, io);
+            return report.exit_code;
+        }
+        s.process = &launched->process();
+        s.crash_cycles = static_cast<unsigned>(o.crash_cycles);
+    } else if (o.crash_cycles != default_crash_cycles) {
+        throw usage_error("--crash-cycles: only with --launch (the harness must own the agent's "
+                          "process to kill it)");
+    }
     const auto scaled_timeout = std::chrono::milliseconds(
         static_cast<long long>(static_cast<double>(discovery_timeout.count()) * s.timeout_scale));
     const auto discovered = fetch_discovery(s.target, scaled_timeout);
@@ -412,6 +517,10 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
         }
         io.out << ", level " << to_string(s.sel.lvl) << ", seed " << s.seed << ", " << s.jobs
                << " jobs\n";
+        if (launched)
+            io.out << "launched: " << launched->process().command() << " (pid "
+                   << launched->process().pid() << ", ready in "
+                   << launched->ready().since_start.count() / 1000 << " ms)\n";
     }
     console_reporter console(io.out, io.color, io.tty, level);
     // Ctrl-C: the checks running finish (bounded by their deadlines), the rest do not start,
@@ -428,6 +537,10 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
     sigaction(SIGTERM, &old_term, nullptr);
     report.tool_version = std::string(tool_version());
     save_replays(report, s.target, o.report_dir, o.save_replays, s.secret_file, io);
+    if (launched) {
+        const auto how = launched->stop();
+        if (level != verbosity::quiet) io.out << how << "\n";
+    }
     console.summary(report);
     if (report.stop != stop_kind::none) io.err << "agentcheck: " << report.stopped_early << "\n";
     write_all(report, o.report_dir, io);
@@ -532,13 +645,13 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
 
     // A command that does not exist is named, with the nearest one.
     const std::vector<std::string> commands = {"run",   "list",   "coverage", "spec",
-                                               "token", "replay", "load"};
+                                               "token", "replay", "load",     "soak"};
     if (argc > 1 && argv[1][0] != '-' &&
         std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
         const auto near = text::nearest(argv[1], commands);
         io.err << "agentcheck: unknown command \"" << argv[1] << "\""
                << (near.empty() ? "" : " (did you mean " + near + "?)")
-               << "; commands: run, list, coverage, spec, token, replay, load (agentcheck "
+               << "; commands: run, list, coverage, spec, token, replay, load, soak (agentcheck "
                   "--help)\n";
         return exit_usage;
     }
@@ -572,6 +685,15 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     run->add_flag("--dry-run", ro.dry_run, "list the selected checks; send nothing");
     run->add_option("-H,--header", ro.headers,
                     "extra header for every request, \"Name: value\" (as curl's -H); repeatable");
+    run->add_option("--launch", ro.launch,
+                    "start the agent with this shell command ({data_dir} is replaced), wait for "
+                    "/readyz, and run the lifecycle checks that kill and restart it");
+    run->add_option("--data-dir", ro.data_dir,
+                    "with --launch: the agent's data directory, kept across restarts (default: "
+                    "a temporary one, removed after the run)");
+    run->add_option("--crash-cycles", ro.crash_cycles,
+                    "with --launch: SIGKILL-and-restart cycles of the crash durability check")
+        ->capture_default_str();
     run->add_flag("-q,--quiet", ro.quiet, "no progress; one line per root cause, then the verdict");
     run->add_flag("-v,--verbose", ro.verbose,
                   "a line per check; the detail of every failing check");
@@ -648,6 +770,8 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
 
     load_cli_options load_opts;
     attach_load(app, load_opts);
+    soak_cli_options soak_opts;
+    attach_soak(app, soak_opts);
 
     try {
         app.parse(argc, argv);
@@ -684,6 +808,7 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
             load_opts.seed_given = load_opts.load->count("--seed") > 0;
             return run_load(load_opts, command_line(argc, argv), io);
         }
+        if (soak_opts.soak->parsed()) return run_soak(soak_opts, command_line(argc, argv), io);
         if (list->parsed()) {
             print_listing(select_checks(registry, cat, lo.to_selection()), cat, io.out);
             return exit_ok;

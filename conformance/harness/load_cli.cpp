@@ -35,8 +35,12 @@ constexpr std::chrono::milliseconds discovery_wait{5000};
 constexpr long long token_margin_s = 600;
 constexpr int status_created = 201;
 
+/// Ends the engine's run early: set by SIGINT/SIGTERM and by stop_load().
 std::atomic<bool> load_stop{false};
+/// Set by SIGINT/SIGTERM only: the run was interrupted (exit 130).
+std::atomic<bool> load_interrupted{false};
 void on_load_interrupt(int /*signal*/) {
+    load_interrupted.store(true);
     load_stop.store(true);
 }
 
@@ -277,47 +281,23 @@ void tear_down(client::http_client& http, const std::string& token,
                << " agents deleted\n";
 }
 
-int do_load(const load_cli_options& o, const std::string& command, const cli_io& io) {
-    if (o.target.empty()) throw usage_error("--target: required (the agent's base URL)");
-    const auto target = parse_target(o.target, o.allow_non_loopback);
-    if (target.tls())
-        throw usage_error("--target: agentcheck load sends plain HTTP only (its connections "
-                          "are its own, without TLS); https:// targets are for run and replay");
-    load::scenario sc;
-    std::chrono::microseconds duration{}, ramp{}, timeout{}, max_lag{};
-    try {
-        sc = o.scenario.empty() ? load::default_scenario() : load::load_scenario_file(o.scenario);
-        duration = load::parse_duration(o.duration, "--duration");
-        ramp = load::parse_duration(o.ramp, "--ramp");
-        timeout = load::parse_duration(o.timeout, "--timeout");
-        max_lag = load::parse_duration(o.max_lag, "--max-lag");
-    } catch (const load::spec_error& e) {
-        throw usage_error(e.what());
-    }
-    if (duration.count() <= 0) throw usage_error("--duration: must be positive");
-    if (timeout.count() <= 0) throw usage_error("--timeout: must be positive");
-    if (o.rate < 0) throw usage_error("--rate: must be positive");
-    if (o.threads < 1 || o.threads > 256) throw usage_error("--threads: from 1 to 256");
-    if (o.connections < o.threads || o.connections > 100000)
-        throw usage_error("--connections: from --threads (" + std::to_string(o.threads) +
-                          ") to 100000");
-    if (ramp > duration) throw usage_error("--ramp: longer than --duration");
-    const auto [shard_index, shard_count] = parse_shard(o.shard);
-    std::vector<std::string> op_names;
-    for (const auto& op : sc.operations)
-        op_names.push_back(op.name);
-    std::vector<load::threshold> thresholds;
-    try {
-        for (const auto& t : o.thresholds)
-            thresholds.push_back(load::parse_threshold(t, o.rate, op_names));
-    } catch (const load::spec_error& e) {
-        throw usage_error(e.what());
-    }
-    bool needs_secret = sc.setup_agents > 0 || sc.event_subscribers > 0;
-    for (const auto& op : sc.operations)
-        needs_secret = needs_secret || !op.identity.empty();
-    const std::string secret =
-        needs_secret || !o.secret_file.empty() ? load_secret(o.secret_file) : std::string();
+} // namespace
+
+load_run drive_load(const load_cli_options& o, const std::string& command, const cli_io& io,
+                    const load_hooks& hooks) {
+    const auto settings = check_load_options(o);
+    const auto& target = settings.target;
+    const auto& sc = settings.sc;
+    const auto& thresholds = settings.thresholds;
+    const auto duration = settings.duration;
+    const auto ramp = settings.ramp;
+    const auto timeout = settings.timeout;
+    const auto max_lag = settings.max_lag;
+    const auto shard_index = settings.shard_index;
+    const auto shard_count = settings.shard_count;
+    const auto& secret = settings.secret;
+    const bool needs_secret = settings.needs_secret;
+    load_run run;
 
     // Any HTTP server can be driven (nginx, to calibrate against); an agent's discovery
     // document is needed only for tokens and for operations that require a feature.
@@ -329,7 +309,8 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
     if (!discovered.document) {
         if (needs_discovery || discovered.unreachable) {
             io.err << "agentcheck: " << discovered.error << "\n";
-            return exit_unreachable;
+            run.exit_code = exit_unreachable;
+            return run;
         }
         notes.push_back("not an agent (" + discovered.error + "): plain HTTP load");
     }
@@ -391,7 +372,8 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
         eo.history_agents = std::min(o.record_history, eo.agents.size());
     } catch (const client::transport_exception& e) {
         io.err << "agentcheck: setup: " << e.what() << "\n";
-        return exit_unreachable;
+        run.exit_code = exit_unreachable;
+        return run;
     }
 
     // WebSocket subscribers on the event stream, held open for the whole run.
@@ -407,7 +389,8 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
                 subscribers->start();
             } catch (const std::exception& e) {
                 io.err << "agentcheck: setup: " << e.what() << "\n";
-                return exit_unreachable;
+                run.exit_code = exit_unreachable;
+                return run;
             }
         }
     }
@@ -422,7 +405,8 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
     const bool live = !o.quiet;
     const bool tty = io.tty;
     const double intended_rate = eo.mdl == load::model::open ? eo.rate : 0;
-    eo.on_second = [&io, live, tty, intended_rate](const load::second_stats& s) {
+    eo.on_second = [&io, &hooks, live, tty, intended_rate](const load::second_stats& s) {
+        if (hooks.on_second) return hooks.on_second(s);
         if (!live) return;
         if (tty)
             io.out << "\r" << load::second_line(s, intended_rate) << "   " << std::flush;
@@ -431,8 +415,10 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
     };
 
     load_stop.store(false);
+    load_interrupted.store(false);
     auto old_int = std::signal(SIGINT, on_load_interrupt);
     auto old_term = std::signal(SIGTERM, on_load_interrupt);
+    if (hooks.on_start) hooks.on_start();
     const double cpu_before = cpu_seconds();
     load::engine_result er;
     try {
@@ -445,7 +431,7 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
     const double cpu_used = cpu_seconds() - cpu_before;
     std::signal(SIGINT, old_int);
     std::signal(SIGTERM, old_term);
-    if (live && tty) io.out << "\n";
+    if (live && tty && !hooks.on_second) io.out << "\n";
     std::optional<load::subscriber_stats> seen;
     if (subscribers) seen = subscribers->stop(std::chrono::milliseconds(1000)); // the last events
 
@@ -476,15 +462,29 @@ int do_load(const load_cli_options& o, const std::string& command, const cli_io&
     d.environment = environment();
     d.command = command;
     d.notes = notes;
-    if (load_stop.load()) d.notes.push_back("interrupted: the run stopped early");
+    if (load_interrupted.load()) d.notes.push_back("interrupted: the run stopped early");
     history_verdict history;
     if (o.record_history > 0) history = check_history(er.history, d, io.out);
-    const auto results = load::evaluate(d, thresholds);
-    io.out << load::summary_text(d, results);
-    write_results(o.report_dir, d, results, io.out, history.html);
-    if (load_stop.load()) return exit_interrupted;
-    if (!history.ok) return exit_failures;
-    return exit_for(d, results);
+    run.thresholds = load::evaluate(d, thresholds);
+    io.out << load::summary_text(d, run.thresholds);
+    run.ran = true;
+    run.extra_html = history.html;
+    if (load_interrupted.load())
+        run.exit_code = exit_interrupted;
+    else if (!history.ok)
+        run.exit_code = exit_failures;
+    else
+        run.exit_code = exit_for(d, run.thresholds);
+    run.data = std::move(d);
+    return run;
+}
+
+namespace {
+
+int do_load(const load_cli_options& o, const std::string& command, const cli_io& io) {
+    const auto run = drive_load(o, command, io);
+    if (run.ran) write_load_results(o.report_dir, run, io.out);
+    return run.exit_code;
 }
 
 } // namespace
@@ -551,6 +551,61 @@ void attach_load(CLI::App& app, load_cli_options& o) {
     o.merge->add_option("files", o.merge_files, "results.json files")->expected(1, 1000);
     o.merge->add_option("--report-dir", o.report_dir, "where the merged results go")
         ->capture_default_str();
+}
+
+load_settings check_load_options(const load_cli_options& o) {
+    load_settings s;
+    if (o.target.empty()) throw usage_error("--target: required (the agent's base URL)");
+    s.target = parse_target(o.target, o.allow_non_loopback);
+    if (s.target.tls())
+        throw usage_error("--target: agentcheck load sends plain HTTP only (its connections "
+                          "are its own, without TLS); https:// targets are for run and replay");
+    try {
+        if (!o.scenario.empty()) {
+            s.sc = load::load_scenario_file(o.scenario);
+        } else if (!o.default_scenario_json.empty()) {
+            s.sc = load::parse_scenario(nlohmann::json::parse(o.default_scenario_json));
+        } else {
+            s.sc = load::default_scenario();
+        }
+        s.duration = load::parse_duration(o.duration, "--duration");
+        s.ramp = load::parse_duration(o.ramp, "--ramp");
+        s.timeout = load::parse_duration(o.timeout, "--timeout");
+        s.max_lag = load::parse_duration(o.max_lag, "--max-lag");
+    } catch (const load::spec_error& e) {
+        throw usage_error(e.what());
+    }
+    if (s.duration.count() <= 0) throw usage_error("--duration: must be positive");
+    if (s.timeout.count() <= 0) throw usage_error("--timeout: must be positive");
+    if (o.rate < 0) throw usage_error("--rate: must be positive");
+    if (o.threads < 1 || o.threads > 256) throw usage_error("--threads: from 1 to 256");
+    if (o.connections < o.threads || o.connections > 100000)
+        throw usage_error("--connections: from --threads (" + std::to_string(o.threads) +
+                          ") to 100000");
+    if (s.ramp > s.duration) throw usage_error("--ramp: longer than --duration");
+    std::tie(s.shard_index, s.shard_count) = parse_shard(o.shard);
+    std::vector<std::string> op_names;
+    for (const auto& op : s.sc.operations)
+        op_names.push_back(op.name);
+    try {
+        for (const auto& t : o.thresholds)
+            s.thresholds.push_back(load::parse_threshold(t, o.rate, op_names));
+    } catch (const load::spec_error& e) {
+        throw usage_error(e.what());
+    }
+    s.needs_secret = s.sc.setup_agents > 0 || s.sc.event_subscribers > 0;
+    for (const auto& op : s.sc.operations)
+        s.needs_secret = s.needs_secret || !op.identity.empty();
+    if (s.needs_secret || !o.secret_file.empty()) s.secret = load_secret(o.secret_file);
+    return s;
+}
+
+void write_load_results(const std::string& dir, const load_run& run, std::ostream& out) {
+    write_results(dir, run.data, run.thresholds, out, run.extra_html);
+}
+
+void stop_load() noexcept {
+    load_stop.store(true);
 }
 
 int run_load(const load_cli_options& o, const std::string& command, const cli_io& io) {

@@ -68,6 +68,10 @@ struct run_environment {
     std::string secret_file;
     /// Generated cases per property check (--property-runs).
     std::size_t property_runs = 100;
+    /// The agent's process when the harness owns it (--launch), else null.
+    managed_process* process = nullptr;
+    /// Kill-and-restart cycles of the crash check (--crash-cycles).
+    unsigned crash_cycles = 3;
 };
 
 /// Records an exchange: request redacted, bodies truncated, curl reproduction attached.
@@ -125,6 +129,8 @@ public:
     [[noreturn]] void block(std::string requirement, std::string reason) override;
     [[nodiscard]] bool names(std::string_view requirement) const override;
     [[nodiscard]] std::size_t property_runs() const override { return env_.property_runs; }
+    managed_process* process() override { return env_.process; }
+    [[nodiscard]] unsigned crash_cycles() const override { return env_.crash_cycles; }
     void figure(std::string title, std::string svg) override {
         figures_.emplace_back(std::move(title), std::move(svg));
     }

@@ -21,6 +21,8 @@ constexpr int status_ok = 200;
 constexpr std::size_t run_id_hex = 8;
 constexpr std::uint32_t run_id_mask = 0xffffffffU;
 constexpr std::size_t discovery_body_excerpt = 200;
+/// Time a check that owns the agent's process gets for each crash cycle, beyond its own.
+constexpr std::chrono::milliseconds per_crash_cycle{30000};
 
 std::chrono::milliseconds scale(std::chrono::milliseconds d, double factor) {
     return std::chrono::milliseconds(
@@ -61,7 +63,11 @@ std::string reproduction(const std::vector<exchange>& exchanges) {
 check_result attempt(const check& c, const run_environment& env, const run_settings& settings) {
     check_result r;
     const auto started = std::chrono::steady_clock::now();
-    const auto limit = scale(settings.check_timeout, settings.timeout_scale);
+    // A check that kills and restarts the agent gets time for each cycle too.
+    const auto limit =
+        scale(settings.check_timeout + (c.needs_process ? per_crash_cycle * settings.crash_cycles
+                                                        : std::chrono::milliseconds(0)),
+              settings.timeout_scale);
     run_context ctx(env, c, started + limit);
     try {
         c.run(ctx);
@@ -192,7 +198,10 @@ check_result execute_check(const check& c, const catalogue& cat, const run_envir
                            const run_settings& settings) {
     check_result result;
     const auto missing = missing_features(c, cat, env.discovery);
-    if (!missing.empty()) {
+    if (c.needs_process && env.process == nullptr) {
+        result.outcome = verdict::skip;
+        result.message = std::string(needs_launch_reason);
+    } else if (!missing.empty()) {
         std::string list;
         for (const auto& f : missing)
             list += (list.empty() ? "" : ", ") + f;
@@ -291,6 +300,8 @@ run_report run_checks(const catalogue& cat, const check_registry& registry,
     env.fixtures = std::make_shared<fixture_registry>();
     env.secret_file = settings.secret_file;
     env.property_runs = settings.property_runs;
+    env.process = settings.process;
+    env.crash_cycles = settings.crash_cycles;
 
     const auto selected = select_checks(registry, cat, settings.sel);
     std::vector<std::size_t> parallel;

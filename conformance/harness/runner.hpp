@@ -31,6 +31,14 @@ inline constexpr std::chrono::milliseconds default_check_timeout{60000};
 /// minute against the reference agent.
 inline constexpr std::size_t default_property_runs = 100;
 
+/// Kill-and-restart cycles the crash check runs by default (--crash-cycles).
+inline constexpr unsigned default_crash_cycles = 3;
+
+/// Why a check that must own the agent's process does not apply without --launch.
+inline constexpr std::string_view needs_launch_reason =
+    "not applicable: needs `agentcheck run --launch CMD` (the harness must own the agent's "
+    "process to kill and restart it)";
+
 /// Checks in a row that timed out before a run stops as "target stalled".
 inline constexpr std::size_t default_stall_after_timeouts = 3;
 
@@ -59,6 +67,10 @@ struct run_settings {
     std::string secret_file;
     /// Generated cases per property check (--property-runs).
     std::size_t property_runs = default_property_runs;
+    /// The agent's process when the harness started it (--launch), else null.
+    managed_process* process = nullptr;
+    /// Kill-and-restart cycles of the crash check (--crash-cycles).
+    unsigned crash_cycles = default_crash_cycles;
 };
 
 /// The outcome of fetching discovery: the document, or why the target is not an agent.

@@ -5,116 +5,17 @@
 #include <sstream>
 
 #include "conformance/load/results.hpp"
+#include "conformance/load/svg_chart.hpp"
 
 namespace agentcheck::load {
 namespace {
 
-constexpr int width = 760;
-constexpr int height = 260;
-constexpr int left = 64;
-constexpr int right = 16;
-constexpr int top = 16;
-constexpr int bottom = 40;
 constexpr double us_per_ms = 1000.0;
 
-std::string esc(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '&':
-            out += "&amp;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
-}
-
-std::string num(double v, int digits = 2) {
-    std::ostringstream ss;
-    ss << std::fixed << std::setprecision(digits) << v;
-    return ss.str();
-}
-
-struct series_line {
-    std::string label;
-    std::string colour;
-    std::vector<std::pair<double, double>> points; ///< (x, y) in data units
-};
-
-/// A "nice" upper bound for an axis: 1, 2 or 5 times a power of ten.
-double nice_ceiling(double v) {
-    if (v <= 0) return 1;
-    const double p = std::pow(10.0, std::floor(std::log10(v)));
-    for (double m : {1.0, 2.0, 5.0, 10.0})
-        if (v <= m * p) return m * p;
-    return 10 * p;
-}
-
-/// A line chart. x_labels: tick positions (data units) and their text.
-std::string chart(const std::string& title, const std::string& y_unit,
-                  const std::vector<series_line>& lines, double x_min, double x_max,
-                  const std::vector<std::pair<double, std::string>>& x_labels) {
-    double y_max = 0;
-    for (const auto& l : lines)
-        for (const auto& [x, y] : l.points)
-            y_max = std::max(y_max, y);
-    y_max = nice_ceiling(y_max * 1.05);
-    if (x_max <= x_min) x_max = x_min + 1;
-    const double pw = width - left - right;
-    const double ph = height - top - bottom;
-    auto sx = [&](double x) { return left + (x - x_min) / (x_max - x_min) * pw; };
-    auto sy = [&](double y) { return top + ph - y / y_max * ph; };
-    std::ostringstream svg;
-    svg << "<figure><figcaption>" << esc(title) << "</figcaption>"
-        << "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " << width << " " << height
-        << "\" width=\"" << width << "\" height=\"" << height << "\" role=\"img\" aria-label=\""
-        << esc(title) << "\">";
-    svg << "<rect x=\"" << left << "\" y=\"" << top << "\" width=\"" << pw << "\" height=\"" << ph
-        << "\" fill=\"#fafafa\" stroke=\"#ccc\"/>";
-    for (int i = 0; i <= 4; ++i) {
-        const double y = y_max * i / 4;
-        svg << "<line x1=\"" << left << "\" x2=\"" << left + pw << "\" y1=\"" << num(sy(y))
-            << "\" y2=\"" << num(sy(y)) << "\" stroke=\"#e4e4e4\"/>"
-            << "<text x=\"" << left - 6 << "\" y=\"" << num(sy(y) + 4)
-            << "\" text-anchor=\"end\" font-size=\"11\">" << num(y, y_max < 10 ? 2 : 0)
-            << "</text>";
-    }
-    for (const auto& [x, label] : x_labels) {
-        svg << "<line x1=\"" << num(sx(x)) << "\" x2=\"" << num(sx(x)) << "\" y1=\"" << top
-            << "\" y2=\"" << top + ph << "\" stroke=\"#eee\"/><text x=\"" << num(sx(x)) << "\" y=\""
-            << top + ph + 16 << "\" text-anchor=\"middle\" font-size=\"11\">" << esc(label)
-            << "</text>";
-    }
-    svg << "<text x=\"12\" y=\"" << top + ph / 2 << "\" font-size=\"11\" transform=\"rotate(-90 12 "
-        << top + ph / 2 << ")\" text-anchor=\"middle\">" << esc(y_unit) << "</text>";
-    int legend_x = left + 8;
-    for (const auto& l : lines) {
-        if (l.points.empty()) continue;
-        svg << "<polyline fill=\"none\" stroke=\"" << l.colour
-            << "\" stroke-width=\"1.8\" points=\"";
-        for (const auto& [x, y] : l.points)
-            svg << num(sx(x)) << "," << num(sy(y)) << " ";
-        svg << "\"/>";
-        svg << "<rect x=\"" << legend_x << "\" y=\"" << top + 6
-            << "\" width=\"12\" height=\"3\" fill=\"" << l.colour << "\"/><text x=\""
-            << legend_x + 16 << "\" y=\"" << top + 11 << "\" font-size=\"11\">" << esc(l.label)
-            << "</text>";
-        legend_x += 24 + static_cast<int>(l.label.size()) * 7;
-    }
-    svg << "</svg></figure>\n";
-    return svg.str();
-}
+using svg::chart;
+using svg::esc;
+using svg::num;
+using svg::series_line;
 
 /// The percentile distribution on HdrHistogram's axis: x = log10(1 / (1 - p)).
 series_line distribution_line(const histogram& h, const std::string& label,
@@ -136,15 +37,7 @@ std::string to_html(const run_data& d, const std::vector<threshold_result>& ts) 
     const auto t = total(d);
     const auto g = health(d);
     std::ostringstream html;
-    html
-        << "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>agentcheck load: "
-        << esc(d.options.target)
-        << "</title><style>body{font:14px/1.45 system-ui,sans-serif;"
-           "margin:24px;max-width:820px;color:#222}table{border-collapse:collapse;margin:8px 0}"
-           "td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right}"
-           "th:first-child,td:first-child{text-align:left}figure{margin:16px 0}"
-           "figcaption{font-weight:600;margin-bottom:4px}.bad{color:#b00020;font-weight:600}"
-           ".good{color:#137333}code{background:#f3f3f3;padding:1px 4px}</style></head><body>";
+    html << svg::page_start("agentcheck load: " + d.options.target);
     html << "<h1>Load: " << esc(d.options.target) << "</h1>";
     html << "<p><code>" << esc(d.command) << "</code></p>";
     const double rps = d.measured_s > 0 ? static_cast<double>(t.requests) / d.measured_s : 0;
@@ -213,10 +106,7 @@ std::string to_html(const run_data& d, const std::vector<threshold_result>& ts) 
                                        us_per_ms);
         err.points.emplace_back(x, static_cast<double>(s.errors));
     }
-    std::vector<std::pair<double, std::string>> tx;
-    const int step = std::max(1, static_cast<int>(std::ceil(last / 10)));
-    for (int s = 0; s <= static_cast<int>(last); s += step)
-        tx.emplace_back(s, std::to_string(s) + "s");
+    const auto tx = svg::second_ticks(last);
     html << chart("Throughput over time", "req/s", {thr}, 0, last, tx);
     html << chart("Latency over time (from the intended start)", "ms", {p50, p99}, 0, last, tx);
     html << chart("Errors over time", "errors/s", {err}, 0, last, tx);

@@ -19,6 +19,7 @@ void register_all_suites(check_registry& registry) {
     register_s08_observability(registry);
     register_workflows(registry);
     register_s09_lifecycle(registry);
+    register_s09_restart(registry);
     register_properties(registry);
     register_robustness(registry);
 }

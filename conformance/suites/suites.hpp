@@ -33,6 +33,9 @@ void register_s02_registry(check_registry& registry);
 void register_s03_auth(check_registry& registry);
 /// §9 Lifecycle: the parts that need no restart.
 void register_s09_lifecycle(check_registry& registry);
+/// §9 Lifecycle with the agent's process owned by the harness (--launch): start-up, SIGTERM,
+/// restart, SIGKILL.
+void register_s09_restart(check_registry& registry);
 /// §4 Events.
 void register_s04_events(check_registry& registry);
 /// §5 WebSocket streams.

@@ -8,6 +8,7 @@
 
 #include "conformance/client/jwt.hpp"
 #include "conformance/harness/aggregate.hpp"
+#include "conformance/harness/process.hpp"
 #include "conformance/tests/fake_server.hpp"
 #include "conformance/tests/test_catalogue.hpp"
 
@@ -301,6 +302,34 @@ TEST(runner, runs_alone_and_missing_features) {
             .empty());
     EXPECT_EQ(missing_features(rl, cat, nlohmann::json::object()),
               (std::vector<std::string>{"rate_limit"}));
+}
+
+// Without --launch a check that must own the agent's process is not applicable: skipped with
+// the reason, its body never run; with a process it runs.
+TEST(runner, a_check_needing_the_process_is_not_applicable_without_launch) {
+    const auto cat = parse_catalogue(R"({"version": 1, "protocol": "agent-service/1",
+        "sections": [{"id": "9", "title": "Lifecycle"}],
+        "requirements": [
+          {"id": "LIFE-001", "section": "9", "title": "t", "level": "MUST", "feature": "", "text": "x"}]})");
+    int ran = 0;
+    check c{"LIFE-001.owned", {"LIFE-001"}, layer::lifecycle, "t", [&](context& ctx) {
+                ++ran;
+                ctx.expect(ctx.process() != nullptr, "a process");
+                ctx.expect(ctx.crash_cycles() == 7, "7 cycles");
+            }};
+    c.needs_process = true;
+    run_environment env;
+    run_settings s;
+    const auto skipped = execute_check(c, cat, env, s);
+    EXPECT_EQ(skipped.outcome, verdict::skip);
+    EXPECT_EQ(skipped.message, needs_launch_reason);
+    EXPECT_EQ(ran, 0);
+    managed_process p({"true", "", ""});
+    env.process = &p;
+    env.crash_cycles = 7;
+    const auto passed = execute_check(c, cat, env, s);
+    EXPECT_EQ(passed.outcome, verdict::pass) << passed.message;
+    EXPECT_EQ(ran, 1);
 }
 
 TEST(fetch_discovery, explains_why_a_target_is_not_an_agent) {

@@ -47,6 +47,7 @@ nlohmann::json discovery_document(const services& s) {
           {"max_header_bytes", c.max_header_bytes},
           {"header_timeout_ms", c.header_timeout.count()},
           {"idle_timeout_ms", c.idle_timeout.count()},
+          {"drain_timeout_ms", c.drain_timeout.count()},
           {"page_limit_default", c.page_limit_default},
           {"page_limit_max", c.page_limit_max},
           {"name_max", L::name_max},

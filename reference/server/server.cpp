@@ -96,7 +96,11 @@ public:
 
     void drain() override {
         net::post(socket().get_executor(), [self = this->shared_from_this()] {
-            if (self->state_ == state::idle) self->close();
+            // A request whose bytes have arrived but are not read yet is in flight: it is
+            // answered (with Connection: close). Only a connection with nothing to read closes.
+            if (self->state_ != state::idle) return;
+            beast::error_code ec;
+            if (ec || self->socket().available(ec) == 0) self->close();
         });
     }
 
@@ -330,6 +334,8 @@ private:
         if (state_ == state::closed) return;
         state_ = state::writing;
         arm(srv_.cfg().write_timeout);
+        // Draining: the client learns that this connection ends with this answer.
+        if (srv_.draining()) res->keep_alive(false);
         // The head is written by hand into one buffer and sent with the body in one gathered
         // write: Beast's serializer cost more instructions than the rest of a request.
         auto head = std::make_shared<std::string>(serialize_head(*res));
