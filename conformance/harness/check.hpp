@@ -128,6 +128,9 @@ public:
     virtual void mark_depends_on(std::string what) = 0;
     /// Free-text evidence shown with the check's result.
     virtual void note(std::string text) = 0;
+    /// A line of progress shown while a long check runs ("crash cycle 12/200: …"); not part
+    /// of the result.
+    virtual void progress(const std::string& line) = 0;
 
     // --- identities ---------------------------------------------------------------------
     /// The token of one of `identities`. Throws std::invalid_argument on another name.

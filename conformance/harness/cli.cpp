@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
+#include <mutex>
 #include <random>
 #include <signal.h>
 #include <sstream>
@@ -523,6 +524,12 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
                    << launched->ready().since_start.count() / 1000 << " ms)\n";
     }
     console_reporter console(io.out, io.color, io.tty, level);
+    std::mutex progress_mutex;
+    if (level != verbosity::quiet)
+        s.progress = [&](const std::string& line) {
+            const std::lock_guard<std::mutex> lock(progress_mutex);
+            io.out << "  " << line << "\n" << std::flush;
+        };
     // Ctrl-C: the checks running finish (bounded by their deadlines), the rest do not start,
     // and the reports say so.
     interrupted = false;

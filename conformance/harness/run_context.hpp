@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -72,6 +73,8 @@ struct run_environment {
     managed_process* process = nullptr;
     /// Kill-and-restart cycles of the crash check (--crash-cycles).
     unsigned crash_cycles = 3;
+    /// Where a long check's progress lines go (null: nowhere).
+    std::function<void(const std::string&)> progress;
 };
 
 /// Records an exchange: request redacted, bodies truncated, curl reproduction attached.
@@ -103,6 +106,9 @@ public:
                     const client::response* resp, std::string note,
                     std::chrono::seconds hold) override;
     void note(std::string text) override;
+    void progress(const std::string& line) override {
+        if (env_.progress) env_.progress(check_.id + ": " + line);
+    }
     std::string token(std::string_view identity) override;
     std::string subject(std::string_view identity) override;
     nlohmann::json claims(std::string_view identity) override;

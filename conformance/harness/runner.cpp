@@ -302,6 +302,7 @@ run_report run_checks(const catalogue& cat, const check_registry& registry,
     env.property_runs = settings.property_runs;
     env.process = settings.process;
     env.crash_cycles = settings.crash_cycles;
+    env.progress = settings.progress;
 
     const auto selected = select_checks(registry, cat, settings.sel);
     std::vector<std::size_t> parallel;

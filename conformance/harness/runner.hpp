@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,6 +72,8 @@ struct run_settings {
     managed_process* process = nullptr;
     /// Kill-and-restart cycles of the crash check (--crash-cycles).
     unsigned crash_cycles = default_crash_cycles;
+    /// Where long checks' progress lines go (null: nowhere); called from the check's thread.
+    std::function<void(const std::string&)> progress;
 };
 
 /// The outcome of fetching discovery: the document, or why the target is not an agent.

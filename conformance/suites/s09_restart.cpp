@@ -462,9 +462,49 @@ void retry_unknown(context& ctx, std::vector<operation>& ops, int cycle) {
 }
 
 /// Verifies everything sent so far against the agent's state after a restart.
+/// What the event log and the audit log held, read incrementally: each cycle reads what was
+/// appended since the last one (the last cycle reads both logs again from the start, so that
+/// the verdict is on the whole of them and the cost of a cycle does not grow with the logs).
+struct log_digest {
+    long long events_after = 0;
+    long long audit_after = 0;
+    std::map<std::string, int> registered;                   // agent id → agent_registered
+    std::map<std::string, std::vector<std::string>> changed; // agent id → new statuses
+    std::map<std::string, int> published;                    // key → x_crash events
+    std::map<std::string, int> audit;                        // request id → records
+};
+
+/// Reads the events appended since digest.events_after: gapless, counted into the digest.
+void digest_events(context& ctx, client::http_client& http, log_digest& d, crash_totals& t) {
+    for (const auto& e : read_log(http, ctx, "/events", d.events_after, "LIFE-007")) {
+        const auto seq = e["seq"].get<long long>();
+        if (seq != d.events_after + 1)
+            t.problem(t.gaps, "the event log jumps from seq " + std::to_string(d.events_after) +
+                                  " to " + std::to_string(seq));
+        d.events_after = seq;
+        const auto type = e.value("type", std::string());
+        const auto agent = e.contains("agent_id") && e["agent_id"].is_string()
+                               ? e["agent_id"].get<std::string>()
+                               : std::string();
+        if (type == "agent_registered") ++d.registered[agent];
+        if (type == "agent_status_changed" && e.contains("data") && e["data"].is_object())
+            d.changed[agent].push_back(e["data"].value("new_status", std::string()));
+        if (type == "x_crash" && e.contains("data") && e["data"].is_object())
+            ++d.published[e["data"].value("key", std::string())];
+    }
+}
+
+/// Reads the audit records appended since digest.audit_after into the digest.
+void digest_audit(context& ctx, client::http_client& http, log_digest& d) {
+    for (const auto& a : read_log(http, ctx, "/audit", d.audit_after, "LIFE-008")) {
+        d.audit_after = a["seq"].get<long long>();
+        if (a.contains("request_id") && a["request_id"].is_string())
+            ++d.audit[a["request_id"].get<std::string>()];
+    }
+}
+
 void verify_state(context& ctx, client::http_client& http, const std::vector<operation>& ops,
-                  const std::string& tag, long long events_from, long long audit_from,
-                  crash_totals& t, cycle_figures& fig) {
+                  const std::string& tag, log_digest& logs, crash_totals& t, cycle_figures& fig) {
     const std::string prefix = "ac-crash-" + tag + "-";
     // Agents: lost, phantoms, duplicates, partial.
     std::map<std::string, std::vector<json>> by_name;
@@ -538,29 +578,10 @@ void verify_state(context& ctx, client::http_client& http, const std::vector<ope
     }
     // Events: gapless after events_from, one per acknowledged change.
     if (ctx.has_feature("events")) {
-        const auto events = read_log(http, ctx, "/events", events_from, "LIFE-007");
-        long long expect_seq = events_from + 1;
-        for (const auto& e : events) {
-            const auto seq = e["seq"].get<long long>();
-            if (seq != expect_seq)
-                t.problem(t.gaps, "the event log jumps from seq " + std::to_string(expect_seq - 1) +
-                                      " to " + std::to_string(seq));
-            expect_seq = seq + 1;
-        }
-        std::map<std::string, int> registered;                   // agent id → count
-        std::map<std::string, std::vector<std::string>> changed; // agent id → new statuses
-        std::map<std::string, int> published;                    // key → count
-        for (const auto& e : events) {
-            const auto type = e.value("type", std::string());
-            const auto agent = e.contains("agent_id") && e["agent_id"].is_string()
-                                   ? e["agent_id"].get<std::string>()
-                                   : std::string();
-            if (type == "agent_registered") ++registered[agent];
-            if (type == "agent_status_changed" && e.contains("data") && e["data"].is_object())
-                changed[agent].push_back(e["data"].value("new_status", std::string()));
-            if (type == "x_crash" && e.contains("data") && e["data"].is_object())
-                ++published[e["data"].value("key", std::string())];
-        }
+        digest_events(ctx, http, logs, t);
+        auto& registered = logs.registered;
+        auto& changed = logs.changed;
+        auto& published = logs.published;
         for (const auto& [id, op] : create_of_id) {
             const int n = registered.contains(id) ? registered[id] : 0;
             if (n != 1)
@@ -596,10 +617,8 @@ void verify_state(context& ctx, client::http_client& http, const std::vector<ope
     }
     // Audit: one record per acknowledged mutation, matched by X-Request-ID.
     if (ctx.has_feature("audit")) {
-        std::map<std::string, int> records;
-        for (const auto& a : read_log(http, ctx, "/audit", audit_from, "LIFE-008"))
-            if (a.contains("request_id") && a["request_id"].is_string())
-                ++records[a["request_id"].get<std::string>()];
+        digest_audit(ctx, http, logs);
+        auto& records = logs.audit;
         for (const auto& op : ops) {
             if (op.result != outcome::acknowledged) continue;
             const int n = records.contains(op.request_id) ? records[op.request_id] : 0;
@@ -725,6 +744,7 @@ void crash_durability(context& ctx) {
     crash_totals totals;
     std::vector<cycle_figures> cycles;
     const auto operator_token = ctx.token("operator");
+    log_digest logs{events_from, audit_from, {}, {}, {}, {}};
     const unsigned n_cycles = ctx.crash_cycles();
     for (unsigned cycle = 1; cycle <= n_cycles; ++cycle) {
         cycle_figures fig;
@@ -770,8 +790,16 @@ void crash_durability(context& ctx) {
         totals.acknowledged += fig.acknowledged;
         totals.refused += fig.refused;
         totals.unknown += fig.unknown;
-        verify_state(ctx, http, ops, tag, events_from, audit_from, totals, fig);
+        if (cycle == n_cycles) logs = log_digest{events_from, audit_from, {}, {}, {}, {}};
+        verify_state(ctx, http, ops, tag, logs, totals, fig);
         cycles.push_back(fig);
+        ctx.progress("crash cycle " + std::to_string(cycle) + "/" + std::to_string(n_cycles) +
+                     ": " + std::to_string(fig.acknowledged) + " acknowledged, " +
+                     std::to_string(fig.unknown) + " unknown, ready in " +
+                     ms_text(fig.time_to_ready) + " ms; so far lost " +
+                     std::to_string(totals.lost) + ", phantoms " + std::to_string(totals.phantoms) +
+                     ", duplicates " + std::to_string(totals.duplicates) + ", gaps " +
+                     std::to_string(totals.gaps));
         // Each unknown move leaves an agent out of the workload; the unknown outcome of the
         // others stays to be judged at every later cycle.
     }
