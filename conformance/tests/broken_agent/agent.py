@@ -7,12 +7,13 @@ cursor pages), answering like a real agent would. Each --bug flag breaks one rul
 test can assert that agentcheck reports exactly that bug, once, and that the rest reads
 as blocked or passing.
 
-Usage: agent.py --jwt-secret-file FILE --port-file FILE [--bug NAME ...] [--log FILE]
+Usage: agent.py --jwt-secret-file FILE [--port-file FILE] [--port N] [--bug NAME ...]
 Bugs:  create-200          POST /agents answers 200 instead of 201
        no-request-id       X-Request-ID is neither echoed nor generated
        problem-text        errors are text/plain instead of problem documents
        ignore-if-match     PUT ignores If-Match (no 412, no 428)
-Traffic is served on 127.0.0.1 only. Stops on SIGTERM.
+Traffic is served on 127.0.0.1 only. Stops on SIGTERM. Its state is in memory only: a
+restart loses it (which agentcheck's crash durability check must notice).
 """
 import argparse
 import base64
@@ -366,7 +367,8 @@ class Server(ThreadingHTTPServer):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jwt-secret-file", required=True)
-    parser.add_argument("--port-file", required=True)
+    parser.add_argument("--port-file", help="write the port listened on here")
+    parser.add_argument("--port", type=int, default=0, help="listen here (0: any free port)")
     parser.add_argument("--bug", action="append", default=[],
                         choices=["create-200", "no-request-id", "problem-text",
                                  "ignore-if-match"])
@@ -374,14 +376,15 @@ def main():
     args = parser.parse_args()
     with open(args.jwt_secret_file, "rb") as f:
         secret = f.read().rstrip(b"\r\n")
-    server = Server(("127.0.0.1", 0), Handler)
+    server = Server(("127.0.0.1", args.port), Handler)
     server.secret = secret
     server.bugs = set(args.bug)
     server.store = Store()
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    with open(args.port_file + ".tmp", "w") as f:
-        f.write(str(server.server_address[1]))
-    os.replace(args.port_file + ".tmp", args.port_file)
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            f.write(str(server.server_address[1]))
+        os.replace(args.port_file + ".tmp", args.port_file)
     server.serve_forever()
     if args.counts_file:
         with open(args.counts_file, "w") as f:

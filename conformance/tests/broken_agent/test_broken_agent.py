@@ -13,7 +13,9 @@ Usage: test_broken_agent.py AGENTCHECK WORK_DIR
 import fnmatch
 import json
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -215,6 +217,33 @@ def main():
           in wrong_run.stderr, f"wrong secret: one line on stderr (got {wrong_run.stderr!r})")
     check(wrong is not None and wrong["stopped_early"]["kind"] == "token_refused",
           "wrong secret: report.json says the token was refused")
+
+    # --- state in memory only: the lifecycle layer, with agentcheck owning the process ---
+    # agent.py keeps nothing across a restart, so the crash check must count lost writes
+    # and name LIFE-006, and the restart check must see the agent gone.
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    life_dir = os.path.join(work, "r-lifecycle")
+    life_run = subprocess.run(
+        [agentcheck, "run", "--target", f"http://127.0.0.1:{port}", "--jwt-secret-file", secret,
+         "--launch", f"{sys.executable} {AGENT} --port {port} --jwt-secret-file {secret}",
+         "--layer", "lifecycle", "--crash-cycles", "2", "--report-dir", life_dir,
+         "--seed", SEED], capture_output=True, text=True, timeout=600)
+    check(life_run.returncode == 1, f"lifecycle: exit 1 (got {life_run.returncode}): "
+          f"{life_run.stderr[-500:]}")
+    with open(os.path.join(life_dir, "report.json"), encoding="utf-8") as f:
+        life = json.load(f)
+    crash = [c for c in life["checks"] if c["id"] == "LIFE-006.crash-durability"]
+    lost = re.search(r"restart: (\d+) lost", crash[0]["message"]) if crash else None
+    check(crash and crash[0]["verdict"] == "fail" and crash[0]["failed_requirement"] == "LIFE-006"
+          and lost and int(lost.group(1)) > 0,
+          f"lifecycle: the crash check counts lost writes on LIFE-006 (got {crash})")
+    restart = [c for c in life["checks"] if c["id"] == "LIFE-006.restart-keeps-state"]
+    check(restart and restart[0]["verdict"] == "fail",
+          f"lifecycle: the restart check sees the agent gone (got {restart})")
+    check(os.path.getsize(os.path.join(life_dir, "agent.log")) >= 0,
+          "lifecycle: the agent's output is kept in agent.log")
 
     return finish("broken agent: every assertion held")
 
