@@ -76,6 +76,19 @@ std::string exchange_html(const exchange& ex) {
     return out;
 }
 
+/// A check's notes (a note of several lines, a table, keeps its lines) and figures.
+void write_notes_and_figures(std::ostream& out, const check_result& c) {
+    for (const auto& n : c.notes) {
+        if (n.find('\n') == std::string::npos)
+            out << "<p>Note: " << html_escape(n) << "</p>\n";
+        else
+            out << "<pre>" << html_escape(n) << "</pre>\n";
+    }
+    for (const auto& [caption, svg] : c.figures)
+        out << "<figure>" << svg << "<figcaption>" << html_escape(caption)
+            << "</figcaption></figure>\n";
+}
+
 void write_failure(std::ostream& out, const check_result& c, const run_report& report, bool open) {
     out << "<details" << (open ? " open=\"open\"" : "") << " id=\"check-" << html_escape(c.id)
         << "\"><summary><span class=\"v-" << to_string(c.outcome) << "\">" << to_string(c.outcome)
@@ -91,11 +104,7 @@ void write_failure(std::ostream& out, const check_result& c, const run_report& r
             << "</pre></td></tr></table>\n";
     }
     if (!c.curl.empty()) out << "<p>Reproduce:</p><pre>" << html_escape(c.curl) << "</pre>\n";
-    for (const auto& n : c.notes)
-        out << "<p>Note: " << html_escape(n) << "</p>\n";
-    for (const auto& [caption, svg] : c.figures)
-        out << "<figure>" << svg << "<figcaption>" << html_escape(caption)
-            << "</figcaption></figure>\n";
+    write_notes_and_figures(out, c);
     if (!c.exchanges.empty()) {
         out << "<details><summary>Exchanges (" << c.exchanges.size()
             << ")</summary><table><tr><th>request</th><th>response</th><th>time</th></tr>\n";
@@ -232,6 +241,18 @@ public:
                                           "<th>Time</th><th>Message</th></tr>\n";
         out << head << rows(false) << "</table>\n<details><summary>Passing checks ("
             << t.pass + t.flaky << ")</summary>" << head << rows(true) << "</table></details>\n";
+        // What passing checks measured (per-cycle tables, charts), each folded.
+        bool measured = false;
+        for (const auto& c : report.checks) {
+            const bool passed = c.outcome == verdict::pass || c.outcome == verdict::flaky;
+            if (!passed || c.figures.empty()) continue;
+            if (!measured) out << "<h2>Measurements of passing checks</h2>\n";
+            measured = true;
+            out << "<details id=\"measured-" << html_escape(c.id) << "\"><summary>"
+                << html_escape(c.id) << " — " << html_escape(c.title) << "</summary>\n";
+            write_notes_and_figures(out, c);
+            out << "</details>\n";
+        }
         out << "<h2>Discovery document</h2>\n<pre>"
             << html_escape(
                    report.discovery.dump(2, ' ', false, nlohmann::json::error_handler_t::replace))

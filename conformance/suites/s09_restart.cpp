@@ -697,26 +697,26 @@ std::string ready_chart(const std::vector<cycle_figures>& cycles) {
     for (const auto& c : cycles)
         max_ms = std::max(max_ms, static_cast<double>(c.time_to_ready.count()) / 1000.0);
     std::ostringstream s;
-    s << "<svg xmlns='http://www.w3.org/2000/svg' width='" << w << "' height='" << h
-      << "' font-family='sans-serif' font-size='11'>";
+    s << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << w << "\" height=\"" << h
+      << "\" font-family=\"sans-serif\" font-size=\"11\">";
     const double bw = static_cast<double>(w - left - 10) / static_cast<double>(cycles.size());
     for (std::size_t i = 0; i < cycles.size(); ++i) {
         const double ms = static_cast<double>(cycles[i].time_to_ready.count()) / 1000.0;
         const double bh = (h - top - bottom) * ms / max_ms;
         const bool bad =
             cycles[i].lost + cycles[i].phantoms + cycles[i].duplicates + cycles[i].gaps > 0;
-        s << "<rect x='" << left + bw * static_cast<double>(i) + 1 << "' y='" << h - bottom - bh
-          << "' width='" << std::max(1.0, bw - 2) << "' height='" << bh << "' fill='"
-          << (bad ? "#c0392b" : "#2e86c1") << "'><title>cycle " << cycles[i].cycle << ": ready in "
+        s << "<rect x=\"" << left + bw * static_cast<double>(i) + 1 << "\" y=\"" << h - bottom - bh
+          << "\" width=\"" << std::max(1.0, bw - 2) << "\" height=\"" << bh << "\" fill=\""
+          << (bad ? "#c0392b" : "#2e86c1") << "\"><title>cycle " << cycles[i].cycle << ": ready in "
           << ms << " ms, " << cycles[i].acknowledged << " acknowledged</title></rect>";
     }
-    s << "<line x1='" << left << "' y1='" << h - bottom << "' x2='" << w - 10 << "' y2='"
-      << h - bottom << "' stroke='#333'/>";
-    s << "<text x='" << left - 4 << "' y='" << top + 10 << "' text-anchor='end'>"
+    s << "<line x1=\"" << left << "\" y1=\"" << h - bottom << "\" x2=\"" << w - 10 << "\" y2=\""
+      << h - bottom << "\" stroke=\"#333\"/>";
+    s << "<text x=\"" << left - 4 << "\" y=\"" << top + 10 << "\" text-anchor=\"end\">"
       << static_cast<long long>(max_ms) << " ms</text>";
-    s << "<text x='" << left - 4 << "' y='" << h - bottom << "' text-anchor='end'>0</text>";
-    s << "<text x='" << (w + left) / 2 << "' y='" << h - 8
-      << "' text-anchor='middle'>crash cycle (red: a cycle that lost, added or repeated "
+    s << "<text x=\"" << left - 4 << "\" y=\"" << h - bottom << "\" text-anchor=\"end\">0</text>";
+    s << "<text x=\"" << (w + left) / 2 << "\" y=\"" << h - 8
+      << "\" text-anchor=\"middle\">crash cycle (red: a cycle that lost, added or repeated "
          "something)</text></svg>";
     return s.str();
 }

@@ -413,6 +413,30 @@ TEST(report_writers, passing_report_renders_too) {
     EXPECT_EQ(verdict_line(r).rfind("PASS — 1 of 1 checked requirements pass", 0), 0U);
 }
 
+// What a passing check measured (the crash check's per-cycle table and chart) is in the HTML
+// too, folded; a note of several lines keeps its lines.
+TEST(report_html, passing_checks_show_their_measurements) {
+    run_report r;
+    r.sections = testing::small_catalogue().sections;
+    auto c = make_check("HTTP-001.pass", {"HTTP-001"}, "0", verdict::pass);
+    c.notes = {"cycle | lost\n1 | 0\n2 | 0", "one line"};
+    c.figures = {{"Time to ready", R"(<svg xmlns="http://www.w3.org/2000/svg"><rect/></svg>)"}};
+    auto plain = make_check("HTTP-002.pass", {"HTTP-002"}, "0", verdict::pass);
+    plain.notes = {"a note without a figure"};
+    r.checks = {c, plain};
+    r.requirements =
+        aggregate(testing::small_catalogue(), level::must, r.checks, {}, "2026-01-01").requirements;
+    finalize(r);
+    const auto html = render(*make_html_writer(), r);
+    EXPECT_NO_THROW(xml_parser(html).document());
+    EXPECT_NE(html.find("<h2>Measurements of passing checks</h2>"), std::string::npos);
+    EXPECT_NE(html.find("id=\"measured-HTTP-001.pass\""), std::string::npos);
+    EXPECT_EQ(html.find("id=\"measured-HTTP-002.pass\""), std::string::npos);
+    EXPECT_NE(html.find("<pre>cycle | lost\n1 | 0\n2 | 0</pre>"), std::string::npos);
+    EXPECT_NE(html.find("<p>Note: one line</p>"), std::string::npos);
+    EXPECT_NE(html.find("<figcaption>Time to ready</figcaption>"), std::string::npos);
+}
+
 // A PASS must not read as "conforms" while requirements went unchecked: the headline in
 // every format says how many were checked and how many, by level, were not.
 TEST(report_writers, headline_says_how_much_of_the_spec_was_checked) {
