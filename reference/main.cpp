@@ -2,12 +2,15 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
+#include <string_view>
 
 #include "reference/config/config.hpp"
 #include "reference/handlers/app.hpp"
 #include "reference/server/outbound.hpp"
 #include "reference/server/server.hpp"
 #include "reference/storage/sqlite_store.hpp"
+#include "reference/util/failpoint.hpp"
 #include "reference/util/time.hpp"
 
 namespace {
@@ -23,9 +26,47 @@ void log_event(agent::log_sink& log, const agent::clock& clk, std::string_view m
     log.write(line.dump());
 }
 
+#ifdef AGENT_FAILPOINTS
+/// Takes --failpoint NAME (or --failpoint=NAME) and --list-failpoints out of argv, before the
+/// configuration sees it. Returns an exit code when agentd must stop now.
+std::optional<int> take_failpoint_flags(int& argc, char** argv) {
+    int kept = 1;
+    for (int i = 1; i < argc; ++i) {
+        std::string_view arg = argv[i];
+        if (arg == "--list-failpoints") {
+            std::cout << agent::failpoint::table_json();
+            return 0;
+        }
+        std::string_view name;
+        if (arg == "--failpoint") {
+            if (i + 1 >= argc) {
+                std::cerr << "agentd: --failpoint: needs a name (agentd --list-failpoints lists them)\n";
+                return exit_usage;
+            }
+            name = argv[++i];
+        } else if (arg.starts_with("--failpoint=")) {
+            name = arg.substr(std::string_view("--failpoint=").size());
+        } else {
+            argv[kept++] = argv[i];
+            continue;
+        }
+        if (!agent::failpoint::enable(name)) {
+            std::cerr << "agentd: --failpoint: no failpoint is named '" << name
+                      << "' (agentd --list-failpoints lists them)\n";
+            return exit_usage;
+        }
+    }
+    argc = kept;
+    return std::nullopt;
+}
+#endif
+
 } // namespace
 
 int main(int argc, char** argv) {
+#ifdef AGENT_FAILPOINTS
+    if (auto code = take_failpoint_flags(argc, argv)) return *code;
+#endif
     agent::parse_outcome parsed;
     try {
         parsed = agent::parse_config(argc, argv);
@@ -95,12 +136,14 @@ int main(int argc, char** argv) {
             std::ofstream(tmp) << server.port() << "\n";
             std::filesystem::rename(tmp, cfg.port_file);
         }
-        log_event(log, clk, "listening",
-                  {{"bind", cfg.bind},
-                   {"port", server.port()},
-                   {"data_dir", cfg.data_dir},
-                   {"agents", agents.size()},
-                   {"synchronous", agent::to_string(cfg.synchronous)}});
+        nlohmann::json listening = {{"bind", cfg.bind},
+                                     {"port", server.port()},
+                                     {"data_dir", cfg.data_dir},
+                                     {"agents", agents.size()},
+                                     {"synchronous", agent::to_string(cfg.synchronous)}};
+        if (!agent::failpoint::active().empty())
+            listening["failpoint"] = agent::failpoint::active(); // a deliberate defect is on
+        log_event(log, clk, "listening", listening);
         tasks.start();
         server.run();
         tasks.stop();

@@ -1,4 +1,5 @@
 #include "reference/handlers/problem.hpp"
+#include "reference/util/failpoint.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -107,6 +108,7 @@ response make_problem(const error& err, unsigned version, std::string_view insta
         res.set(http::field::www_authenticate, "Bearer error=\"insufficient_scope\"");
         break;
     case errc::method_not_allowed:
+        if (AGENT_FAILPOINT("HTTP-018.no-allow-header")) break;
         res.set(http::field::allow, allow);
         break;
     case errc::unavailable:
