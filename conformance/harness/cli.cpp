@@ -29,6 +29,8 @@
 #include "conformance/harness/report.hpp"
 #include "conformance/harness/runner.hpp"
 #include "conformance/harness/selection.hpp"
+#include "conformance/harness/selftest.hpp"
+#include "conformance/harness/selftest_cli.hpp"
 #include "conformance/harness/soak_cli.hpp"
 #include "conformance/harness/spec.hpp"
 #include "conformance/harness/text.hpp"
@@ -651,14 +653,15 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     app.require_subcommand(1);
 
     // A command that does not exist is named, with the nearest one.
-    const std::vector<std::string> commands = {"run",   "list",   "coverage", "spec",
-                                               "token", "replay", "load",     "soak"};
+    const std::vector<std::string> commands = {"run",    "list", "coverage", "spec",    "token",
+                                               "replay", "load", "soak",     "selftest"};
     if (argc > 1 && argv[1][0] != '-' &&
         std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
         const auto near = text::nearest(argv[1], commands);
         io.err << "agentcheck: unknown command \"" << argv[1] << "\""
                << (near.empty() ? "" : " (did you mean " + near + "?)")
-               << "; commands: run, list, coverage, spec, token, replay, load, soak (agentcheck "
+               << "; commands: run, list, coverage, spec, token, replay, load, soak, selftest "
+                  "(agentcheck "
                   "--help)\n";
         return exit_usage;
     }
@@ -721,7 +724,12 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     auto* list = app.add_subcommand("list", "list the checks (nothing is sent)");
     lo.attach(*list);
 
-    app.add_subcommand("coverage", "which requirements have checks, per level and section");
+    std::string coverage_selftest;
+    auto* coverage =
+        app.add_subcommand("coverage", "which requirements have checks, per level and section");
+    coverage->add_option("--selftest", coverage_selftest,
+                         "a selftest.json (agentcheck selftest): also how many requirements a "
+                         "killed failpoint proves, and list the unproven MUSTs");
     app.add_subcommand("spec",
                        "print conformance/SPEC.md generated from the catalogue and the checks");
 
@@ -779,6 +787,8 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
     attach_load(app, load_opts);
     soak_cli_options soak_opts;
     attach_soak(app, soak_opts);
+    selftest_cli_options selftest_opts;
+    attach_selftest(app, selftest_opts);
 
     try {
         app.parse(argc, argv);
@@ -816,11 +826,25 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
             return run_load(load_opts, command_line(argc, argv), io);
         }
         if (soak_opts.soak->parsed()) return run_soak(soak_opts, command_line(argc, argv), io);
+        if (selftest_opts.selftest->parsed()) {
+            selftest_opts.seed_given = selftest_opts.selftest->count("--seed") > 0;
+            return run_selftest(selftest_opts, cat, io);
+        }
         if (list->parsed()) {
             print_listing(select_checks(registry, cat, lo.to_selection()), cat, io.out);
             return exit_ok;
         }
-        if (app.got_subcommand("coverage")) return write_coverage(cat, registry, io.out);
+        if (coverage->parsed()) {
+            if (coverage_selftest.empty()) return write_coverage(cat, registry, io.out);
+            const auto doc = nlohmann::json::parse(read_file(coverage_selftest, "--selftest"),
+                                                   nullptr, false);
+            try {
+                const auto kills = selftest::strength_from_json(doc);
+                return write_coverage(cat, registry, io.out, &kills);
+            } catch (const std::invalid_argument& e) {
+                throw usage_error("--selftest: " + coverage_selftest + ": " + e.what());
+            }
+        }
         if (app.got_subcommand("spec")) {
             io.out << generate_spec(cat, registry);
             return exit_ok;

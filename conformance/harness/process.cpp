@@ -56,6 +56,7 @@ managed_process::~managed_process() {
 }
 
 std::string managed_process::command() const {
+    if (spec_.data_dir.empty()) return spec_.command; // nothing to put there: left as written
     return replace_all(spec_.command, "{data_dir}", spec_.data_dir);
 }
 

@@ -18,7 +18,7 @@ namespace agentcheck {
 /// How to start the agent.
 struct launch_spec {
     /// A shell command line, run as `/bin/sh -c 'exec COMMAND'` in a process group of its
-    /// own; "{data_dir}" in it is replaced by data_dir.
+    /// own; "{data_dir}" in it is replaced by data_dir (when data_dir is not empty).
     std::string command;
     /// The agent's data directory, the same at every start (created when missing; also
     /// exported as AGENTCHECK_DATA_DIR).

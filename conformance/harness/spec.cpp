@@ -114,29 +114,40 @@ std::string generate_spec(const catalogue& cat, const check_registry& registry) 
     return out.str();
 }
 
-int write_coverage(const catalogue& cat, const check_registry& registry, std::ostream& out) {
+int write_coverage(const catalogue& cat, const check_registry& registry, std::ostream& out,
+                   const std::map<std::string, int>* kills) {
     const auto covered = checks_by_requirement(registry);
+    const auto proven = [&](const requirement& r) {
+        if (kills == nullptr) return false;
+        const auto it = kills->find(r.id);
+        return it != kills->end() && it->second > 0;
+    };
     const auto row = [&](std::string_view label, auto&& pick) {
         std::size_t total = 0;
         std::size_t checked = 0;
         std::size_t planned = 0;
+        std::size_t strong = 0;
         for (const auto& r : cat.requirements) {
             if (!pick(r)) continue;
             ++total;
             if (cat.is_planned(r.id)) ++planned;
             if (covered.count(r.id) > 0) ++checked;
+            if (proven(r)) ++strong;
         }
         out << std::left << std::setw(label_width) << label << std::right << std::setw(number_width)
             << checked << std::setw(number_width) << total << std::setw(number_width) << planned
-            << std::setw(number_width) << (total - checked) << "\n";
+            << std::setw(number_width) << (total - checked);
+        if (kills != nullptr) out << std::setw(number_width) << strong;
+        out << "\n";
     };
     out << "Coverage of the catalogue (" << cat.requirements.size() << " requirements) by "
         << registry.all().size() << " checks\n\n";
     const auto header = [&](std::string_view first) {
         out << std::left << std::setw(label_width) << first << std::right << std::setw(number_width)
             << "checked" << std::setw(number_width) << "total" << std::setw(number_width)
-            << "planned" << std::setw(number_width) << "missing"
-            << "\n";
+            << "planned" << std::setw(number_width) << "missing";
+        if (kills != nullptr) out << std::setw(number_width) << "proven";
+        out << "\n";
     };
     header("level");
     for (const auto lvl : all_levels) {
@@ -152,6 +163,21 @@ int write_coverage(const catalogue& cat, const check_registry& registry, std::os
         if (covered.count(r.id) == 0) ++not_checked;
     }
     out << "\nnot checked: " << not_checked << " (planned: " << cat.planned.size() << ")\n";
+    if (kills != nullptr) {
+        // A MUST whose checks no failpoint has been seen to fail: nothing proves they can.
+        std::vector<std::string> unproven;
+        for (const auto& r : cat.requirements)
+            if (r.lvl == level::must && !cat.is_planned(r.id) && !proven(r))
+                unproven.push_back(r.id);
+        out << "proven (a failpoint killed by the requirement's checks): see the column; "
+            << "unproven MUST: " << unproven.size() << "\n";
+        for (const auto& s : cat.sections) {
+            std::string line;
+            for (const auto& id : unproven)
+                if (cat.find(id)->section == s.id) line += (line.empty() ? "" : " ") + id;
+            if (!line.empty()) out << "  unproven " << s.id << ": " << line << "\n";
+        }
+    }
     const auto problems = cross_check(cat, registry);
     for (const auto& p : problems)
         out << "problem: " << p << "\n";

@@ -2,6 +2,7 @@
 // Documents generated from the catalogue and the registered checks: SPEC.md and the
 // coverage table.
 
+#include <map>
 #include <ostream>
 #include <string>
 
@@ -15,8 +16,11 @@ namespace agentcheck {
 std::string generate_spec(const catalogue& cat, const check_registry& registry);
 
 /// Writes per level and per section how many requirements have a check, then every
-/// problem of cross_check(). Returns 0 when every non-planned MUST has a check and every
-/// check names known requirements, else 1.
-int write_coverage(const catalogue& cat, const check_registry& registry, std::ostream& out);
+/// problem of cross_check(). With `kills` (requirement → failpoints its checks killed, from
+/// `agentcheck selftest`), also how many are proven (killed at least one failpoint) and the
+/// unproven MUSTs. Returns 0 when every non-planned MUST has a check and every check names
+/// known requirements, else 1.
+int write_coverage(const catalogue& cat, const check_registry& registry, std::ostream& out,
+                   const std::map<std::string, int>* kills = nullptr);
 
 } // namespace agentcheck
