@@ -13,7 +13,7 @@ JOBS ?= $(shell nproc)
 
 .PHONY: test-asan help deps build release install demo test coverage clean format bench-compare bench-check \
         bench-build \
-        bench-check-quick bench-baseline fuzz crash-test soak
+        bench-check-quick bench-baseline fuzz crash-test soak selftest
 PREFIX ?= /usr/local
 
 help:
@@ -26,6 +26,7 @@ help:
 	@echo "make fuzz   - build the libFuzzer targets (clang) and run each FUZZ_SECONDS (default 60) s"
 	@echo "make crash-test CYCLES=200 - SIGKILL agentd CYCLES times under writes; count lost, phantom, duplicate, gap"
 	@echo "make soak SOAK_DURATION=10m SOAK_RATE=200 - agentd under a steady load; fail when its memory or descriptors grow"
+	@echo "make selftest [SELFTEST_SCOPE=all|section|requirement] - every agentd failpoint must be killed by its checks: the kill matrix"
 
 deps:
 	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -95,6 +96,18 @@ SOAK_FLAGS ?=
 soak: release
 	bash scripts/soak.sh build/release/reference/agentd build/release/conformance/agentcheck \
 	  reports/soak $(SOAK_DURATION) $(SOAK_RATE) $(SOAK_FLAGS)
+
+# The self-test (debug build, which has agentd's failpoints): the clean agentd must pass, and
+# each failpoint must fail a check of the requirement it breaks. SELFTEST_SCOPE=all runs every
+# check against every failpoint (the full kill matrix; make test runs `requirement`, each
+# failpoint against its own requirement's checks). Reports in reports/selftest.
+SELFTEST_SCOPE ?= all
+SELFTEST_FLAGS ?=
+selftest: deps
+	cmake --preset dev >/dev/null
+	cmake --build --preset dev -j $(JOBS) --target agentd agentcheck
+	bash scripts/selftest.sh build/dev/reference/agentd build/dev/conformance/agentcheck \
+	  reports/selftest $(SELFTEST_SCOPE) $(SELFTEST_FLAGS)
 
 # Every fuzz target for FUZZ_SECONDS on its seeds (fixtures/fuzz); a table, exit 1 on a crash.
 # libFuzzer comes with clang (libclang-rt-14-dev), which only this target needs.

@@ -499,5 +499,33 @@ TEST(cli, a_failing_sequence_is_saved_for_replay) {
     EXPECT_NE(bad.err.find("not an agentcheck-replay/1 document"), std::string::npos) << bad.err;
 }
 
+TEST(cli, selftest_usage_errors_name_the_flag) {
+    temp_dir dir;
+    const auto no_port = run({"selftest", "--agent-cmd", "agentd --port 8080"});
+    EXPECT_EQ(no_port.code, exit_usage);
+    EXPECT_NE(no_port.err.find("{port}"), std::string::npos);
+    const auto scope = run({"selftest", "--agent-cmd", "x {port}", "--scope", "everything"});
+    EXPECT_EQ(scope.code, exit_usage);
+    EXPECT_NE(scope.err.find("--scope"), std::string::npos);
+    const auto timeout = run({"selftest", "--agent-cmd", "x {port}", "--run-timeout", "soon"});
+    EXPECT_EQ(timeout.code, exit_usage);
+    EXPECT_NE(timeout.err.find("--run-timeout"), std::string::npos);
+    // An agent without failpoints: what it said is quoted, with how to build one that has them.
+    const auto none = run({"selftest", "--agent-cmd", "echo no such option; exit 2; {port}",
+                           "--report-dir", dir.file("st")});
+    EXPECT_EQ(none.code, exit_usage);
+    EXPECT_NE(none.err.find("--agent-cmd"), std::string::npos);
+    EXPECT_NE(none.err.find("no such option"), std::string::npos);
+    EXPECT_NE(none.err.find("AGENT_FAILPOINTS"), std::string::npos);
+    const auto empty =
+        run({"selftest", "--agent-cmd", "echo [] #{port}", "--report-dir", dir.file("st")});
+    EXPECT_EQ(empty.code, exit_usage);
+    EXPECT_NE(empty.err.find("listed no failpoint"), std::string::npos);
+    std::ofstream(dir.file("bad.json")) << R"({"schema": "other"})";
+    const auto cov = run({"coverage", "--selftest", dir.file("bad.json")});
+    EXPECT_EQ(cov.code, exit_usage);
+    EXPECT_NE(cov.err.find("--selftest"), std::string::npos);
+}
+
 } // namespace
 } // namespace agentcheck
