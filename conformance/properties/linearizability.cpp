@@ -1,4 +1,5 @@
 #include "conformance/properties/linearizability.hpp"
+#include "conformance/load/svg_chart.hpp"
 
 #include <algorithm>
 #include <limits>
@@ -244,29 +245,6 @@ std::vector<std::size_t> by_call(const std::vector<operation>& history,
     return ids;
 }
 
-std::string escape_xml(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-        case '<':
-            out += "&lt;";
-            break;
-        case '>':
-            out += "&gt;";
-            break;
-        case '&':
-            out += "&amp;";
-            break;
-        case '"':
-            out += "&quot;";
-            break;
-        default:
-            out += c;
-        }
-    }
-    return out;
-}
-
 } // namespace
 
 namespace {
@@ -337,7 +315,7 @@ std::string witness_svg(const model& m, const std::vector<operation>& history,
     std::ostringstream svg;
     svg << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << left + plot + 20
         << "\" height=\"" << height << "\" font-family=\"sans-serif\" font-size=\"11\">";
-    svg << "<text x=\"4\" y=\"14\">key " << escape_xml(k.key)
+    svg << "<text x=\"4\" y=\"14\">key " << load::svg::esc(k.key)
         << ": no order the protocol allows</text>";
     int row = 0;
     for (auto i : ids) {
@@ -351,7 +329,7 @@ std::string witness_svg(const model& m, const std::vector<operation>& history,
         svg << "<rect x=\"" << x0 << "\" y=\"" << y << "\" width=\"" << std::max(x1 - x0, 2.0)
             << "\" height=\"18\" fill=\"" << (op.unknown ? "#fde2a8" : "#b7d4f5")
             << "\" stroke=\"#345\"/>";
-        svg << "<text x=\"" << x0 + 3 << "\" y=\"" << y + 13 << "\">" << escape_xml(m.describe(op))
+        svg << "<text x=\"" << x0 + 3 << "\" y=\"" << y + 13 << "\">" << load::svg::esc(m.describe(op))
             << (op.unknown ? " (no answer)" : "") << "</text>";
         ++row;
     }

@@ -242,7 +242,8 @@ def main():
     restart = [c for c in life["checks"] if c["id"] == "LIFE-006.restart-keeps-state"]
     check(restart and restart[0]["verdict"] == "fail",
           f"lifecycle: the restart check sees the agent gone (got {restart})")
-    check(os.path.getsize(os.path.join(life_dir, "agent.log")) >= 0,
+    # The Python agent prints nothing, so only the file itself can be asserted.
+    check(os.path.isfile(os.path.join(life_dir, "agent.log")),
           "lifecycle: the agent's output is kept in agent.log")
 
     return finish("broken agent: every assertion held")
