@@ -1,4 +1,5 @@
 // agentd: the reference agent service.
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -152,6 +153,12 @@ int main(int argc, char** argv) {
         log_event(log, clk, "stopped",
                   {{"commits", store.commits()}, {"committed_ops", store.committed_ops()}});
         log.flush();
+        // LIFE-004: a drained SIGTERM exits 0. With the failpoint the signal is raised again
+        // once drained, "to tell the parent how the process ended": it ends by SIGTERM.
+        if (AGENT_FAILPOINT("LIFE-004.exit-by-signal")) {
+            std::signal(SIGTERM, SIG_DFL);
+            std::raise(SIGTERM);
+        }
         return 0;
     } catch (const std::exception& e) {
         log_event(log, clk, "start-up failed", {{"level", "error"}, {"error", e.what()}});

@@ -306,8 +306,9 @@ void register_s07_invoke(check_registry& reg) {
     reg.add({"INV-009.half-open-trial-closes",
              {"INV-009", "INV-010"},
              layer::integration,
-             "After breaker_recovery_ms one trial goes out; a good answer closes the circuit "
-             "(\"circuit\": \"closed\", circuit_closed)",
+             "After breaker_recovery_ms one trial goes out (of two invokes at once, one reaches "
+             "the target; its failure reopens the circuit); after the next breaker_recovery_ms "
+             "a good answer closes the circuit (\"circuit\": \"closed\", circuit_closed)",
              [](context& ctx) {
                  const auto threshold =
                      need_declared(ctx, "resilience", "breaker_failure_threshold");
@@ -323,6 +324,34 @@ void register_s07_invoke(check_registry& reg) {
                  for (int i = 0; i < threshold + 2 && !opened; ++i)
                      opened = invoke(ctx, id, sum_call()).status == 503;
                  if (!opened) ctx.block("INV-008", "the circuit did not open");
+                 // One trial, not more: two invokes at once after breaker_recovery_ms, the
+                 // target slow to fail. Exactly one reaches it; its failure reopens the
+                 // circuit, so neither invoke's retry nor the other call reaches it again.
+                 std::this_thread::sleep_for(std::chrono::milliseconds(recovery + 200));
+                 s.script({}, step::slow(std::chrono::milliseconds(400), 500));
+                 const auto before_race = s.call_count();
+                 {
+                     auto conn = ctx.open_connection();
+                     const auto token = ctx.token("operator");
+                     request side("POST", "/agents/" + id + "/invoke");
+                     side.bearer(token);
+                     side.json(sum_call());
+                     std::thread other([&] {
+                         try {
+                             (void)conn.send(side);
+                         } catch (...) { // the count below is what the check reads
+                         }
+                     });
+                     ctx.mark_concurrent();
+                     (void)invoke(ctx, id, sum_call());
+                     other.join();
+                 }
+                 std::this_thread::sleep_for(200ms); // a late call would have arrived by now
+                 ctx.expect(s.call_count() == before_race + 1,
+                            "two invokes at once while half-open: one trial reaches the target",
+                            std::to_string(before_race + 1), std::to_string(s.call_count()));
+                 // The failed trial reopened the circuit: after breaker_recovery_ms again, a
+                 // trial that succeeds closes it.
                  std::this_thread::sleep_for(std::chrono::milliseconds(recovery + 200));
                  s.script({}, step::ok(R"({"healed":true})"));
                  const auto before = s.call_count();

@@ -645,8 +645,14 @@ void await_tasks(context& ctx, client::http_client& http, const std::vector<oper
         for (auto it = pending.begin(); it != pending.end();) {
             const auto r = get_quiet(http, ctx, "viewer", "/tasks/" + *it);
             const auto j = r.json();
-            const auto status = j && j->is_object() ? j->value("status", std::string()) : "";
-            if (r.status == 200 && status == "succeeded") {
+            // Only a task has a string "status" (a problem's is its HTTP status, a number).
+            const auto status = r.status == 200 && j && j->is_object() && j->contains("status") &&
+                                        (*j)["status"].is_string()
+                                    ? (*j)["status"].get<std::string>()
+                                    : std::string();
+            if (r.status == 404) {
+                it = pending.erase(it); // lost: counted as such when the state was verified
+            } else if (r.status == 200 && status == "succeeded") {
                 it = pending.erase(it);
             } else if (r.status == 200 && status == "dead_lettered") {
                 t.problem(t.tasks_unfinished, "task " + *it + " was dead-lettered: " + j->dump());

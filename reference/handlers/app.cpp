@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "reference/handlers/problem.hpp"
+#include "reference/util/failpoint.hpp"
 #include "reference/util/text.hpp"
 #include "reference/util/time.hpp"
 #include "reference/util/uuid.hpp"
@@ -136,15 +137,20 @@ std::optional<error> app::admit(exchange& x) const {
     // a forged or expired token cannot buy a fresh bucket. Health endpoints are exempt.
     auto auth = x.req[http::field::authorization];
     std::optional<decltype(svc_.verifier.verify(auth))> checked;
-    if (svc_.limiter != nullptr && x.route.id != route_id::health &&
-        x.route.id != route_id::livez && x.route.id != route_id::readyz) {
+    // RATE-004: health endpoints are exempt.
+    const bool health = x.route.id == route_id::health || x.route.id == route_id::livez ||
+                        x.route.id == route_id::readyz;
+    if (svc_.limiter != nullptr && (!health || AGENT_FAILPOINT("RATE-004.health-limited"))) {
         std::string principal;
         if (!auth.empty()) {
             checked.emplace(svc_.verifier.verify(auth));
             if (*checked) principal = "sub " + (**checked).sub;
         }
         if (principal.empty()) principal = "addr " + x.remote_addr;
+        // RATE-003: a bucket per principal, so that one's excess never limits another.
+        if (AGENT_FAILPOINT("RATE-003.one-bucket")) principal = "everyone";
         x.rate = svc_.limiter->take(principal);
+        // RATE-002: a 429 carries Retry-After (and the RateLimit-* headers, see decorate).
         if (!x.rate->allowed)
             return error{errc::rate_limited,
                          "more than " + std::to_string(x.rate->limit) +
@@ -152,7 +158,7 @@ std::optional<error> app::admit(exchange& x) const {
                              std::to_string(x.rate->retry_after_s) + " s",
                          {},
                          {},
-                         x.rate->retry_after_s};
+                         AGENT_FAILPOINT("RATE-002.no-retry-after") ? 0 : x.rate->retry_after_s};
     }
     if (x.rule->needs == role::none) return std::nullopt;
     if (!checked) checked.emplace(svc_.verifier.verify(auth));
@@ -290,7 +296,11 @@ response app::json_response(const exchange& x, http::status st, std::string body
 
 void app::decorate(const exchange& x, response& res) const {
     res.set("X-Request-ID", x.request_id);
-    res.set("traceresponse", x.trace.header());
+    // TRC-001: every response carries traceresponse; TRC-002: the request's trace id in it.
+    if (!AGENT_FAILPOINT("TRC-001.none-on-problems") || res.result_int() < 400)
+        res.set("traceresponse", AGENT_FAILPOINT("TRC-002.fresh-trace-id")
+                                     ? util::new_span(std::nullopt).header()
+                                     : x.trace.header());
     if (x.rate) {
         // draft-ietf-httpapi-ratelimit-headers: the policy's size, what is left, when it is full.
         res.set("RateLimit-Limit", std::to_string(x.rate->limit));
@@ -350,10 +360,13 @@ void app::count(const exchange& x, const response& res) const {
     auto* stats = svc_.stats;
     if (stats == nullptr) return;
     const auto elapsed = std::chrono::duration<double>(svc_.clk.steady_now() - x.started).count();
-    stats->observe_request(x.req.method_string(),
-                           x.route.id == route_id::none ? std::string_view("unmatched")
-                                                        : x.route.route_template,
-                           static_cast<int>(res.result_int()), elapsed);
+    // MET-004: the route label is the route's template, never the path with its ids.
+    std::string_view route =
+        x.route.id == route_id::none ? std::string_view("unmatched") : x.route.route_template;
+    if (AGENT_FAILPOINT("MET-004.raw-path-label") && res.result_int() == 404)
+        route = path_of(x.req.target());
+    stats->observe_request(x.req.method_string(), route, static_cast<int>(res.result_int()),
+                           elapsed);
     if (x.failure != errc::ok) {
         // The problem type's slug: "urn:agent-service:problem:validation-failed" → its end.
         const auto type = problem_type(x.failure);
@@ -362,7 +375,9 @@ void app::count(const exchange& x, const response& res) const {
 }
 
 bool app::must_audit(const exchange& x, int status) noexcept {
-    if (status == 401 || status == 403) return true;
+    // AUD-002: every 401 and 403 is audited.
+    if ((status == 401 || status == 403) && !AGENT_FAILPOINT("AUD-002.refusals-not-audited"))
+        return true;
     if (x.rule == nullptr || status == 429) return false; // no such route or method; OPTIONS
     const auto m = x.req.method();
     return m == http::verb::post || m == http::verb::put || m == http::verb::patch ||
@@ -373,12 +388,18 @@ audit_record app::audit_record_of(const exchange& x, int status, std::string res
     audit_record r;
     r.at = util::format_rfc3339_ms(svc_.clk.now());
     if (x.who) r.actor = x.who->sub;
+    // AUD-004: no token in the record (with the failpoint a refused one is kept as the actor).
+    else if (AGENT_FAILPOINT("AUD-004.token-as-actor"))
+        r.actor = std::string(x.req[http::field::authorization]);
     r.action = std::string(x.req.method_string()) + ' ' +
                std::string(x.route.id == route_id::none ? path_of(x.req.target())
                                                         : x.route.route_template);
     r.resource = resource.empty() ? std::string(path_of(x.req.target())) : std::move(resource);
     r.status = status;
-    r.request_id = x.request_id;
+    // AUD-005: the record's request_id is the request's X-Request-ID.
+    r.request_id = AGENT_FAILPOINT("AUD-005.request-id-regenerated")
+                       ? util::random_hex(request_id_random_bytes)
+                       : x.request_id;
     r.remote_addr = x.remote_addr;
     return r;
 }

@@ -1,5 +1,6 @@
 // GET and POST /events (PROTOCOL.md §4).
 #include "reference/handlers/app.hpp"
+#include "reference/util/failpoint.hpp"
 #include "reference/util/text.hpp"
 #include "reference/util/uuid.hpp"
 
@@ -16,20 +17,29 @@ void list_events(const app& a, const exchange_ptr& x) {
     if (!params) return a.fail(x, params.error());
     event_query q;
     q.limit = cfg.page_limit_default;
+    // EVT-011: a bad after or limit is 400 (with the failpoint it is ignored: the default).
+    const bool lenient = AGENT_FAILPOINT("EVT-011.bad-query-ignored");
     for (const auto& p : *params) {
         if (p.name == "after") {
             auto n = util::parse_int(p.value);
-            if (!n || *n < 0)
+            if (!n || *n < 0) {
+                if (lenient) continue;
                 return a.fail(x, bad_query("query parameter 'after' must be an integer >= 0"));
+            }
             q.after = *n;
         } else if (p.name == "limit") {
             auto n = parse_page_limit(p.value, cfg.page_limit_max);
-            if (!n) return a.fail(x, n.error());
+            if (!n) {
+                if (lenient) continue;
+                return a.fail(x, n.error());
+            }
             q.limit = *n;
         } else if (p.name == "type") {
             if (!models::is_event_type(p.value))
                 return a.fail(x, bad_query("query parameter 'type' is not an event type (a "
                                            "built-in one or ^x_[a-z0-9_]{1,60}$)"));
+            // EVT-006: only events of that type.
+            if (AGENT_FAILPOINT("EVT-006.type-filter-ignored")) continue;
             q.type = p.value;
         } else if (p.name == "agent_id") {
             if (!util::is_uuid(p.value))

@@ -1,5 +1,7 @@
 #include "reference/handlers/router.hpp"
 
+#include "reference/util/failpoint.hpp"
+
 namespace agent::handlers {
 namespace {
 
@@ -23,8 +25,11 @@ const std::vector<method_rule>& rules_for(route_id id) {
     static const std::vector<method_rule> retry = {{verb::post, role::operator_, false}};
     static const std::vector<method_rule> invoke = {{verb::post, role::operator_, true}};
     static const std::vector<method_rule> audit = {{verb::get, role::admin, false}};
-    static const std::vector<method_rule> events = {{verb::get, role::viewer, false},
-                                                    {verb::post, role::operator_, true}};
+    // EVT-010: viewers read events; publishing needs operator.
+    static const std::vector<method_rule> events = {
+        {verb::get, role::viewer, false},
+        {verb::post,
+         AGENT_FAILPOINT("EVT-010.viewer-may-publish") ? role::viewer : role::operator_, true}};
     switch (id) {
     case route_id::discovery:
     case route_id::health:

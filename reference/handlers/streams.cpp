@@ -4,6 +4,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "reference/handlers/app.hpp"
+#include "reference/util/failpoint.hpp"
 #include "reference/util/text.hpp"
 
 namespace agent::handlers {
@@ -16,7 +17,8 @@ void handle_stream(const app& a, const exchange_ptr& x) {
         plan.what = stream_plan::kind::agent_status;
         plan.agent_id = x->route.agent_id;
         plan.snapshot = a.svc().agents.get(plan.agent_id);
-        if (!plan.snapshot)
+        // WS-002: an unknown agent is 404 before the upgrade.
+        if (!plan.snapshot && !AGENT_FAILPOINT("WS-002.unknown-agent-upgraded"))
             return a.fail(x, {errc::not_found, "no agent with id " + plan.agent_id, {}});
     } else {
         auto params = parse_query(x->req.target());
@@ -28,7 +30,8 @@ void handle_stream(const app& a, const exchange_ptr& x) {
                     return a.fail(
                         x,
                         {errc::bad_request, "query parameter 'after' must be an integer >= 0", {}});
-                plan.after = *n;
+                // WS-006: the events after `after` are replayed before the live ones.
+                if (!AGENT_FAILPOINT("WS-006.after-ignored")) plan.after = *n;
             } else if (p.name == "types") {
                 std::string_view rest = p.value;
                 while (!rest.empty()) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "reference/util/failpoint.hpp"
 #include "reference/util/uuid.hpp"
 
 namespace agent::models {
@@ -67,7 +68,9 @@ util::expected<event_input, error> parse_event_input(const nlohmann::json& body)
         errs.push_back({"/type", "required: a custom event type ^x_[a-z0-9_]{1,60}$"});
     } else {
         in.type = body["type"].get<std::string>();
-        if (!is_custom_event_type(in.type))
+        // EVT-007: only custom types are published; the built-in ones are the agent's own.
+        if (AGENT_FAILPOINT("EVT-007.builtin-type-accepted") ? !is_event_type(in.type)
+                                                              : !is_custom_event_type(in.type))
             errs.push_back({"/type", "must match ^x_[a-z0-9_]{1,60}$ (built-in types are "
                                      "emitted by the agent only)"});
     }

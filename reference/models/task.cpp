@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "reference/util/failpoint.hpp"
 #include "reference/util/uuid.hpp"
 
 namespace agent::models {
@@ -107,8 +108,10 @@ util::expected<task_input, error> parse_task_input(const nlohmann::json& body) {
         errs.push_back({"/type", "required: a task type"});
     } else {
         in.type = body["type"].get<std::string>();
+        // TASK-003: a task of unknown type is 422.
         if (std::find(std::begin(task_types), std::end(task_types), in.type) ==
-            std::end(task_types))
+                std::end(task_types) &&
+            !AGENT_FAILPOINT("TASK-003.unknown-type-accepted"))
             errs.push_back({"/type", "unknown task type (noop, echo, fail, flaky, sleep, "
                                      "agent_health_check)"});
     }

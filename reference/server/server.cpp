@@ -17,6 +17,7 @@
 #include "reference/handlers/problem.hpp"
 #include "reference/server/wire.hpp"
 #include "reference/server/ws_session.hpp"
+#include "reference/util/failpoint.hpp"
 
 namespace agent::server {
 
@@ -554,7 +555,17 @@ std::vector<std::shared_ptr<stream_session>> http_server::live_streams() {
 }
 
 void http_server::drain() {
+    // LIFE-002: readiness turns off and the listener closes at once. With the failpoint the
+    // agent only closes its streams and serves on, ready, until the drain timeout.
+    if (AGENT_FAILPOINT("LIFE-002.ready-while-draining")) {
+        for (auto& s : live_streams())
+            s->going_away();
+        return wait_for_drain(std::chrono::steady_clock::now() + cfg_.drain_timeout);
+    }
     if (life_.draining.exchange(true)) return;
+    // LIFE-003: what is in flight finishes, streams are closed with 1001. With the failpoint
+    // the I/O stops at once: requests in flight and streams are cut.
+    if (AGENT_FAILPOINT("LIFE-003.no-drain")) return ioc_.stop();
     net::post(acceptor_.get_executor(), [this] {
         beast::error_code ec;
         acceptor_.close(ec);

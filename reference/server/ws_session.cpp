@@ -8,6 +8,8 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "reference/util/failpoint.hpp"
+
 namespace agent::server {
 
 namespace net = boost::asio;
@@ -67,20 +69,26 @@ template <class NextLayer> void ws_session<NextLayer>::start() {
 
 template <class NextLayer> void ws_session<NextLayer>::on_accept(beast::error_code ec) {
     if (ec) return;
-    do_read();
+    // WS-007: reading is what answers the client's pings (Beast sends the pong); with the
+    // failpoint the stream only writes.
+    if (!AGENT_FAILPOINT("WS-007.pings-unanswered")) do_read();
     if (plan_.what == handlers::stream_plan::kind::agent_status) {
         // The agent as it is now; changes committed from here on follow it.
         auto now = svc_.agents.get(plan_.agent_id);
         if (!now) now = plan_.snapshot;
+        if (!now) // only with WS-002.unknown-agent-upgraded: there was no agent to upgrade for
+            return close_with(websocket::close_code::policy_error, "no such agent");
         last_seq_ = svc_.events.last_seq();
         const auto& a = now->agent;
         snapshot_revision_ = a.revision;
-        send(nlohmann::json{{"type", "snapshot"},
-                            {"agent_id", a.id},
-                            {"status", models::to_string(a.status)},
-                            {"revision", a.revision},
-                            {"seq", last_seq_}}
-                 .dump());
+        // WS-003: the snapshot is the first message.
+        if (!AGENT_FAILPOINT("WS-003.no-snapshot"))
+            send(nlohmann::json{{"type", "snapshot"},
+                                {"agent_id", a.id},
+                                {"status", models::to_string(a.status)},
+                                {"revision", a.revision},
+                                {"seq", last_seq_}}
+                     .dump());
         replaying_ = false;
         auto pending = std::move(pending_);
         for (const auto& e : pending)
@@ -153,8 +161,12 @@ template <class NextLayer> void ws_session<NextLayer>::deliver(const models::eve
     if (e.type == "agent_deleted") {
         send(nlohmann::json{{"type", "deleted"}, {"agent_id", plan_.agent_id}, {"seq", e.seq}}
                  .dump());
+        // WS-005: the deletion ends the stream (close 1000).
+        if (AGENT_FAILPOINT("WS-005.deleted-not-closed")) return;
         return close_with(websocket::close_code::normal, "the agent was deleted");
     }
+    // WS-004: every change is streamed, in order, without gaps.
+    if (AGENT_FAILPOINT("WS-004.every-third-dropped") && ++status_messages_ % 3 == 0) return;
     nlohmann::json m = {{"type", "status_changed"},
                         {"agent_id", plan_.agent_id},
                         {"old_status", e.data.value("old_status", "")},
@@ -167,7 +179,9 @@ template <class NextLayer> void ws_session<NextLayer>::deliver(const models::eve
 
 template <class NextLayer> void ws_session<NextLayer>::send(std::string message) {
     if (closing_) return;
-    if (queued_bytes_ + message.size() > svc_.cfg.ws_buffer_bytes) {
+    // WS-008: a client that does not read is closed once its bounded buffer is full.
+    if (queued_bytes_ + message.size() > svc_.cfg.ws_buffer_bytes &&
+        !AGENT_FAILPOINT("WS-008.unbounded-buffer")) {
         // A consumer that does not read: drop what it has not taken and close, so that
         // memory never grows without bound (the message being written stays until its
         // write completes).

@@ -74,6 +74,7 @@ private:
     std::int64_t snapshot_revision_ = 0; ///< agent_status: the revision the snapshot showed
     bool closing_ = false;
     bool closed_ = false;
+    std::uint64_t status_messages_ = 0; ///< status_changed sent (WS-004.every-third-dropped)
     boost::beast::websocket::close_reason close_reason_;
     boost::beast::flat_buffer read_buffer_;
 };

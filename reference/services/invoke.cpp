@@ -6,6 +6,7 @@
 
 #include "reference/services/backoff.hpp"
 #include "reference/services/http_probe.hpp"
+#include "reference/util/failpoint.hpp"
 #include "reference/util/uuid.hpp"
 
 namespace agent {
@@ -30,7 +31,9 @@ bool circuit_breaker::allow(std::chrono::steady_clock::time_point now) {
         trial_in_flight_ = false;
     }
     if (state_ == circuit_state::closed) return true;
-    if (state_ == circuit_state::half_open && !trial_in_flight_) {
+    // INV-009: half-open lets one trial through, the others are refused while it runs.
+    if (state_ == circuit_state::half_open &&
+        (!trial_in_flight_ || AGENT_FAILPOINT("INV-009.half-open-lets-all-through"))) {
         trial_in_flight_ = true;
         return true;
     }
@@ -53,7 +56,8 @@ bool circuit_breaker::on_failure(std::chrono::steady_clock::time_point now) {
         return true;
     }
     if (state_ == circuit_state::open) return false;
-    if (++failures_ >= threshold_) {
+    // INV-008: breaker_failure_threshold consecutive failures open the circuit.
+    if (++failures_ >= threshold_ && !AGENT_FAILPOINT("INV-008.breaker-never-opens")) {
         state_ = circuit_state::open;
         opened_at_ = now;
         return true;
@@ -92,6 +96,8 @@ invoke_service::invoke_service(registry& agents, event_log& events, store& st, c
       allow_(std::move(allow)), settings_(settings) {}
 
 std::string invoke_service::child_traceparent(std::string_view in) {
+    // INV-002: the call continues the request's trace (a new span of the same trace id).
+    if (AGENT_FAILPOINT("INV-002.fresh-trace-to-target")) return util::new_span({}).header();
     return util::new_span(in).header();
 }
 
@@ -182,7 +188,8 @@ void invoke_service::invoke(const std::string& agent_id, const nlohmann::json& b
                                          "the agent's endpoint is not an http:// URL this agent "
                                          "can call",
                                          {{"", "endpoint not callable"}}}));
-    if (!allow_.allows(url->host, url->port))
+    // INV-004: an endpoint outside the allowlist is 403, and no connection is made.
+    if (!allow_.allows(url->host, url->port) && !AGENT_FAILPOINT("INV-004.allowlist-bypassed"))
         return cb(
             util::unexpected(error{errc::forbidden,
                                    "the endpoint " + url->host + ":" + std::to_string(url->port) +
@@ -236,6 +243,11 @@ void invoke_service::settle(const std::shared_ptr<call>& c, const outbound_resul
     {
         if (!server_side) {
             if (r.status >= 400) {
+                // INV-006: a 4xx is the target's answer, not retried.
+                if (AGENT_FAILPOINT("INV-006.retries-4xx") && c->attempts < settings_.max_attempts)
+                    return transport_->after(backoff_delay(c->attempts, settings_.retry_base,
+                                                           settings_.retry_cap, random_),
+                                             [this, c] { attempt(c); });
                 error err{errc::bad_gateway,
                           "the target answered " + std::to_string(r.status) + " (not retried)",
                           {}};

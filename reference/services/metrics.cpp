@@ -13,6 +13,8 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include "reference/util/failpoint.hpp"
+
 namespace agent {
 
 const std::vector<double>& metrics::duration_buckets() {
@@ -57,8 +59,11 @@ struct metrics::impl {
             .Name("agent_tasks_total")
             .Help("Tasks submitted, and tasks finished by their final status.")
             .Register(*registry);
+    // MET-003: the required families, agent_queue_depth among them.
     prometheus::Gauge& queue_depth = prometheus::BuildGauge()
-                                         .Name("agent_queue_depth")
+                                         .Name(AGENT_FAILPOINT("MET-003.queue-depth-misnamed")
+                                                   ? "agent_task_queue_depth"
+                                                   : "agent_queue_depth")
                                          .Help("Tasks queued or running.")
                                          .Register(*registry)
                                          .Add({});

@@ -1,5 +1,6 @@
 #include "reference/services/registry.hpp"
 
+#include "reference/util/failpoint.hpp"
 #include "reference/util/text.hpp"
 #include "reference/util/time.hpp"
 #include "reference/util/uuid.hpp"
@@ -337,20 +338,23 @@ void registry::remove(const principal& who, const std::string& id, write_callbac
                       std::shared_ptr<audit_draft> audit) {
     auto ev = std::make_shared<models::event>(
         events_.make("agent_deleted", id, nlohmann::json::object()));
+    // EVT-008: a deletion emits agent_deleted, like every other change.
+    const bool emits = !AGENT_FAILPOINT("EVT-008.no-deleted-event");
     write_op op;
     op.audit = std::move(audit);
-    op.apply = [who, id, ev](store_txn& tx) -> std::optional<error> {
+    op.apply = [who, id, ev, emits](store_txn& tx) -> std::optional<error> {
         auto cur = tx.find_agent(id);
         if (!cur) return no_agent(id);
         if (!may_modify(who, *cur)) return forbidden_owner();
         if (auto err = tx.delete_agent(id)) return err;
+        if (!emits) return std::nullopt;
         ev->data = {{"name", cur->fields.name}};
         return tx.append_event(*ev);
     };
-    op.done = [this, id, cb, ev](const std::optional<error>& err) {
+    op.done = [this, id, cb, ev, emits](const std::optional<error>& err) {
         if (err) return cb(util::unexpected(*err));
         unpublish(id);
-        events_.committed(*ev);
+        if (emits) events_.committed(*ev);
         cb(write_outcome{});
     };
     submit(std::move(op), cb);

@@ -3,6 +3,7 @@
 #include <future>
 
 #include "reference/services/backoff.hpp"
+#include "reference/util/failpoint.hpp"
 #include "reference/util/time.hpp"
 #include "reference/util/uuid.hpp"
 
@@ -122,7 +123,9 @@ void task_queue::submit(const principal& who, models::task_input in,
                 return cb(util::unexpected(error{
                     errc::conflict, "a request with this Idempotency-Key is still in flight", {}}));
         }
-        if (depth_ >= settings_.max_queue_depth) {
+        // TASK-004: a full queue refuses (503), it never takes more than max_queue_depth.
+        if (depth_ >= settings_.max_queue_depth &&
+            !AGENT_FAILPOINT("TASK-004.queue-never-full")) {
             inflight_keys_.erase(inflight_key);
             return cb(util::unexpected(error{errc::unavailable,
                                              "the task queue is full (" +
@@ -202,9 +205,13 @@ void task_queue::retry(const principal& who, const std::string& id, task_callbac
     op.apply = [this, who, id, result](store_txn& tx) -> std::optional<error> {
         auto t = tx.find_task(id);
         if (!t) return error{errc::not_found, "no task with id " + id, {}};
-        if (who.highest != role::admin && t->owner != who.sub)
+        // TASK-014: the owner or an admin retries a task.
+        if (who.highest != role::admin && t->owner != who.sub &&
+            !AGENT_FAILPOINT("TASK-014.any-operator-retries"))
             return error{errc::forbidden, "only the task's owner or an admin may retry it", {}};
-        if (t->status != models::task_status::dead_lettered)
+        // TASK-011: only a dead-lettered task is requeued; any other status is 409.
+        if (t->status != models::task_status::dead_lettered &&
+            !AGENT_FAILPOINT("TASK-011.retry-any-status"))
             return error{errc::conflict,
                          std::string("only a dead-lettered task can be retried; this one is ") +
                              models::to_string(t->status),
@@ -315,7 +322,10 @@ void task_queue::run(const std::string& id) {
     auto outcome = execute(t);
     // 3. Record the outcome (with its event, in the same transaction).
     const bool ok = outcome.has_value();
-    const bool dead = !ok && t.attempts >= t.max_attempts;
+    // TASK-009: after max_attempts failed attempts the task is dead-lettered.
+    const bool dead = !ok && (AGENT_FAILPOINT("TASK-009.one-attempt-too-many")
+                                  ? t.attempts > t.max_attempts
+                                  : t.attempts >= t.max_attempts);
     t.updated_at = util::format_rfc3339_ms(clock_.now());
     if (ok) {
         t.status = models::task_status::succeeded;
@@ -326,9 +336,13 @@ void task_queue::run(const std::string& id) {
             t.status = models::task_status::dead_lettered;
         } else {
             t.status = models::task_status::queued;
-            t.next_attempt_ms = now_ms() + backoff_delay(t.attempts, settings_.retry_base,
-                                                         settings_.retry_cap, random_)
-                                               .count();
+            // TASK-008: the retry waits the jittered backoff.
+            t.next_attempt_ms =
+                now_ms() + (AGENT_FAILPOINT("TASK-008.no-backoff")
+                                ? 0
+                                : backoff_delay(t.attempts, settings_.retry_base,
+                                                settings_.retry_cap, random_)
+                                      .count());
         }
     }
     std::optional<models::event> ev;

@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "reference/util/failpoint.hpp"
+
 namespace agent {
 namespace {
 
@@ -268,7 +270,8 @@ public:
             .bind(3, e.agent_id.value_or(std::string()))
             .bind(4, doc);
         if (insert_event_.step() != SQLITE_DONE) return storage_error(db_, "append event");
-        *next_seq_ += 1;
+        // EVT-002: the next event takes the next number, exactly one more.
+        *next_seq_ += AGENT_FAILPOINT("EVT-002.seq-gap") ? 2 : 1;
         return std::nullopt;
     }
 
@@ -411,6 +414,8 @@ sqlite_store::sqlite_store(sqlite_settings settings, const clock& clk)
         sqlite3_close(db_);
         throw;
     }
+    // LIFE-006: a write is answered only once committed (synchronous=FULL: durable).
+    ack_before_commit_ = AGENT_FAILPOINT("LIFE-006.ack-before-commit");
     checkpointer_ = std::thread([this] { run_checkpointer(); });
     writer_ = std::thread([this] { run_writer(); });
 }
@@ -620,10 +625,21 @@ void sqlite_store::stop() {
 void sqlite_store::run_writer() {
     std::unique_lock lock(mutex_);
     auto next_maintenance = clock_.steady_now() + settings_.maintenance_interval;
+    // LIFE-006.ack-before-commit: the open transaction is committed every quarter second.
+    constexpr auto late_commit = std::chrono::milliseconds(250);
+    const auto sleep = ack_before_commit_
+                           ? std::min<std::chrono::milliseconds>(settings_.maintenance_interval,
+                                                                 std::chrono::milliseconds(50))
+                           : settings_.maintenance_interval;
     while (true) {
         // Sleeps until work arrives, stop is asked, or the maintenance interval passes.
-        cv_.wait_for(lock, settings_.maintenance_interval,
-                     [this] { return stopping_ || !queue_.empty(); });
+        cv_.wait_for(lock, sleep, [this] { return stopping_ || !queue_.empty(); });
+        if (open_transaction_ && (stopping_ || std::chrono::steady_clock::now() - opened_at_ >=
+                                                   late_commit)) {
+            lock.unlock();
+            commit_open_transaction();
+            lock.lock();
+        }
         if (queue_.empty() && stopping_) return;
         if (!queue_.empty()) {
             std::deque<write_op> batch;
@@ -643,10 +659,19 @@ void sqlite_store::run_writer() {
     }
 }
 
+void sqlite_store::commit_open_transaction() {
+    open_transaction_ = false;
+    if (!txn_->commit()) txn_->rollback();
+}
+
 void sqlite_store::run_batch(std::deque<write_op>& batch) {
     std::vector<std::optional<error>> results(batch.size());
     bool committed = false;
-    if (txn_->begin()) {
+    if (open_transaction_ || txn_->begin()) {
+        if (ack_before_commit_ && !open_transaction_) {
+            open_transaction_ = true;
+            opened_at_ = std::chrono::steady_clock::now();
+        }
         for (std::size_t i = 0; i < batch.size(); ++i) {
             const auto mark = txn_->savepoint();
             try {
@@ -669,8 +694,12 @@ void sqlite_store::run_batch(std::deque<write_op>& batch) {
             }
             txn_->release();
         }
-        committed = txn_->commit();
-        if (!committed) txn_->rollback();
+        if (ack_before_commit_) {
+            committed = true; // answered now; committed by run_writer within 250 ms
+        } else {
+            committed = txn_->commit();
+            if (!committed) txn_->rollback();
+        }
     }
     healthy_.store(committed, std::memory_order_relaxed);
     if (committed) {

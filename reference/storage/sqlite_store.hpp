@@ -75,6 +75,7 @@ private:
     class txn;
     void run_writer();
     void run_batch(std::deque<write_op>& batch);
+    void commit_open_transaction();
     void maintenance();
     void run_checkpointer();
     /// SQLite's WAL hook on the writer's connection: wakes the checkpointer when the log is
@@ -99,6 +100,11 @@ private:
     std::atomic<std::uint64_t> maintenance_runs_{0};
     std::atomic<std::uint64_t> purged_{0};
     std::thread writer_;
+    /// LIFE-006.ack-before-commit: writes are answered when applied, and the transaction
+    /// they are in is committed later (writer thread only).
+    bool ack_before_commit_ = false;
+    bool open_transaction_ = false;
+    std::chrono::steady_clock::time_point opened_at_{};
 
     // Checkpoints run on their own connection and thread (PASSIVE: they never block the
     // writer), instead of inside whichever commit crosses SQLite's auto-checkpoint size: a
