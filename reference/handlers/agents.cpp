@@ -3,6 +3,7 @@
 
 #include "reference/handlers/app.hpp"
 #include "reference/util/base64url.hpp"
+#include "reference/util/failpoint.hpp"
 #include "reference/util/text.hpp"
 
 namespace agent::handlers {
@@ -17,8 +18,16 @@ void list_agents(const app& a, const exchange_ptr& x) {
     if (!params) return a.fail(x, params.error());
     list_query q;
     page_position pos{cfg.page_limit_default, 0};
+    // REG-038: limit is 1 to page_limit_max (the failpoint forgets the upper bound).
+    const std::size_t limit_max =
+        AGENT_FAILPOINT("REG-038.limit-max-unchecked") ? std::size_t{1} << 40 : cfg.page_limit_max;
     for (const auto& p : *params) {
-        auto paging = apply_page_param(p, cursor_kind, cfg.page_limit_max, pos);
+        // REG-039: a cursor this agent did not issue is 400. The failpoint's defect: one it
+        // cannot read restarts the walk from the beginning.
+        if (p.name == "cursor" && AGENT_FAILPOINT("REG-039.bad-cursor-restarts") &&
+            !decode_cursor(cursor_kind, p.value))
+            continue;
+        auto paging = apply_page_param(p, cursor_kind, limit_max, pos);
         if (!paging) return a.fail(x, paging.error());
         if (*paging) continue;
         if (p.name == "status") {
@@ -75,10 +84,18 @@ response agent_response(const app& a, const exchange& x, http::status st, const 
 void get_cached(const app& a, const exchange_ptr& x, const std::string& body,
                 const std::string& etag, const char* cache_control) {
     auto inm = x->req[http::field::if_none_match];
-    response res = (!inm.empty() && registry::if_none_match_matches(inm, etag))
-                       ? response{http::status::not_modified, x->req.version()}
-                       : a.json_response(*x, http::status::ok, body);
-    res.set(http::field::etag, etag);
+    // REG-026 (an agent) and REG-044 (its capabilities): a matching If-None-Match is 304.
+    // Their failpoints ignore If-None-Match, always answering 200.
+    const bool ignore_inm = cache_control == nullptr
+                                ? AGENT_FAILPOINT("REG-026.if-none-match-ignored")
+                                : AGENT_FAILPOINT("REG-044.capabilities-never-304");
+    const bool not_modified =
+        !ignore_inm && !inm.empty() && registry::if_none_match_matches(inm, etag);
+    response res = not_modified ? response{http::status::not_modified, x->req.version()}
+                                : a.json_response(*x, http::status::ok, body);
+    // HTTP-032: a 304 carries the ETag the 200 would have (the failpoint leaves it out).
+    if (!not_modified || !AGENT_FAILPOINT("HTTP-032.304-without-etag"))
+        res.set(http::field::etag, etag);
     if (cache_control) res.set(http::field::cache_control, cache_control);
     a.reply(x, std::move(res));
 }
@@ -86,6 +103,8 @@ void get_cached(const app& a, const exchange_ptr& x, const std::string& body,
 void create_agent(const app& a, const exchange_ptr& x) {
     auto idem = idempotency_of(*x, "POST /agents");
     if (!idem) return a.fail(x, idem.error());
+    // REG-051: a repeated Idempotency-Key replays the first answer (the failpoint ignores it).
+    if (AGENT_FAILPOINT("REG-051.idempotency-key-ignored")) *idem = std::nullopt;
     auto in = models::parse_agent_input(x->body);
     if (!in) return a.fail(x, in.error());
     a.svc().agents.create(
@@ -94,7 +113,9 @@ void create_agent(const app& a, const exchange_ptr& x) {
             if (!r) return a.fail(x, r.error());
             if (r->replay) return a.reply(x, replayed(a, *x, *r->replay));
             auto res = agent_response(a, *x, http::status::created, *r->entry);
-            res.set(http::field::location, "/agents/" + r->entry->agent.id);
+            // REG-020: 201 with Location (the failpoint leaves it out).
+            if (!AGENT_FAILPOINT("REG-020.no-location"))
+                res.set(http::field::location, "/agents/" + r->entry->agent.id);
             a.reply(x, std::move(res));
         },
         a.audit_write(x, 201));
@@ -135,7 +156,20 @@ void delete_agent(const app& a, const exchange_ptr& x) {
 }
 
 void change_status(const app& a, const exchange_ptr& x) {
-    if (!find_for(a, x, true)) return;
+    auto e = find_for(a, x, true);
+    if (!e) return;
+    // AUTH-048: 422 comes before 409. The failpoint's defect checks the move (409) as soon as
+    // the body names a status, before the body is validated.
+    if (AGENT_FAILPOINT("AUTH-048.move-before-schema") && x->body.is_object() &&
+        x->body.contains("status") && x->body["status"].is_string()) {
+        const auto to = models::parse_status(x->body["status"].get<std::string>());
+        if (to && *to != e->agent.status && !models::transition_allowed(e->agent.status, *to))
+            return a.fail(x,
+                          {errc::conflict,
+                           std::string("cannot move from ") + models::to_string(e->agent.status) +
+                               " to " + models::to_string(*to),
+                           {}});
+    }
     auto change = models::parse_status_change(x->body);
     if (!change) return a.fail(x, change.error());
     a.svc().agents.set_status(

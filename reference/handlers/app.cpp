@@ -111,6 +111,8 @@ std::optional<error> app::media_type_refusal(const exchange& x) {
     if (!x.rule || !x.rule->takes_body) return std::nullopt;
     auto ct = x.req[http::field::content_type];
     if (is_json_media_type(ct)) return std::nullopt;
+    // The defect: only a missing Content-Type is refused; any declared one is taken as JSON.
+    if (AGENT_FAILPOINT("HTTP-008.any-content-type") && !ct.empty()) return std::nullopt;
     return error{errc::unsupported_media_type,
                  ct.empty() ? "Content-Type: application/json is required"
                             : "Content-Type " + std::string(ct) +
@@ -120,9 +122,25 @@ std::optional<error> app::media_type_refusal(const exchange& x) {
 
 std::optional<error> app::admit(exchange& x) const {
     // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host.
-    if (x.req.version() >= 11 && x.req.find(http::field::host) == x.req.end())
+    if (x.req.version() >= 11 && x.req.find(http::field::host) == x.req.end() &&
+        !AGENT_FAILPOINT("HTTP-034.missing-host-accepted"))
         return error{errc::bad_request, "an HTTP/1.1 request needs a Host header", {}};
     x.route = match_route(x.req.target());
+    // The defect: authentication runs first, as a middleware in front of the router, so an
+    // unknown path or method without a valid token is 401 instead of 404/405.
+    if (AGENT_FAILPOINT("AUTH-040.auth-before-routing") && x.req.method() != http::verb::options &&
+        x.route.id != route_id::discovery && x.route.id != route_id::health &&
+        x.route.id != route_id::livez && x.route.id != route_id::readyz &&
+        x.route.id != route_id::metrics) {
+        auto early = svc_.verifier.verify(x.req[http::field::authorization]);
+        if (!early)
+            return early.error() == token_error::missing
+                       ? error{errc::unauthenticated, "a bearer token is required", {}}
+                       : error{errc::invalid_token,
+                               std::string("the bearer token was refused: ") +
+                                   to_string(early.error()),
+                               {}};
+    }
     if (x.route.id == route_id::none)
         return error{errc::not_found, "no resource at " + std::string(path_of(x.req.target())), {}};
     if (x.req.method() == http::verb::options) return std::nullopt;
@@ -172,7 +190,9 @@ std::optional<error> app::admit(exchange& x) const {
                      {}};
     }
     x.who = std::move(*verified);
-    if (x.who->highest < x.rule->needs)
+    // The defect for AUTH-021: any recognised role passes the role check (a viewer may write).
+    if (AGENT_FAILPOINT("AUTH-021.any-role-writes") ? x.who->highest == role::none
+                                                    : x.who->highest < x.rule->needs)
         return error{errc::insufficient_scope,
                      std::string("this needs the ") + to_string(x.rule->needs) + " role",
                      {}};
@@ -192,8 +212,9 @@ void app::handle(request req, std::string remote_addr, responder respond,
     x->remote_addr = std::move(remote_addr);
     x->respond = std::move(respond);
     auto rid = x->req["X-Request-ID"];
-    x->request_id =
-        is_valid_request_id(rid) ? std::string(rid) : util::random_hex(request_id_random_bytes);
+    x->request_id = (is_valid_request_id(rid) && !AGENT_FAILPOINT("HTTP-025.request-id-not-echoed"))
+                        ? std::string(rid)
+                        : util::random_hex(request_id_random_bytes);
     x->trace = util::new_span(traceparent_of(x->req));
 
     if (auto refusal = admit(*x)) return fail(x, *refusal);
@@ -307,8 +328,11 @@ void app::decorate(const exchange& x, response& res) const {
         res.set("RateLimit-Remaining", std::to_string(x.rate->remaining));
         res.set("RateLimit-Reset", std::to_string(x.rate->reset_s));
     }
-    res.set("X-Content-Type-Options", "nosniff");
-    if (res.find(http::field::cache_control) == res.end())
+    // The defect for HTTP-029: nosniff only on successful answers.
+    if (!AGENT_FAILPOINT("HTTP-029.nosniff-on-success-only") || res.result_int() < 400)
+        res.set("X-Content-Type-Options", "nosniff");
+    if (res.find(http::field::cache_control) == res.end() &&
+        !AGENT_FAILPOINT("HTTP-030.no-store-missing"))
         res.set(http::field::cache_control, "no-store");
     res.set(http::field::date, http_date(svc_.clk));
     res.set(http::field::server, "agentd");
@@ -413,7 +437,10 @@ std::shared_ptr<audit_draft> app::audit_write(const exchange_ptr& x, int ok_stat
 }
 
 void app::reply(const exchange_ptr& x, response res) const {
-    res.keep_alive(x->req.keep_alive() && !svc_.lifecycle.draining.load());
+    // The defect for HTTP-003: the request's Connection: close is not looked at.
+    const bool close_ignored =
+        x->req.version() >= 11 && AGENT_FAILPOINT("HTTP-003.connection-close-ignored");
+    res.keep_alive((x->req.keep_alive() || close_ignored) && !svc_.lifecycle.draining.load());
     decorate(*x, res);
     log(*x, res);
     count(*x, res);

@@ -3,6 +3,7 @@
 #include "reference/handlers/problem.hpp"
 #include "reference/models/agent.hpp"
 #include "reference/models/task.hpp"
+#include "reference/util/failpoint.hpp"
 #include "reference/version.hpp"
 
 namespace agent::handlers {
@@ -30,37 +31,42 @@ nlohmann::json features_of(const services& s) {
 nlohmann::json discovery_document(const services& s) {
     const auto& c = s.cfg;
     using L = models::agent_limits;
-    nlohmann::json auth = {{"type", "bearer-jwt"},
-                           {"algorithms", s.verifier.algorithms()},
-                           {"leeway_s", c.jwt_leeway.count()},
-                           {"max_token_bytes", c.max_token_bytes},
-                           {"roles", {"viewer", "operator", "admin"}}};
+    // DISC-005: auth.type is "bearer-jwt" (the failpoint names only the scheme).
+    nlohmann::json auth = {
+        {"type", AGENT_FAILPOINT("DISC-005.auth-type-bearer") ? "bearer" : "bearer-jwt"},
+        {"algorithms", s.verifier.algorithms()},
+        {"leeway_s", c.jwt_leeway.count()},
+        {"max_token_bytes", c.max_token_bytes},
+        {"roles", {"viewer", "operator", "admin"}}};
     if (c.jwt_issuer) auth["issuer"] = *c.jwt_issuer;
     if (c.jwt_audience) auth["audience"] = *c.jwt_audience;
+    nlohmann::json limits = {{"max_body_bytes", c.max_body_bytes},
+                             {"max_header_bytes", c.max_header_bytes},
+                             {"header_timeout_ms", c.header_timeout.count()},
+                             {"idle_timeout_ms", c.idle_timeout.count()},
+                             {"drain_timeout_ms", c.drain_timeout.count()},
+                             {"page_limit_default", c.page_limit_default},
+                             {"page_limit_max", c.page_limit_max},
+                             {"name_max", L::name_max},
+                             {"version_max", L::version_max},
+                             {"capabilities_max", L::capabilities_max},
+                             {"description_max", L::description_max},
+                             {"endpoint_max", L::endpoint_max},
+                             {"metadata_max", L::metadata_max},
+                             {"metadata_key_max", L::metadata_key_max},
+                             {"metadata_value_max", L::metadata_value_max},
+                             {"idempotency_ttl_s", c.idempotency_ttl.count()},
+                             {"event_page_limit_max", c.page_limit_max},
+                             {"ws_buffer_bytes", c.ws_buffer_bytes}};
+    // DISC-009: limits declares max_body_bytes, max_header_bytes and header_timeout_ms (the
+    // failpoint forgets the last).
+    if (AGENT_FAILPOINT("DISC-009.no-header-timeout")) limits.erase("header_timeout_ms");
     return {
         {"protocol", "agent-service/1"},
         {"implementation", {{"name", "agentd"}, {"version", agentd_version}}},
         {"features", features_of(s)},
         {"auth", auth},
-        {"limits",
-         {{"max_body_bytes", c.max_body_bytes},
-          {"max_header_bytes", c.max_header_bytes},
-          {"header_timeout_ms", c.header_timeout.count()},
-          {"idle_timeout_ms", c.idle_timeout.count()},
-          {"drain_timeout_ms", c.drain_timeout.count()},
-          {"page_limit_default", c.page_limit_default},
-          {"page_limit_max", c.page_limit_max},
-          {"name_max", L::name_max},
-          {"version_max", L::version_max},
-          {"capabilities_max", L::capabilities_max},
-          {"description_max", L::description_max},
-          {"endpoint_max", L::endpoint_max},
-          {"metadata_max", L::metadata_max},
-          {"metadata_key_max", L::metadata_key_max},
-          {"metadata_value_max", L::metadata_value_max},
-          {"idempotency_ttl_s", c.idempotency_ttl.count()},
-          {"event_page_limit_max", c.page_limit_max},
-          {"ws_buffer_bytes", c.ws_buffer_bytes}}},
+        {"limits", std::move(limits)},
         {"resilience",
          {{"invoke_timeout_ms", c.invoke_timeout.count()},
           {"invoke_max_attempts", c.invoke_max_attempts},
@@ -78,9 +84,11 @@ nlohmann::json discovery_document(const services& s) {
           {"max_attempts_default", models::task_limits::max_attempts_default},
           {"max_attempts_max", models::task_limits::max_attempts_max},
           {"sleep_ms_max", models::task_limits::sleep_ms_max}}},
+        // DISC-010: rate_limit is an object, empty without a limit (the failpoint: null).
         {"rate_limit",
          s.limiter == nullptr
-             ? nlohmann::json::object()
+             ? (AGENT_FAILPOINT("DISC-010.rate-limit-null") ? nlohmann::json()
+                                                            : nlohmann::json::object())
              : nlohmann::json{{"requests_per_second",
                                static_cast<long long>(s.limiter->settings().requests_per_second)},
                               {"burst", s.limiter->settings().burst}}},
@@ -99,8 +107,14 @@ void handle_health(const app& a, const exchange_ptr& x) {
     // Built from fixed parts on every call (no JSON parse on this hot path); only the count of
     // open circuits varies. A dependency that fails does not make this agent unhealthy; the
     // open circuits are reported.
+    // HLTH-002: each check's status is pass or fail (the failpoint says "up"); HLTH-003: the
+    // storage check is named storage (the failpoint calls it "database").
     static const std::string storage_pass =
-        R"("storage":{"status":"pass","component_type":"datastore"})";
+        AGENT_FAILPOINT("HLTH-002.check-status-up")
+            ? R"("storage":{"status":"up","component_type":"datastore"})"
+        : AGENT_FAILPOINT("HLTH-003.storage-check-renamed")
+            ? R"("database":{"status":"pass","component_type":"datastore"})"
+            : R"("storage":{"status":"pass","component_type":"datastore"})";
     static const std::string storage_fail =
         R"("storage":{"status":"fail","component_type":"datastore","output":"the last commit or probe failed"})";
     const bool ok = a.svc().storage.healthy();
@@ -109,7 +123,10 @@ void handle_health(const app& a, const exchange_ptr& x) {
     body += std::to_string(a.svc().invoker.open_circuits());
     body += R"(,"status":"pass"},)";
     body += ok ? storage_pass : storage_fail;
-    body += ok ? R"(},"status":"healthy"})" : R"(},"status":"unhealthy"})";
+    // HLTH-001: 200 "healthy" or 503 "unhealthy" (the failpoint says "ok").
+    body += !ok                                     ? R"(},"status":"unhealthy"})"
+            : AGENT_FAILPOINT("HLTH-001.status-ok") ? R"(},"status":"ok"})"
+                                                    : R"(},"status":"healthy"})";
     a.reply(x, a.json_response(*x, ok ? http::status::ok : http::status::service_unavailable,
                                std::move(body)));
 }

@@ -96,13 +96,18 @@ response make_problem(const error& err, unsigned version, std::string_view insta
             list.push_back({{"pointer", f.pointer}, {"detail", f.detail}});
     }
     response res{k.status, version};
-    res.set(http::field::content_type, "application/problem+json");
+    res.set(http::field::content_type, AGENT_FAILPOINT("HTTP-012.text-plain-errors")
+                                           ? "text/plain; charset=utf-8"
+                                           : "application/problem+json");
     switch (err.code) {
     case errc::unauthenticated:
+        if (AGENT_FAILPOINT("AUTH-002.no-challenge")) break;
         res.set(http::field::www_authenticate, "Bearer realm=\"agent\"");
         break;
     case errc::invalid_token:
-        res.set(http::field::www_authenticate, "Bearer error=\"invalid_token\"");
+        res.set(http::field::www_authenticate, AGENT_FAILPOINT("AUTH-017.challenge-without-error")
+                                                   ? "Bearer realm=\"agent\""
+                                                   : "Bearer error=\"invalid_token\"");
         break;
     case errc::insufficient_scope:
         res.set(http::field::www_authenticate, "Bearer error=\"insufficient_scope\"");

@@ -4,6 +4,7 @@
 #include <array>
 #include <set>
 
+#include "reference/util/failpoint.hpp"
 #include "reference/util/text.hpp"
 
 namespace agent::models {
@@ -152,6 +153,12 @@ bool transition_allowed(agent_status from, agent_status to) noexcept {
 }
 
 bool is_valid_name(std::string_view s) noexcept {
+    // REG-002: ^[a-z][a-z0-9-]{0,63}$. The failpoint's lax pattern is ^[A-Za-z0-9_-]{1,64}$.
+    if (AGENT_FAILPOINT("REG-002.lax-name-pattern"))
+        return !s.empty() && s.size() <= agent_limits::name_max &&
+               std::all_of(s.begin(), s.end(), [](char c) {
+                   return is_alpha(c) || is_digit(c) || c == '-' || c == '_';
+               });
     if (s.empty() || s.size() > agent_limits::name_max || !is_lower(s[0])) return false;
     return std::all_of(s.begin(), s.end(),
                        [](char c) { return is_lower(c) || is_digit(c) || c == '-'; });
@@ -461,6 +468,8 @@ util::expected<agent_input, error> parse_agent_input(const nlohmann::json& body)
                 in.metadata.emplace(mk, std::move(s));
             }
         } else if (read_only.contains(key)) {
+            // REG-019: read-only fields are 422 (the failpoint silently drops them).
+            if (AGENT_FAILPOINT("REG-019.read-only-ignored")) continue;
             add(errs, p, "is read-only");
         } else {
             add(errs, p, "unknown field");

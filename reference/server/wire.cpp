@@ -1,4 +1,5 @@
 #include "reference/server/wire.hpp"
+#include "reference/util/failpoint.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -134,7 +135,10 @@ std::string check_request_head(handlers::request& req) {
             last = std::string(item);
         }
     }
-    if (codings > 0) {
+    // HTTP-036: a request whose final transfer coding is not chunked has no determinable
+    // length: refused (with the failpoint it is let through, and Beast, finding no chunked and
+    // no Content-Length, reads an empty body and the body's bytes as the next request).
+    if (codings > 0 && !AGENT_FAILPOINT("HTTP-036.te-not-final-chunked")) {
         if (!boost::beast::iequals(last, "chunked"))
             return "chunked is not the final transfer coding: the body's length cannot be "
                    "determined (RFC 9112 §6.3)";

@@ -22,6 +22,7 @@
 #include <openssl/pem.h>
 
 #include "reference/util/base64url.hpp"
+#include "reference/util/failpoint.hpp"
 #include "reference/util/text.hpp"
 
 namespace agent {
@@ -278,8 +279,11 @@ namespace {
 /// RFC 7519 §4.1.4-4.1.6 with leeway: expired / not yet valid, or nullopt when valid now.
 std::optional<token_error> time_refusal(double now, double leeway, double exp,
                                         std::optional<double> nbf, std::optional<double> iat) {
-    if (now >= exp + leeway) return token_error::expired;
-    if (nbf && now < *nbf - leeway) return token_error::not_yet_valid;
+    // AUTH-007 and AUTH-009 (their failpoints skip the exp and the nbf test).
+    if (now >= exp + leeway && !AGENT_FAILPOINT("AUTH-007.exp-ignored"))
+        return token_error::expired;
+    if (nbf && now < *nbf - leeway && !AGENT_FAILPOINT("AUTH-009.nbf-ignored"))
+        return token_error::not_yet_valid;
     if (iat && now < *iat - leeway) return token_error::not_yet_valid;
     return std::nullopt;
 }
@@ -392,6 +396,8 @@ verify_result jwt_verifier::verify(std::string_view authorization) const {
                                 parts->signature.size());
     } else if (alg == alg_es256 && keys_->ec) {
         valid = verify_es256(keys_->ec.get(), parts->signing_input, parts->signature);
+    } else if (AGENT_FAILPOINT("AUTH-004.alg-none-accepted") && util::iequals(alg, "none")) {
+        valid = true; // AUTH-004: the failpoint takes an unsigned token at its word
     } else {
         return unexpected{token_error::alg_not_allowed}; // "none" and friends land here
     }
@@ -430,8 +436,11 @@ verify_result jwt_verifier::verify(std::string_view authorization) const {
     if (sub == c.end()) return unexpected{token_error::missing_claim};
 
     // --- issuer and audience
+    // AUTH-011: with an issuer configured, another or no iss is refused. The failpoint's
+    // defect compares iss only when the token has one.
     if (settings_.issuer &&
-        (iss == c.end() || iss->get_ref<const std::string&>() != *settings_.issuer))
+        ((iss == c.end() && !AGENT_FAILPOINT("AUTH-011.missing-iss-accepted")) ||
+         (iss != c.end() && iss->get_ref<const std::string&>() != *settings_.issuer)))
         return unexpected{token_error::wrong_issuer};
     if (settings_.audience) {
         bool found = false;
@@ -455,6 +464,9 @@ verify_result jwt_verifier::verify(std::string_view authorization) const {
             if (static_cast<int>(known) > static_cast<int>(p.highest)) p.highest = known;
         }
     }
+    // AUTH-019: no recognised role, no access (the failpoint makes such a token a viewer).
+    if (p.highest == role::none && AGENT_FAILPOINT("AUTH-019.roleless-is-viewer"))
+        p.highest = role::viewer;
     if (settings_.cache_verified) keys_->cache.insert(token, {p, *exp, nbf, iat});
     return p;
 }

@@ -112,21 +112,28 @@ std::size_t registry::size() const {
 
 list_page registry::list(const list_query& q) const {
     list_page page;
-    auto matches = [&q](const agent_entry& e) {
+    auto matches_capability = [&q](const agent_entry& e) {
+        if (!q.capability) return true;
+        const auto& caps = e.agent.fields.capabilities;
+        return std::any_of(caps.begin(), caps.end(),
+                           [&](const models::capability& c) { return c.name == *q.capability; });
+    };
+    auto matches = [&q, &matches_capability](const agent_entry& e) {
         if (q.status && e.agent.status != *q.status) return false;
-        if (q.capability) {
-            const auto& caps = e.agent.fields.capabilities;
-            return std::any_of(caps.begin(), caps.end(), [&](const models::capability& c) {
-                return c.name == *q.capability;
-            });
-        }
-        return true;
+        return matches_capability(e);
     };
     std::shared_lock lock(index_mutex_);
     for (auto it = by_seq_.upper_bound(q.after_seq); it != by_seq_.end(); ++it) {
-        if (!matches(*it->second)) continue;
+        // REG-040: only agents of the requested status (the failpoint ignores the filter).
+        if (AGENT_FAILPOINT("REG-040.status-filter-ignored") ? !matches_capability(*it->second)
+                                                             : !matches(*it->second))
+            continue;
         if (page.items.size() == q.limit) { // one more match exists: there is a next page
-            page.next_after = page.items.back()->agent.seq;
+            // REG-042: the cursor is the last item returned. The failpoint's off-by-one makes
+            // it the first item not returned, so the next page starts after it: one skipped.
+            page.next_after = AGENT_FAILPOINT("REG-042.cursor-skips-one")
+                                  ? it->second->agent.seq
+                                  : page.items.back()->agent.seq;
             break;
         }
         page.items.push_back(it->second);
@@ -146,14 +153,23 @@ void registry::unpublish(const std::string& id) {
 }
 
 std::string registry::now_text() const {
+    // HTTP-023: times are RFC 3339 UTC with milliseconds (the failpoint drops them).
+    if (AGENT_FAILPOINT("HTTP-023.times-without-ms")) {
+        auto t = util::format_rfc3339_ms(clock_.now()); // "2026-11-24T15:10:00.123Z"
+        return t.substr(0, t.size() - 5) + "Z";
+    }
     return util::format_rfc3339_ms(clock_.now());
 }
 
 bool registry::may_modify(const principal& who, const models::agent& a) noexcept {
+    // AUTH-024: an operator changes only its own agents (the failpoint forgets the owner).
+    if (AGENT_FAILPOINT("AUTH-024.operator-any-agent")) return who.highest >= role::operator_;
     return who.highest == role::admin || (who.highest >= role::operator_ && a.owner == who.sub);
 }
 
 bool registry::if_match_matches(std::string_view header, std::string_view etag) noexcept {
+    // REG-029: a stale If-Match is 412. The failpoint only checks that one was sent.
+    if (AGENT_FAILPOINT("REG-029.if-match-not-compared")) return !util::trim(header).empty();
     if (util::trim(header) == "*") return true;
     return any_tag(header, [&](std::string_view tag, bool weak) { return !weak && tag == etag; });
 }
@@ -304,7 +320,9 @@ void registry::set_status(const principal& who, const std::string& id, models::s
             outcome->entry = make_entry(std::move(*cur));
             return std::nullopt;
         }
-        if (!models::transition_allowed(cur->status, change.status))
+        // REG-047: a move not in the allowed list is 409 (the failpoint allows any move).
+        if (!models::transition_allowed(cur->status, change.status) &&
+            !AGENT_FAILPOINT("REG-047.any-status-move"))
             return error{errc::conflict,
                          std::string("cannot move from ") + models::to_string(cur->status) +
                              " to " + models::to_string(change.status),

@@ -351,8 +351,12 @@ public:
 
 private:
     static void bind_agent(statement& s, const models::agent& a, const std::string& doc) {
+        // REG-012: names are unique across owners (the name column is UNIQUE). The failpoint
+        // keys the column by owner too, so two owners may take the same name.
         s.bind(1, a.id)
-            .bind(2, a.fields.name)
+            .bind(2, AGENT_FAILPOINT("REG-012.names-unique-per-owner")
+                         ? a.owner + "\n" + a.fields.name
+                         : a.fields.name)
             .bind(3, a.owner)
             .bind(4, std::string(models::to_string(a.status)))
             .bind(5, a.revision)
