@@ -28,8 +28,8 @@ const std::vector<method_rule>& rules_for(route_id id) {
     // EVT-010: viewers read events; publishing needs operator.
     static const std::vector<method_rule> events = {
         {verb::get, role::viewer, false},
-        {verb::post,
-         AGENT_FAILPOINT("EVT-010.viewer-may-publish") ? role::viewer : role::operator_, true}};
+        {verb::post, AGENT_FAILPOINT("EVT-010.viewer-may-publish") ? role::viewer : role::operator_,
+         true}};
     switch (id) {
     case route_id::discovery:
     case route_id::health:

@@ -70,7 +70,7 @@ util::expected<event_input, error> parse_event_input(const nlohmann::json& body)
         in.type = body["type"].get<std::string>();
         // EVT-007: only custom types are published; the built-in ones are the agent's own.
         if (AGENT_FAILPOINT("EVT-007.builtin-type-accepted") ? !is_event_type(in.type)
-                                                              : !is_custom_event_type(in.type))
+                                                             : !is_custom_event_type(in.type))
             errs.push_back({"/type", "must match ^x_[a-z0-9_]{1,60}$ (built-in types are "
                                      "emitted by the agent only)"});
     }

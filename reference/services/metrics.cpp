@@ -60,13 +60,13 @@ struct metrics::impl {
             .Help("Tasks submitted, and tasks finished by their final status.")
             .Register(*registry);
     // MET-003: the required families, agent_queue_depth among them.
-    prometheus::Gauge& queue_depth = prometheus::BuildGauge()
-                                         .Name(AGENT_FAILPOINT("MET-003.queue-depth-misnamed")
-                                                   ? "agent_task_queue_depth"
-                                                   : "agent_queue_depth")
-                                         .Help("Tasks queued or running.")
-                                         .Register(*registry)
-                                         .Add({});
+    prometheus::Gauge& queue_depth =
+        prometheus::BuildGauge()
+            .Name(AGENT_FAILPOINT("MET-003.queue-depth-misnamed") ? "agent_task_queue_depth"
+                                                                  : "agent_queue_depth")
+            .Help("Tasks queued or running.")
+            .Register(*registry)
+            .Add({});
 
     // Family::Add hashes the labels and takes the family's lock: the series are found once
     // and kept here, under series_mutex, and each thread keeps the series it has used in a

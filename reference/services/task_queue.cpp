@@ -124,8 +124,7 @@ void task_queue::submit(const principal& who, models::task_input in,
                     errc::conflict, "a request with this Idempotency-Key is still in flight", {}}));
         }
         // TASK-004: a full queue refuses (503), it never takes more than max_queue_depth.
-        if (depth_ >= settings_.max_queue_depth &&
-            !AGENT_FAILPOINT("TASK-004.queue-never-full")) {
+        if (depth_ >= settings_.max_queue_depth && !AGENT_FAILPOINT("TASK-004.queue-never-full")) {
             inflight_keys_.erase(inflight_key);
             return cb(util::unexpected(error{errc::unavailable,
                                              "the task queue is full (" +
@@ -323,9 +322,9 @@ void task_queue::run(const std::string& id) {
     // 3. Record the outcome (with its event, in the same transaction).
     const bool ok = outcome.has_value();
     // TASK-009: after max_attempts failed attempts the task is dead-lettered.
-    const bool dead = !ok && (AGENT_FAILPOINT("TASK-009.one-attempt-too-many")
-                                  ? t.attempts > t.max_attempts
-                                  : t.attempts >= t.max_attempts);
+    const bool dead =
+        !ok && (AGENT_FAILPOINT("TASK-009.one-attempt-too-many") ? t.attempts > t.max_attempts
+                                                                 : t.attempts >= t.max_attempts);
     t.updated_at = util::format_rfc3339_ms(clock_.now());
     if (ok) {
         t.status = models::task_status::succeeded;
@@ -337,12 +336,11 @@ void task_queue::run(const std::string& id) {
         } else {
             t.status = models::task_status::queued;
             // TASK-008: the retry waits the jittered backoff.
-            t.next_attempt_ms =
-                now_ms() + (AGENT_FAILPOINT("TASK-008.no-backoff")
-                                ? 0
-                                : backoff_delay(t.attempts, settings_.retry_base,
-                                                settings_.retry_cap, random_)
-                                      .count());
+            t.next_attempt_ms = now_ms() + (AGENT_FAILPOINT("TASK-008.no-backoff")
+                                                ? 0
+                                                : backoff_delay(t.attempts, settings_.retry_base,
+                                                                settings_.retry_cap, random_)
+                                                      .count());
         }
     }
     std::optional<models::event> ev;

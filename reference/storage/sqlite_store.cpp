@@ -638,8 +638,8 @@ void sqlite_store::run_writer() {
     while (true) {
         // Sleeps until work arrives, stop is asked, or the maintenance interval passes.
         cv_.wait_for(lock, sleep, [this] { return stopping_ || !queue_.empty(); });
-        if (open_transaction_ && (stopping_ || std::chrono::steady_clock::now() - opened_at_ >=
-                                                   late_commit)) {
+        if (open_transaction_ &&
+            (stopping_ || std::chrono::steady_clock::now() - opened_at_ >= late_commit)) {
             lock.unlock();
             commit_open_transaction();
             lock.lock();
