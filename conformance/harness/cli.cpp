@@ -828,7 +828,7 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
         if (soak_opts.soak->parsed()) return run_soak(soak_opts, command_line(argc, argv), io);
         if (selftest_opts.selftest->parsed()) {
             selftest_opts.seed_given = selftest_opts.selftest->count("--seed") > 0;
-            return run_selftest(selftest_opts, cat, io);
+            return run_selftest(selftest_opts, cat, registry, io);
         }
         if (list->parsed()) {
             print_listing(select_checks(registry, cat, lo.to_selection()), cat, io.out);

@@ -16,6 +16,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -147,6 +148,7 @@ struct job {
     std::string failpoint; ///< "" for a clean run
     std::string args;
     std::vector<std::string> only;
+    bool every_layer = false; ///< also the robustness layer (not run unless named)
     std::string intended;
 };
 
@@ -188,6 +190,10 @@ selftest::run_result execute(const job& j, const settings& s) {
         if (!s.secret_file.empty()) cmd += " --jwt-secret-file " + shell_quote(s.secret_file);
         for (const auto& o : j.only)
             cmd += " --only " + shell_quote(o);
+        if (j.every_layer)
+            for (const char* l : {"unit", "integration", "e2e", "property", "robustness",
+                                  "lifecycle"})
+                cmd += std::string(" --layer ") + l;
         managed_process p({cmd, "", (dir / "agentcheck.log").string()});
         try {
             p.start();
@@ -303,7 +309,8 @@ void attach_selftest(CLI::App& app, selftest_cli_options& o) {
     s->add_flag("-q,--quiet", o.quiet, "no line per run; the verdict only");
 }
 
-int run_selftest(const selftest_cli_options& o, const catalogue& cat, const cli_io& io) {
+int run_selftest(const selftest_cli_options& o, const catalogue& cat,
+                 const check_registry& registry, const cli_io& io) {
     if (o.agent_cmd.find("{port}") == std::string::npos)
         throw usage_error("--agent-cmd: must contain {port} (each run gets a port of its own, "
                           "e.g. `agentd --port {port} --data-dir {data_dir} …`)");
@@ -343,12 +350,24 @@ int run_selftest(const selftest_cli_options& o, const catalogue& cat, const cli_
         table = std::move(kept);
     }
 
+    // The robustness layer runs only when named (its cases wait out the agent's header
+    // timeout): with the requirement scope always, else for a failpoint whose requirement has
+    // robustness checks (request smuggling, say).
+    std::set<std::string> robust;
+    for (const auto& c : registry.all())
+        if (c.lyr == layer::robustness) robust.insert(c.requirements.begin(), c.requirements.end());
+    const auto every_layer = [&](const selftest::failpoint& f) {
+        return o.scope == "requirement" || robust.count(f.requirement) > 0;
+    };
+
     // The clean runs: one per distinct set of extra flags, over the union of the selections.
     std::vector<job> jobs;
     std::map<std::string, std::vector<std::string>> clean_selection; // args → --only
     std::map<std::string, bool> clean_everything;
+    std::map<std::string, bool> clean_every_layer;
     for (const auto& f : table) {
         auto sel = selection_for(o.scope, f.requirement, cat);
+        if (every_layer(f)) clean_every_layer[f.args] = true;
         if (sel.empty()) clean_everything[f.args] = true;
         auto& u = clean_selection[f.args];
         for (auto& p : sel)
@@ -361,6 +380,7 @@ int run_selftest(const selftest_cli_options& o, const catalogue& cat, const cli_
         j.dir_name = "clean" + (clean_index++ == 0 ? std::string() : "-" + std::to_string(clean_index));
         j.args = args;
         if (!clean_everything[args]) j.only = sel;
+        j.every_layer = clean_every_layer[args];
         jobs.push_back(std::move(j));
     }
     const std::size_t clean_count = jobs.size();
@@ -371,6 +391,7 @@ int run_selftest(const selftest_cli_options& o, const catalogue& cat, const cli_
         j.failpoint = f.name;
         j.args = f.args;
         j.only = selection_for(o.scope, f.requirement, cat);
+        j.every_layer = every_layer(f);
         j.intended = f.requirement;
         jobs.push_back(std::move(j));
     }

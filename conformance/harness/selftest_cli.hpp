@@ -39,6 +39,7 @@ struct selftest_cli_options {
 void attach_selftest(CLI::App& app, selftest_cli_options& o);
 
 /// Runs the self-test. Exit codes as above; usage errors are thrown as usage_error.
-int run_selftest(const selftest_cli_options& o, const catalogue& cat, const cli_io& io);
+int run_selftest(const selftest_cli_options& o, const catalogue& cat,
+                 const check_registry& registry, const cli_io& io);
 
 } // namespace agentcheck
