@@ -41,7 +41,8 @@ std::optional<int> take_failpoint_flags(int& argc, char** argv) {
         std::string_view name;
         if (arg == "--failpoint") {
             if (i + 1 >= argc) {
-                std::cerr << "agentd: --failpoint: needs a name (agentd --list-failpoints lists them)\n";
+                std::cerr
+                    << "agentd: --failpoint: needs a name (agentd --list-failpoints lists them)\n";
                 return exit_usage;
             }
             name = argv[++i];
@@ -116,7 +117,8 @@ int main(int argc, char** argv) {
         agent::lifecycle_state life;
         agent::log_sink request_log(2, cfg.log_requests);
         agent::metrics stats;
-        stats.set_sources({[&agents] { return agents.size(); }, [&tasks] { return tasks.depth(); }});
+        stats.set_sources(
+            {[&agents] { return agents.size(); }, [&tasks] { return tasks.depth(); }});
         events.subscribe([&stats](const agent::models::event& e) {
             if (e.type == "task_succeeded") stats.count_task("succeeded");
             if (e.type == "task_dead_lettered") stats.count_task("dead_lettered");
@@ -138,10 +140,10 @@ int main(int argc, char** argv) {
             std::filesystem::rename(tmp, cfg.port_file);
         }
         nlohmann::json listening = {{"bind", cfg.bind},
-                                     {"port", server.port()},
-                                     {"data_dir", cfg.data_dir},
-                                     {"agents", agents.size()},
-                                     {"synchronous", agent::to_string(cfg.synchronous)}};
+                                    {"port", server.port()},
+                                    {"data_dir", cfg.data_dir},
+                                    {"agents", agents.size()},
+                                    {"synchronous", agent::to_string(cfg.synchronous)}};
         if (!agent::failpoint::active().empty())
             listening["failpoint"] = agent::failpoint::active(); // a deliberate defect is on
         log_event(log, clk, "listening", listening);

@@ -836,8 +836,8 @@ int run_cli(int argc, const char* const* argv, std::string_view catalogue_json,
         }
         if (coverage->parsed()) {
             if (coverage_selftest.empty()) return write_coverage(cat, registry, io.out);
-            const auto doc = nlohmann::json::parse(read_file(coverage_selftest, "--selftest"),
-                                                   nullptr, false);
+            const auto doc =
+                nlohmann::json::parse(read_file(coverage_selftest, "--selftest"), nullptr, false);
             try {
                 const auto kills = selftest::strength_from_json(doc);
                 return write_coverage(cat, registry, io.out, &kills);

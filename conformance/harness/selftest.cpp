@@ -14,8 +14,7 @@ namespace svg = load::svg;
 
 namespace {
 
-std::string str_member(const nlohmann::json& j, const char* key, std::size_t index,
-                       bool required) {
+std::string str_member(const nlohmann::json& j, const char* key, std::size_t index, bool required) {
     const auto it = j.find(key);
     if (it == j.end()) {
         if (required)
@@ -66,8 +65,8 @@ nlohmann::json run_json(const run_result& r) {
 }
 
 /// MUST requirements per section: {proven, total}.
-std::map<std::string, std::pair<std::size_t, std::size_t>> musts_by_section(
-    const outcome& o, const catalogue& cat) {
+std::map<std::string, std::pair<std::size_t, std::size_t>> musts_by_section(const outcome& o,
+                                                                            const catalogue& cat) {
     const auto kills = strength(o);
     std::map<std::string, std::pair<std::size_t, std::size_t>> out;
     for (const auto& r : cat.requirements) {
@@ -110,9 +109,9 @@ std::string matrix_svg(const outcome& o, const catalogue& cat) {
         const int y = head_h + static_cast<int>(row) * cell;
         const std::set<std::string> failed(f.run.failed_requirements.begin(),
                                            f.run.failed_requirements.end());
-        s << "<text x=\"" << label_w - 6 << "\" y=\"" << y + cell - 3
-          << "\" text-anchor=\"end\"" << (f.v == verdict::killed ? "" : " fill=\"#b00020\"")
-          << ">" << svg::esc(f.fp.name) << "</text>";
+        s << "<text x=\"" << label_w - 6 << "\" y=\"" << y + cell - 3 << "\" text-anchor=\"end\""
+          << (f.v == verdict::killed ? "" : " fill=\"#b00020\"") << ">" << svg::esc(f.fp.name)
+          << "</text>";
         for (std::size_t c = 0; c < columns.size(); ++c) {
             const bool intended = columns[c] == f.fp.requirement;
             const bool fail = failed.count(columns[c]) > 0;
@@ -123,8 +122,7 @@ std::string matrix_svg(const outcome& o, const catalogue& cat) {
               << "\" height=\"" << cell - 2 << "\" fill=\"" << (intended && !fail ? "none" : colour)
               << "\" stroke=\"" << colour << "\" stroke-width=\"" << (intended && !fail ? 2 : 0)
               << "\"><title>" << svg::esc(f.fp.name) << " → " << svg::esc(columns[c]) << ": "
-              << (intended ? (fail ? "killed (intended)" : "NOT killed (intended)")
-                           : "also failed")
+              << (intended ? (fail ? "killed (intended)" : "NOT killed (intended)") : "also failed")
               << "</title></rect>";
         }
     }
@@ -214,8 +212,7 @@ void read_report(const nlohmann::json& report, std::string_view intended, run_re
         if (v != "skip") ++r.checks;
         if (v != "fail") continue;
         for (const auto& id : c.value("requirements", nlohmann::json::array()))
-            if (id.is_string())
-                r.failed_checks[id.get<std::string>()].push_back(c.value("id", ""));
+            if (id.is_string()) r.failed_checks[id.get<std::string>()].push_back(c.value("id", ""));
     }
     for (const auto& q : report["requirements"])
         if (q.value("status", "") == "fail") r.failed_requirements.push_back(q.value("id", ""));
@@ -247,7 +244,7 @@ verdict judge(const failpoint& fp, const run_result& r) {
         return verdict::error;
     const auto& f = r.failed_requirements;
     return std::find(f.begin(), f.end(), fp.requirement) != f.end() ? verdict::killed
-                                                                     : verdict::survived;
+                                                                    : verdict::survived;
 }
 
 bool outcome::clean_passed() const {
@@ -329,14 +326,14 @@ nlohmann::json to_json(const outcome& o, const catalogue& cat) {
         std::vector<std::string> targeting;
         for (const auto& f : o.failpoints)
             if (f.fp.requirement == r.id) targeting.push_back(f.fp.name);
-        strength_doc.push_back({{"id", r.id},
-                                {"level", to_string(r.lvl)},
-                                {"section", r.section},
-                                {"planned", cat.is_planned(r.id)},
-                                {"kills", it == kills.end() ? 0 : it->second.size()},
-                                {"killed", it == kills.end() ? std::vector<std::string>{}
-                                                             : it->second},
-                                {"targeted_by", targeting}});
+        strength_doc.push_back(
+            {{"id", r.id},
+             {"level", to_string(r.lvl)},
+             {"section", r.section},
+             {"planned", cat.is_planned(r.id)},
+             {"kills", it == kills.end() ? 0 : it->second.size()},
+             {"killed", it == kills.end() ? std::vector<std::string>{} : it->second},
+             {"targeted_by", targeting}});
     }
     doc["requirements"] = strength_doc;
     doc["unproven_must"] = unproven(o, cat);
@@ -352,8 +349,8 @@ std::string to_markdown(const outcome& o, const catalogue& cat) {
       << o.clean.size() << " run" << (o.clean.size() == 1 ? "" : "s") << ")\n"
       << "- Scope: " << o.scope << ", level " << o.level << ", " << svg::num(o.duration_s, 0)
       << " s with " << o.jobs << " in parallel\n"
-      << "- Unproven MUST requirements (no failpoint is killed by their checks): "
-      << missing.size() << "\n";
+      << "- Unproven MUST requirements (no failpoint is killed by their checks): " << missing.size()
+      << "\n";
     if (o.interrupted) s << "- **Interrupted**: not every run finished.\n";
     bool header = false;
     for (const auto& f : o.failpoints) {
@@ -367,9 +364,8 @@ std::string to_markdown(const outcome& o, const catalogue& cat) {
         for (const auto& id : f.run.failed_requirements)
             instead += (instead.empty() ? "" : ", ") + id;
         if (!f.run.problem.empty()) instead = f.run.problem;
-        s << "| `" << f.fp.name << "` | " << text::md_cell(f.fp.breaks) << " | "
-          << to_string(f.v) << " | " << text::md_cell(instead.empty() ? "nothing" : instead)
-          << " |\n";
+        s << "| `" << f.fp.name << "` | " << text::md_cell(f.fp.breaks) << " | " << to_string(f.v)
+          << " | " << text::md_cell(instead.empty() ? "nothing" : instead) << " |\n";
     }
     for (const auto& r : o.clean)
         if (r.exit_code != 0)
@@ -431,8 +427,9 @@ std::string to_html(const outcome& o, const catalogue& cat) {
     for (const auto& r : o.clean)
         s << "<tr><td><code>" << svg::esc(r.args.empty() ? "(none)" : r.args) << "</code></td><td"
           << (r.exit_code == 0 ? ">0" : " class=\"bad\">" + std::to_string(r.exit_code))
-          << "</td><td>" << r.checks << "</td><td>" << svg::num(r.seconds, 1) << "</td><td><a href=\""
-          << svg::esc(r.report_dir + "/report.html") << "\">report</a></td></tr>";
+          << "</td><td>" << r.checks << "</td><td>" << svg::num(r.seconds, 1)
+          << "</td><td><a href=\"" << svg::esc(r.report_dir + "/report.html")
+          << "\">report</a></td></tr>";
     s << "</table>";
 
     s << "<h2>Unproven MUST requirements</h2><p>No failpoint breaks these, or none that breaks "
@@ -458,8 +455,8 @@ std::string to_html(const outcome& o, const catalogue& cat) {
         for (const auto& n : it->second)
             names += (names.empty() ? "" : ", ") + n;
         s << "<tr><td>" << svg::esc(r.id + " " + r.title) << "</td><td>" << to_string(r.lvl)
-          << "</td><td style=\"text-align:left\">" << it->second.size() << ": "
-          << svg::esc(names) << "</td></tr>";
+          << "</td><td style=\"text-align:left\">" << it->second.size() << ": " << svg::esc(names)
+          << "</td></tr>";
     }
     s << "</table></body></html>\n";
     return s.str();

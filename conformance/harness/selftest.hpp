@@ -41,8 +41,8 @@ struct run_result {
     int exit_code = -1;                 ///< agentcheck run's (-1: it did not finish)
     bool timed_out = false;
     double seconds = 0;
-    int checks = 0;                                ///< checks that ran
-    std::vector<std::string> failed_requirements;  ///< requirement IDs whose status is "fail"
+    int checks = 0;                               ///< checks that ran
+    std::vector<std::string> failed_requirements; ///< requirement IDs whose status is "fail"
     std::map<std::string, std::vector<std::string>> failed_checks; ///< requirement → check IDs
     std::string cause;      ///< the root cause of the intended requirement, else the first
     std::string problem;    ///< why the run could not be judged ("" when it was)

@@ -114,9 +114,10 @@ std::string read_text(const fs::path& p) {
 
 /// Runs `CMD --list-failpoints` (placeholders filled with harmless values) and parses it.
 std::vector<selftest::failpoint> list_failpoints(const std::string& agent_cmd) {
-    const std::string cmd = replace_all(replace_all(agent_cmd, "{port}", "0"), "{data_dir}",
-                                        (fs::temp_directory_path() / "agentcheck-unused").string()) +
-                            " --list-failpoints 2>&1";
+    const std::string cmd =
+        replace_all(replace_all(agent_cmd, "{port}", "0"), "{data_dir}",
+                    (fs::temp_directory_path() / "agentcheck-unused").string()) +
+        " --list-failpoints 2>&1";
     std::string out;
     FILE* pipe = ::popen(cmd.c_str(), "r");
     if (pipe == nullptr) throw usage_error("--agent-cmd: cannot run it");
@@ -143,8 +144,8 @@ std::vector<selftest::failpoint> list_failpoints(const std::string& agent_cmd) {
 
 /// One `agentcheck run` to make.
 struct job {
-    std::string label;    ///< failpoint name or "clean…"
-    std::string dir_name; ///< under runs/
+    std::string label;     ///< failpoint name or "clean…"
+    std::string dir_name;  ///< under runs/
     std::string failpoint; ///< "" for a clean run
     std::string args;
     std::vector<std::string> only;
@@ -180,19 +181,18 @@ selftest::run_result execute(const job& j, const settings& s) {
         std::string agent = replace_all(s.agent_cmd, "{port}", std::to_string(port));
         if (!j.failpoint.empty()) agent += " --failpoint " + j.failpoint;
         if (!j.args.empty()) agent += " " + j.args;
-        std::string cmd = shell_quote(s.self) + " run --target http://127.0.0.1:" +
-                          std::to_string(port) + " --launch " + shell_quote(agent) +
-                          " --level " + s.level + " --crash-cycles " +
+        std::string cmd = shell_quote(s.self) +
+                          " run --target http://127.0.0.1:" + std::to_string(port) + " --launch " +
+                          shell_quote(agent) + " --level " + s.level + " --crash-cycles " +
                           std::to_string(s.crash_cycles) + " --timeout-scale " +
-                          load::svg::num(s.timeout_scale, 3) + " --seed " +
-                          std::to_string(s.seed) + " --report-dir " +
-                          shell_quote(dir.string()) + " --save-replays none -q";
+                          load::svg::num(s.timeout_scale, 3) + " --seed " + std::to_string(s.seed) +
+                          " --report-dir " + shell_quote(dir.string()) + " --save-replays none -q";
         if (!s.secret_file.empty()) cmd += " --jwt-secret-file " + shell_quote(s.secret_file);
         for (const auto& o : j.only)
             cmd += " --only " + shell_quote(o);
         if (j.every_layer)
-            for (const char* l : {"unit", "integration", "e2e", "property", "robustness",
-                                  "lifecycle"})
+            for (const char* l :
+                 {"unit", "integration", "e2e", "property", "robustness", "lifecycle"})
                 cmd += std::string(" --layer ") + l;
         managed_process p({cmd, "", (dir / "agentcheck.log").string()});
         try {
@@ -216,9 +216,8 @@ selftest::run_result execute(const job& j, const settings& s) {
         }
         r.exit_code = ended && ended->exited ? ended->code : -1;
         const std::string agent_log = read_text(dir / "agent.log");
-        if (r.exit_code == exit_unreachable && agent_log.find("ddress already in use") !=
-                                                    std::string::npos &&
-            attempt < port_attempts)
+        if (r.exit_code == exit_unreachable &&
+            agent_log.find("ddress already in use") != std::string::npos && attempt < port_attempts)
             continue; // the port was taken meanwhile: another one
         break;
     }
@@ -262,7 +261,7 @@ std::string dir_name_of(const std::string& label) {
     std::string out;
     for (char c : label)
         out.push_back(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ? c
-                                                                                         : '_');
+                                                                                          : '_');
     return out;
 }
 
@@ -289,7 +288,8 @@ void attach_selftest(CLI::App& app, selftest_cli_options& o) {
                   "matrix)")
         ->check(CLI::IsMember({"requirement", "section", "all"}))
         ->capture_default_str();
-    s->add_option("--only", o.only, "only failpoints whose name matches (* and ? glob); repeatable");
+    s->add_option("--only", o.only,
+                  "only failpoints whose name matches (* and ? glob); repeatable");
     s->add_option("--level", o.level, "must | should | may: the checks' level and stricter")
         ->check(CLI::IsMember({"must", "should", "may"}))
         ->capture_default_str();
@@ -377,7 +377,8 @@ int run_selftest(const selftest_cli_options& o, const catalogue& cat,
     for (auto& [args, sel] : clean_selection) {
         job j;
         j.label = "clean";
-        j.dir_name = "clean" + (clean_index++ == 0 ? std::string() : "-" + std::to_string(clean_index));
+        j.dir_name =
+            "clean" + (clean_index++ == 0 ? std::string() : "-" + std::to_string(clean_index));
         j.args = args;
         if (!clean_everything[args]) j.only = sel;
         j.every_layer = clean_every_layer[args];
@@ -403,13 +404,13 @@ int run_selftest(const selftest_cli_options& o, const catalogue& cat,
         throw usage_error("--report-dir: cannot create " + s.report_dir.string() + ": " +
                           ec.message());
 
-    const unsigned parallel = std::max(
-        1U, std::min<unsigned>(o.jobs > 0 ? o.jobs : std::thread::hardware_concurrency(),
-                               static_cast<unsigned>(jobs.size())));
+    const unsigned parallel =
+        std::max(1U, std::min<unsigned>(o.jobs > 0 ? o.jobs : std::thread::hardware_concurrency(),
+                                        static_cast<unsigned>(jobs.size())));
     if (!o.quiet)
-        io.out << "selftest: " << table.size() << " failpoints and " << clean_count
-               << " clean run" << (clean_count == 1 ? "" : "s") << ", scope " << o.scope << ", "
-               << parallel << " at a time (seed " << s.seed << ")\n"
+        io.out << "selftest: " << table.size() << " failpoints and " << clean_count << " clean run"
+               << (clean_count == 1 ? "" : "s") << ", scope " << o.scope << ", " << parallel
+               << " at a time (seed " << s.seed << ")\n"
                << std::flush;
 
     selftest_interrupted.store(false);
@@ -489,8 +490,8 @@ int run_selftest(const selftest_cli_options& o, const catalogue& cat,
 
     const auto missing = selftest::unproven(out, cat);
     io.out << "selftest: mutation score " << out.killed() << "/" << out.failpoints.size()
-           << " killed; clean agent " << (out.clean_passed() ? "passes" : "DOES NOT PASS")
-           << "; " << missing.size() << " MUST requirements unproven\n";
+           << " killed; clean agent " << (out.clean_passed() ? "passes" : "DOES NOT PASS") << "; "
+           << missing.size() << " MUST requirements unproven\n";
     for (const auto& f : out.failpoints)
         if (f.v != selftest::verdict::killed)
             io.out << "  not killed: " << f.fp.name << " (" << selftest::to_string(f.v)

@@ -112,7 +112,11 @@ void run_case(context& ctx, const request_case& original) {
     }
     robustness::send_options opts;
     opts.trickle_ms = c.trickle_ms;
-    opts.answer_timeout = c.hold || c.trickle_ms > 0
+    // A case whose answer may be a 408 may be answered only when the agent's header timeout
+    // ends (it waits for bytes that never come, as a chunk line's CRLF): wait that long too.
+    const bool may_time_out =
+        std::find(c.statuses.begin(), c.statuses.end(), 408) != c.statuses.end();
+    opts.answer_timeout = c.hold || c.trickle_ms > 0 || may_time_out
                               ? header_timeout + ctx.scaled(std::chrono::milliseconds(3000))
                               : ctx.scaled(std::chrono::milliseconds(5000));
     opts.linger = ctx.scaled(std::chrono::milliseconds(500));

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -48,9 +49,11 @@ std::string ms_text(std::chrono::microseconds d) {
     return buf;
 }
 
+/// The launched agent. These checks declare needs_process: the runner reports them as not
+/// applicable without --launch, so they never run without one.
 managed_process& owned(context& ctx) {
     auto* p = ctx.process();
-    if (p == nullptr) ctx.skip("not applicable: needs agentcheck run --launch");
+    if (p == nullptr) throw std::logic_error("a needs_process check ran without a process");
     return *p;
 }
 
@@ -75,23 +78,11 @@ void ensure_running(context& ctx, managed_process& p) {
                  p.log_tail(800));
 }
 
-/// SIGTERM, then waits for the exit (SIGKILL after `limit`); the exit and how long it took.
-struct stopped {
-    std::optional<exit_info> exit;
-    std::chrono::microseconds took{0};
-    bool killed = false;
-};
-stopped stop_gracefully(managed_process& p, std::chrono::milliseconds limit) {
-    stopped s;
-    const auto t0 = steady::now();
+/// SIGTERM, then waits for the exit (SIGKILL after `limit`); how the process ended.
+std::optional<exit_info> stop_gracefully(managed_process& p, std::chrono::milliseconds limit) {
     p.signal(SIGTERM);
-    s.exit = p.wait_exit(limit);
-    s.took = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0);
-    if (!s.exit) {
-        s.killed = true;
-        s.exit = p.kill_now();
-    }
-    return s;
+    if (auto exit = p.wait_exit(limit)) return exit;
+    return p.kill_now();
 }
 
 /// GET as `identity` on a client of the check's own (bookkeeping reads are not evidence one by
@@ -327,28 +318,44 @@ private:
         return true;
     }
 
-    operation create(int n) {
+    /// A new operation of `kind`, numbered n; its request ID is also its key (the key of a
+    /// create or a task is its Idempotency-Key; an event carries it in its data).
+    operation begin(op_kind kind, int n) const {
         operation op;
-        op.kind = op_kind::create;
+        op.kind = kind;
         op.cycle = cycle_;
         op.request_id = request_id(n);
         op.key = op.request_id;
+        return op;
+    }
+    /// POSTs op.body to path, with op.key as its Idempotency-Key when `idempotent`; `ok` is the
+    /// status that acknowledges it. False when nothing was sent.
+    bool post(operation& op, const std::string& path, int ok, bool idempotent) {
+        request req("POST", path);
+        req.json(op.body);
+        if (idempotent) req.with("Idempotency-Key", op.key);
+        return send(op, req, {ok});
+    }
+    /// The "id" of the last answer ("" when it has none).
+    std::string answered_id() const {
+        const auto j = last_->json();
+        return j && j->contains("id") && (*j)["id"].is_string() ? (*j)["id"].get<std::string>()
+                                                                : std::string();
+    }
+
+    operation create(int n) {
+        operation op = begin(op_kind::create, n);
         op.name = "ac-crash-" + tag_ + "-" + std::to_string(cycle_) + "-" + std::to_string(index_) +
                   "-" + std::to_string(n);
         op.body = {{"name", op.name},
                    {"version", "1.0.0"},
                    {"capabilities", json::array({json{{"name", "crash"}}})},
                    {"metadata", {{"key", op.key}}}};
-        request req("POST", "/agents");
-        req.json(op.body);
-        req.with("Idempotency-Key", op.key);
-        if (!send(op, req, {201})) return {};
+        if (!post(op, "/agents", 201, true)) return {};
         if (op.result == outcome::acknowledged) {
-            const auto j = last_->json();
-            if (j && j->contains("id") && (*j)["id"].is_string()) {
-                op.agent_id = (*j)["id"].get<std::string>();
+            op.agent_id = answered_id();
+            if (!op.agent_id.empty())
                 agents_.push_back({op.agent_id, {"registered"}, std::nullopt});
-            }
         }
         return op;
     }
@@ -358,10 +365,8 @@ private:
         for (auto& a : agents_)
             if (!a.unknown_move) movable.push_back(&a);
         auto& a = *movable[std::uniform_int_distribution<std::size_t>(0, movable.size() - 1)(rng_)];
-        operation op;
-        op.kind = op_kind::status;
-        op.cycle = cycle_;
-        op.request_id = request_id(n);
+        operation op = begin(op_kind::status, n);
+        op.key.clear();
         op.agent_id = a.id;
         op.new_status = next_status(a.statuses.back());
         op.body = {{"status", op.new_status}, {"reason", "crash test"}};
@@ -374,11 +379,7 @@ private:
     }
 
     operation task(int n) {
-        operation op;
-        op.kind = op_kind::task;
-        op.cycle = cycle_;
-        op.request_id = request_id(n);
-        op.key = op.request_id;
+        operation op = begin(op_kind::task, n);
         // Echoes, and short sleeps (so that some run when the process dies).
         if (std::uniform_int_distribution<int>(0, 3)(rng_) == 0) {
             op.task_type = "sleep";
@@ -388,28 +389,15 @@ private:
             op.task_type = "echo";
             op.body = {{"type", "echo"}, {"payload", {{"key", op.key}}}};
         }
-        request req("POST", "/tasks");
-        req.json(op.body);
-        req.with("Idempotency-Key", op.key);
-        if (!send(op, req, {202})) return {};
-        if (op.result == outcome::acknowledged) {
-            const auto j = last_->json();
-            if (j && j->contains("id") && (*j)["id"].is_string())
-                op.task_id = (*j)["id"].get<std::string>();
-        }
+        if (!post(op, "/tasks", 202, true)) return {};
+        if (op.result == outcome::acknowledged) op.task_id = answered_id();
         return op;
     }
 
     operation event(int n) {
-        operation op;
-        op.kind = op_kind::event;
-        op.cycle = cycle_;
-        op.request_id = request_id(n);
-        op.key = op.request_id;
+        operation op = begin(op_kind::event, n);
         op.body = {{"type", "x_crash"}, {"data", {{"key", op.key}}}};
-        request req("POST", "/events");
-        req.json(op.body);
-        if (!send(op, req, {201})) return {};
+        if (!post(op, "/events", 201, false)) return {};
         return op;
     }
 
@@ -1190,7 +1178,7 @@ void restart_keeps_state(context& ctx) {
     }
     const auto stopped_how = stop_gracefully(proc, drain_timeout(ctx) + ctx.scaled(5s));
     start_again(ctx, proc, "LIFE-006");
-    ctx.note("restarted (" + (stopped_how.exit ? stopped_how.exit->describe() : "?") + ")");
+    ctx.note("restarted (" + (stopped_how ? stopped_how->describe() : "?") + ")");
     // Revisions and ETags kept.
     const auto after = ctx.send(authed(ctx, "viewer", "GET", "/agents/" + id));
     if (after.status != 200)

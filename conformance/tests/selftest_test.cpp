@@ -58,10 +58,9 @@ st::outcome sample_outcome() {
     clean.exit_code = 0;
     o.clean.push_back(clean);
     // Killed on its own requirement, with REG-002 failing too.
-    o.failpoints.push_back(judged("REG-001.no-create",
-                                  report({{"REG-001.create", {"REG-001"}},
-                                          {"REG-002.location", {"REG-002"}}}),
-                                  1));
+    o.failpoints.push_back(
+        judged("REG-001.no-create",
+               report({{"REG-001.create", {"REG-001"}}, {"REG-002.location", {"REG-002"}}}), 1));
     // Survived: only another requirement failed.
     o.failpoints.push_back(judged("HTTP-001.no-404", report({{"REG-001.create", {"REG-001"}}}), 1));
     return o;
@@ -124,9 +123,9 @@ TEST(SelftestJudge, KilledOnlyWhenItsOwnRequirementFails) {
 }
 
 TEST(SelftestJudge, PicksTheRootCauseOfItsOwnRequirement) {
-    const auto f = judged("REG-002.no-location",
-                          report({{"REG-001.create", {"REG-001"}}, {"REG-002.loc", {"REG-002"}}}),
-                          1);
+    const auto f =
+        judged("REG-002.no-location",
+               report({{"REG-001.create", {"REG-001"}}, {"REG-002.loc", {"REG-002"}}}), 1);
     EXPECT_EQ(f.run.cause, "REG-002.loc broke");
     st::run_result r;
     EXPECT_THROW(st::read_report(nlohmann::json::array(), "", r), std::invalid_argument);
@@ -141,7 +140,8 @@ TEST(SelftestOutcome, ScoreStrengthAndUnproven) {
     EXPECT_EQ(s.at("REG-001").size(), 2u); // both runs failed REG-001
     EXPECT_EQ(s.at("REG-002").size(), 1u);
     // MUSTs of the small catalogue: HTTP-001, REG-001, EVT-001 (REG-099 is planned).
-    EXPECT_EQ(st::unproven(o, small_catalogue()), (std::vector<std::string>{"HTTP-001", "EVT-001"}));
+    EXPECT_EQ(st::unproven(o, small_catalogue()),
+              (std::vector<std::string>{"HTTP-001", "EVT-001"}));
 
     o.failpoints.pop_back();
     EXPECT_TRUE(o.passed());
@@ -162,8 +162,7 @@ TEST(SelftestDocuments, JsonCarriesTheMatrixAndRoundTripsStrength) {
     EXPECT_EQ(doc["kill_matrix"]["REG-001.no-create"],
               (std::vector<std::string>{"REG-001", "REG-002"}));
     EXPECT_EQ(doc["failpoints"][1]["verdict"], "survived");
-    EXPECT_EQ(doc["failpoints"][0]["killing_checks"],
-              std::vector<std::string>{"REG-001.create"});
+    EXPECT_EQ(doc["failpoints"][0]["killing_checks"], std::vector<std::string>{"REG-001.create"});
     EXPECT_EQ(doc["unproven_must"], (std::vector<std::string>{"HTTP-001", "EVT-001"}));
     const auto kills = st::strength_from_json(doc);
     EXPECT_EQ(kills.at("REG-001"), 2);

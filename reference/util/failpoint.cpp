@@ -215,8 +215,7 @@ std::string table_json() {
         if (out.size() > 1) out += ",";
         out += "\n  {\"name\": " + quoted(fp.name) +
                ", \"requirement\": " + quoted(requirement_of(fp.name)) +
-               ", \"breaks\": " + quoted(fp.breaks) + ", \"args\": " + quoted(fp.extra_args) +
-               "}";
+               ", \"breaks\": " + quoted(fp.breaks) + ", \"args\": " + quoted(fp.extra_args) + "}";
     }
     return out + "\n]\n";
 }

@@ -17,9 +17,9 @@ namespace agent::failpoint {
 
 /// One entry of the table.
 struct info {
-    std::string_view name;        ///< "REG-012.duplicate-names": the requirement ID, a dot, a slug
-    std::string_view breaks;      ///< what the agent does wrong when it is on
-    std::string_view extra_args;  ///< agentd flags the defect needs to show ("" for none)
+    std::string_view name;       ///< "REG-012.duplicate-names": the requirement ID, a dot, a slug
+    std::string_view breaks;     ///< what the agent does wrong when it is on
+    std::string_view extra_args; ///< agentd flags the defect needs to show ("" for none)
 };
 
 /// Every failpoint compiled in (empty without AGENT_FAILPOINTS).

@@ -26,7 +26,8 @@ std::map<std::string, std::vector<std::string>> call_sites() {
     const fs::path root = AGENT_REFERENCE_DIR;
     for (const auto& entry : fs::recursive_directory_iterator(root)) {
         const auto rel = fs::relative(entry.path(), root).generic_string();
-        if (!entry.is_regular_file() || rel.starts_with("tests/") || rel.starts_with("util/failpoint"))
+        if (!entry.is_regular_file() || rel.starts_with("tests/") ||
+            rel.starts_with("util/failpoint"))
             continue;
         const auto ext = entry.path().extension();
         if (ext != ".cpp" && ext != ".hpp") continue;
@@ -69,8 +70,8 @@ TEST(Failpoint, EachIsSetInExactlyOnePlaceAndNothingElseIs) {
     for (const auto& f : fp::all()) {
         auto it = sites.find(std::string(f.name));
         ASSERT_NE(it, sites.end()) << f.name << " is listed but never set in reference/";
-        EXPECT_EQ(it->second.size(), 1u) << f.name << " is set in " << it->second.size()
-                                         << " places";
+        EXPECT_EQ(it->second.size(), 1u)
+            << f.name << " is set in " << it->second.size() << " places";
     }
     for (const auto& [name, files] : sites) {
         bool listed = false;
