@@ -5,7 +5,7 @@ SHELL := /bin/bash
 PACKAGES := g++ cmake ninja-build ccache pkg-config libboost1.81-dev nlohmann-json3-dev \
             libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev libbenchmark-tools \
             librapidcheck-dev gcovr libssl-dev libsqlite3-dev libcli11-dev openssl curl python3 netcat-openbsd \
-            python3-numpy prometheus-cpp-dev prometheus
+            python3-numpy prometheus-cpp-dev prometheus help2man dpkg-dev
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COVERAGE_MIN ?= 90
 FUZZ_SECONDS ?= 60
@@ -13,7 +13,7 @@ JOBS ?= $(shell nproc)
 
 .PHONY: test-asan help deps build release install demo test coverage clean format bench-compare bench-check \
         bench-build \
-        bench-check-quick bench-baseline fuzz crash-test soak selftest
+        bench-check-quick bench-baseline fuzz crash-test soak selftest package
 PREFIX ?= /usr/local
 
 help:
@@ -21,6 +21,7 @@ help:
 	@echo "make test   - install what is missing, build, run every test, enforce coverage >= $(COVERAGE_MIN)%"
 	@echo "make deps   - install the Debian packages the project needs (only those missing)"
 	@echo "make build  - debug build in build/dev     make release - optimised build in build/release"
+	@echo "make install PREFIX=/usr/local - agentd, agentcheck, man pages, docs    make package - the .deb"
 	@echo "make bench-compare - agentd and agentcheck load beside nginx, wrk and h2load (same CPU budget)"
 	@echo "make bench-check   - the micro-benchmarks against fixtures/baselines (U test, 15% tolerance)"
 	@echo "make fuzz   - build the libFuzzer targets (clang) and run each FUZZ_SECONDS (default 60) s"
@@ -45,6 +46,11 @@ release: deps
 
 install: release
 	cmake --install build/release --prefix $(PREFIX)
+
+# The Debian package of the release build: build/release/packages/agent-service_VERSION_ARCH.deb
+# (agentd, agentcheck, their man pages, the spec, the contract documents, the CI templates).
+package: release
+	cpack --config build/release/CPackConfig.cmake -B build/release/packages
 
 demo: release
 	@bash scripts/demo.sh build/release
