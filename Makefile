@@ -5,7 +5,8 @@ SHELL := /bin/bash
 PACKAGES := g++ cmake ninja-build ccache pkg-config libboost1.81-dev nlohmann-json3-dev \
             libcpp-httplib-dev libgtest-dev libgmock-dev libbenchmark-dev libbenchmark-tools \
             librapidcheck-dev gcovr libssl-dev libsqlite3-dev libcli11-dev openssl curl python3 netcat-openbsd \
-            python3-numpy prometheus-cpp-dev prometheus help2man dpkg-dev
+            python3-numpy prometheus-cpp-dev prometheus help2man dpkg-dev \
+            python3-yaml
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 COVERAGE_MIN ?= 90
 FUZZ_SECONDS ?= 60
@@ -35,6 +36,17 @@ deps:
 	  echo "deps: installing $$missing"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "deps: all $(words $(PACKAGES)) packages present"; fi
+	@# The contract tools (redocly, prism; pinned in tools/contract/package-lock.json) come from
+	@# npm. Node.js 20.19+ with its npm is needed: Debian 12's nodejs is too old and its npm
+	@# package conflicts with NodeSource's nodejs, so neither is installed from here.
+	@if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then \
+	  echo "deps: node/npm not found: the contract tests (contract.lint, contract.prism) need" \
+	       "Node.js 20.19 or newer with npm (https://nodejs.org/ or NodeSource); then run make deps again" >&2; \
+	elif [ ! -d tools/contract/node_modules ] || \
+	     [ tools/contract/package-lock.json -nt tools/contract/node_modules ]; then \
+	  echo "deps: npm ci --prefix tools/contract"; \
+	  npm ci --prefix tools/contract --no-audit --no-fund; \
+	else echo "deps: tools/contract/node_modules is up to date"; fi
 
 build: deps
 	cmake --preset dev >/dev/null
