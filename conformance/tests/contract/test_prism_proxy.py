@@ -245,8 +245,9 @@ def main():
     strict_requests = collections.Counter()
     for r in requests:
         for level, where, what in r["violations"]:
+            # One line per kind of violation: ids and array indices folded.
             key = f"{r['method'].upper()} {re.sub(r'[0-9a-f-]{36}', '{id}', r['path'])} -> " \
-                  f"{r['status']}: {where} {what}"
+                  f"{r['status']}: " + re.sub(r"\.\d+(?=[. ]|$)", ".*", f"{where} {what}")
             if where.startswith("response"):
                 response_violations[key] += 1
             elif r["status"] is not None and 200 <= r["status"] < 300:
