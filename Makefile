@@ -86,8 +86,9 @@ test: deps
 # durability tests preload their fsync probe into agentd: verify_asan_link_order=0 lets them.)
 # conformance.reference_tls runs the same checks as conformance.reference (over HTTPS), so the
 # plain run is left to the coverage build too; the lifecycle layer runs 5 crash cycles here
-# (20 in the coverage build).
-ASAN_SKIP = conformance\.(reference|broken_agent|reproductions|load_smoke|soak_smoke)$$
+# (20 in the coverage build). The contract documents, the package and the CI templates are
+# checked in the coverage build alone: they test documents and packaging, not agentd's memory.
+ASAN_SKIP = conformance\.(reference|broken_agent|reproductions|load_smoke|soak_smoke)$$|^contract\.|^packaging\.deb$$|^examples\.
 ASAN_CRASH_CYCLES = 5
 test-asan: deps
 	cmake --preset asan >/dev/null

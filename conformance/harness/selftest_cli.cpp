@@ -159,6 +159,7 @@ struct settings {
     std::string secret_file;
     std::string level;
     int crash_cycles = 2;
+    unsigned retries = 0;
     double timeout_scale = 1;
     std::chrono::milliseconds run_timeout{0};
     std::uint64_t seed = 0;
@@ -186,7 +187,8 @@ selftest::run_result execute(const job& j, const settings& s) {
                           shell_quote(agent) + " --level " + s.level + " --crash-cycles " +
                           std::to_string(s.crash_cycles) + " --timeout-scale " +
                           load::svg::num(s.timeout_scale, 3) + " --seed " + std::to_string(s.seed) +
-                          " --report-dir " + shell_quote(dir.string()) + " --save-replays none -q";
+                          " --retries " + std::to_string(s.retries) + " --report-dir " +
+                          shell_quote(dir.string()) + " --save-replays none -q";
         if (!s.secret_file.empty()) cmd += " --jwt-secret-file " + shell_quote(s.secret_file);
         for (const auto& o : j.only)
             cmd += " --only " + shell_quote(o);
@@ -297,6 +299,11 @@ void attach_selftest(CLI::App& app, selftest_cli_options& o) {
     s->add_option("--crash-cycles", o.crash_cycles,
                   "SIGKILL cycles of the crash durability check in each run")
         ->capture_default_str();
+    s->add_option("--retries", o.retries,
+                  "passed to every run: re-run a failing check up to N times (a defect fails "
+                  "every time; a check that fails, then passes, is reported flaky and kills "
+                  "nothing)")
+        ->capture_default_str();
     s->add_option("--timeout-scale", o.timeout_scale, "multiply every check's timeout by this")
         ->capture_default_str();
     s->add_option("--run-timeout", o.run_timeout,
@@ -333,6 +340,7 @@ int run_selftest(const selftest_cli_options& o, const catalogue& cat,
     s.secret_file = o.secret_file.empty() ? "" : fs::absolute(o.secret_file).string();
     s.level = o.level;
     s.crash_cycles = o.crash_cycles;
+    s.retries = o.retries;
     s.timeout_scale = o.timeout_scale;
     s.seed = o.seed_given ? o.seed : std::random_device{}() & ((1ULL << 52) - 1);
     s.report_dir = fs::absolute(o.report_dir);

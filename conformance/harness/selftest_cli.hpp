@@ -26,6 +26,7 @@ struct selftest_cli_options {
     std::string level = "should";
     unsigned jobs = 0; ///< 0 = the machine's hardware threads
     int crash_cycles = 2;
+    unsigned retries = 0; ///< passed to every run: a check that fails, then passes, is flaky
     double timeout_scale = 1;
     std::string run_timeout = "15m";
     std::uint64_t seed = 0;
