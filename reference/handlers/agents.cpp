@@ -11,13 +11,18 @@ namespace {
 
 constexpr std::string_view cursor_kind = "a1";
 constexpr const char* capabilities_cache_control = "private, max-age=300";
+// REG-045: the failpoint's Cache-Control lets shared caches keep the capabilities.
+constexpr const char* capabilities_cache_control_public = "public, max-age=300";
 
 void list_agents(const app& a, const exchange_ptr& x) {
     const auto& cfg = a.svc().cfg;
     auto params = parse_query(x->req.target());
     if (!params) return a.fail(x, params.error());
     list_query q;
-    page_position pos{cfg.page_limit_default, 0};
+    // REG-037: the default page size is 50 (the failpoint's default is 100).
+    page_position pos{AGENT_FAILPOINT("REG-037.default-limit-100") ? std::size_t{100}
+                                                                   : cfg.page_limit_default,
+                      0};
     // REG-038: limit is 1 to page_limit_max (the failpoint forgets the upper bound).
     const std::size_t limit_max =
         AGENT_FAILPOINT("REG-038.limit-max-unchecked") ? std::size_t{1} << 40 : cfg.page_limit_max;
@@ -43,7 +48,9 @@ void list_agents(const app& a, const exchange_ptr& x) {
                 return a.fail(x, {errc::bad_request,
                                   "query parameter 'capability' is not a valid capability name",
                                   {}});
-            q.capability = p.value;
+            // REG-041: ?capability= filters the list (the failpoint validates it, then
+            // forgets it).
+            if (!AGENT_FAILPOINT("REG-041.capability-filter-ignored")) q.capability = p.value;
         }
     }
     q.limit = pos.limit;
@@ -125,6 +132,9 @@ void replace_agent(const app& a, const exchange_ptr& x) {
     auto e = find_for(a, x, true);
     if (!e) return;
     auto if_match = x->req[http::field::if_match];
+    // REG-028: PUT without If-Match is 428. The failpoint's defect: a PUT without it is an
+    // unconditional overwrite.
+    if (if_match.empty() && AGENT_FAILPOINT("REG-028.if-match-optional")) if_match = e->etag;
     if (if_match.empty())
         return a.fail(
             x,
@@ -204,7 +214,10 @@ void handle_agents(const app& a, const exchange_ptr& x) {
         return x->req.method() == http::verb::put ? replace_agent(a, x) : delete_agent(a, x);
     case route_id::agent_capabilities:
         if (auto e = find_for(a, x, false))
-            get_cached(a, x, e->caps_body, e->caps_etag, capabilities_cache_control);
+            get_cached(a, x, e->caps_body, e->caps_etag,
+                       AGENT_FAILPOINT("REG-045.cache-control-public")
+                           ? capabilities_cache_control_public
+                           : capabilities_cache_control);
         return;
     case route_id::agent_status:
         return change_status(a, x);

@@ -90,7 +90,9 @@ write_op audit_only(audit_record record) {
 } // namespace
 
 bool is_valid_request_id(std::string_view id) noexcept {
-    if (id.empty() || id.size() > request_id_max) return false;
+    // HTTP-026: ^[A-Za-z0-9._-]{1,128}$ (the failpoint checks the characters, not the length).
+    if (id.empty() || (id.size() > request_id_max && !AGENT_FAILPOINT("HTTP-026.length-unchecked")))
+        return false;
     return std::all_of(id.begin(), id.end(), [](char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                c == '.' || c == '_' || c == '-';
@@ -111,6 +113,8 @@ std::optional<error> app::media_type_refusal(const exchange& x) {
     if (!x.rule || !x.rule->takes_body) return std::nullopt;
     auto ct = x.req[http::field::content_type];
     if (is_json_media_type(ct)) return std::nullopt;
+    // HTTP-009: a body without Content-Type is 415 (the failpoint assumes JSON).
+    if (ct.empty() && AGENT_FAILPOINT("HTTP-009.missing-type-assumed-json")) return std::nullopt;
     // The defect: only a missing Content-Type is refused; any declared one is taken as JSON.
     if (AGENT_FAILPOINT("HTTP-008.any-content-type") && !ct.empty()) return std::nullopt;
     return error{errc::unsupported_media_type,
@@ -215,6 +219,12 @@ void app::handle(request req, std::string remote_addr, responder respond,
     x->request_id = (is_valid_request_id(rid) && !AGENT_FAILPOINT("HTTP-025.request-id-not-echoed"))
                         ? std::string(rid)
                         : util::random_hex(request_id_random_bytes);
+    // HTTP-027: a fresh id per request. The failpoint's defect generates one at start-up and
+    // gives it to every request that comes without one.
+    if (rid.empty() && AGENT_FAILPOINT("HTTP-027.one-generated-id")) {
+        static const std::string once = util::random_hex(request_id_random_bytes);
+        x->request_id = once;
+    }
     x->trace = util::new_span(traceparent_of(x->req));
 
     if (auto refusal = admit(*x)) return fail(x, *refusal);

@@ -23,8 +23,14 @@ const std::vector<method_rule>& rules_for(route_id id) {
                                                    {verb::post, role::operator_, true}};
     static const std::vector<method_rule> task = {{verb::get, role::viewer, false}};
     static const std::vector<method_rule> retry = {{verb::post, role::operator_, false}};
-    static const std::vector<method_rule> invoke = {{verb::post, role::operator_, true}};
-    static const std::vector<method_rule> audit = {{verb::get, role::admin, false}};
+    // INV-011: invoking needs operator (the failpoint lets viewers invoke).
+    static const std::vector<method_rule> invoke = {
+        {verb::post, AGENT_FAILPOINT("INV-011.viewer-may-invoke") ? role::viewer : role::operator_,
+         true}};
+    // AUD-003: the audit log is for admins (the failpoint opens it to operators).
+    static const std::vector<method_rule> audit = {
+        {verb::get, AGENT_FAILPOINT("AUD-003.operator-reads-audit") ? role::operator_ : role::admin,
+         false}};
     // EVT-010: viewers read events; publishing needs operator.
     static const std::vector<method_rule> events = {
         {verb::get, role::viewer, false},

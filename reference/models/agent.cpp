@@ -111,7 +111,10 @@ capability parse_capability(const nlohmann::json& j, const std::string& ptr,
         } else if (key == "description") {
             if (check_string(value, p, errs)) {
                 auto d = value.get<std::string>();
-                if (util::utf8_length(d) > agent_limits::description_max)
+                // REG-011: 256 Unicode characters (the failpoint counts bytes).
+                const std::size_t len =
+                    AGENT_FAILPOINT("REG-011.description-bytes") ? d.size() : util::utf8_length(d);
+                if (len > agent_limits::description_max)
                     add(errs, p, "must be at most 256 characters");
                 cap.description = std::move(d);
             }
@@ -159,7 +162,10 @@ bool is_valid_name(std::string_view s) noexcept {
                std::all_of(s.begin(), s.end(), [](char c) {
                    return is_alpha(c) || is_digit(c) || c == '-' || c == '_';
                });
-    if (s.empty() || s.size() > agent_limits::name_max || !is_lower(s[0])) return false;
+    // REG-003: at most 64 characters (the failpoint's bound is off by one).
+    const std::size_t name_max =
+        agent_limits::name_max + (AGENT_FAILPOINT("REG-003.name-65-accepted") ? 1 : 0);
+    if (s.empty() || s.size() > name_max || !is_lower(s[0])) return false;
     return std::all_of(s.begin(), s.end(),
                        [](char c) { return is_lower(c) || is_digit(c) || c == '-'; });
 }
@@ -179,7 +185,10 @@ bool is_valid_metadata_key(std::string_view s) noexcept {
 }
 
 bool is_valid_semver(std::string_view s) noexcept {
-    if (s.empty() || s.size() > agent_limits::version_max) return false;
+    // REG-007: at most 64 characters (the failpoint's bound is off by one).
+    const std::size_t version_max =
+        agent_limits::version_max + (AGENT_FAILPOINT("REG-007.version-65-accepted") ? 1 : 0);
+    if (s.empty() || s.size() > version_max) return false;
     std::string_view build, pre;
     if (auto plus = s.find('+'); plus != std::string_view::npos) {
         build = s.substr(plus + 1);
@@ -209,7 +218,10 @@ bool is_valid_endpoint(std::string_view s) noexcept {
     auto colon = s.find("://");
     if (colon == std::string_view::npos) return false;
     auto scheme = s.substr(0, colon);
-    if (!util::iequals(scheme, "http") && !util::iequals(scheme, "https")) return false;
+    // REG-013: http or https only (the failpoint takes any scheme followed by "://").
+    if (!util::iequals(scheme, "http") && !util::iequals(scheme, "https") &&
+        !AGENT_FAILPOINT("REG-013.any-scheme"))
+        return false;
     auto rest = s.substr(colon + 3);
     auto auth_end = rest.find_first_of("/?#");
     auto authority = rest.substr(0, auth_end);
@@ -429,13 +441,17 @@ util::expected<agent_input, error> parse_agent_input(const nlohmann::json& body)
                 add(errs, p, "must be an array");
                 continue;
             }
-            if (value.size() > agent_limits::capabilities_max)
+            // REG-008: at most 64 capabilities (the failpoint's bound is off by one).
+            if (value.size() > agent_limits::capabilities_max +
+                                   (AGENT_FAILPOINT("REG-008.capabilities-65-accepted") ? 1 : 0))
                 add(errs, p, "must have at most 64 items");
             std::set<std::string, std::less<>> seen;
             for (std::size_t i = 0; i < value.size(); ++i) {
                 const std::string ip = p + "/" + std::to_string(i);
                 auto cap = parse_capability(value[i], ip, errs);
-                if (!cap.name.empty() && !seen.insert(cap.name).second)
+                // REG-009: capability names are unique (the failpoint does not compare them).
+                if (!cap.name.empty() && !seen.insert(cap.name).second &&
+                    !AGENT_FAILPOINT("REG-009.duplicate-capabilities-accepted"))
                     add(errs, ip + "/name", "duplicate capability name '" + cap.name + "'");
                 in.capabilities.push_back(std::move(cap));
             }
@@ -458,6 +474,12 @@ util::expected<agent_input, error> parse_agent_input(const nlohmann::json& body)
                 const std::string mp = p + "/" + pointer_escape(mk);
                 if (!is_valid_metadata_key(mk))
                     add(errs, mp, "key must match ^[A-Za-z0-9_.-]{1,64}$");
+                // REG-017: values are strings. The failpoint stores other JSON values as their
+                // text (42 becomes "42").
+                if (!mv.is_string() && AGENT_FAILPOINT("REG-017.values-stringified")) {
+                    in.metadata.emplace(mk, mv.dump());
+                    continue;
+                }
                 if (!mv.is_string()) {
                     add(errs, mp, "must be a string");
                     continue;
@@ -471,7 +493,8 @@ util::expected<agent_input, error> parse_agent_input(const nlohmann::json& body)
             // REG-019: read-only fields are 422 (the failpoint silently drops them).
             if (AGENT_FAILPOINT("REG-019.read-only-ignored")) continue;
             add(errs, p, "is read-only");
-        } else {
+        } else if (!AGENT_FAILPOINT("REG-018.unknown-fields-ignored")) {
+            // REG-018: unknown fields are 422 (the failpoint ignores them).
             add(errs, p, "unknown field");
         }
     }

@@ -121,8 +121,12 @@ util::expected<task_input, error> parse_task_input(const nlohmann::json& body) {
         in.payload = body["payload"];
     if (body.contains("max_attempts")) {
         const auto& m = body["max_attempts"];
+        // TASK-002: 1 to 10 (the failpoint's upper bound is off by one).
+        const long long max_attempts_max =
+            task_limits::max_attempts_max +
+            (AGENT_FAILPOINT("TASK-002.eleven-attempts-accepted") ? 1 : 0);
         if (!m.is_number_integer() || m.get<long long>() < task_limits::max_attempts_min ||
-            m.get<long long>() > task_limits::max_attempts_max)
+            m.get<long long>() > max_attempts_max)
             errs.push_back({"/max_attempts", "must be an integer from 1 to 10"});
         else
             in.max_attempts = m.get<int>();

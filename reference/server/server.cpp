@@ -35,6 +35,12 @@ constexpr unsigned http11 = 11;
 constexpr auto linger_timeout = std::chrono::milliseconds(2000);
 /// What a TLS connection reads at once while idle (the next request's first bytes).
 constexpr std::size_t idle_read_bytes = 4096;
+
+// HTTP-021: a head over max_header_bytes is 431. The failpoint's defect applies a fixed 64 KiB
+// instead (and skips the exact check of the head's size).
+bool head_limit_fixed_64k() noexcept {
+    return AGENT_FAILPOINT("HTTP-021.fixed-64k-head-limit");
+}
 } // namespace
 
 /// What the server keeps of a connection, whatever its transport: its deadline, and how to
@@ -191,7 +197,9 @@ private:
     void do_read_header() {
         state_ = state::reading;
         parser_.emplace();
-        parser_->header_limit(static_cast<std::uint32_t>(srv_.cfg().max_header_bytes));
+        parser_->header_limit(head_limit_fixed_64k()
+                                  ? std::uint32_t{64 << 10}
+                                  : static_cast<std::uint32_t>(srv_.cfg().max_header_bytes));
         parser_->body_limit(boost::none); // checked after the head, so routing and auth come first
         arm(srv_.cfg().header_timeout);
         http::async_read_header(
@@ -206,7 +214,7 @@ private:
         if (ec) return on_read_error(ec);
         // Beast applies header_limit per parse step, so a head can pass it by a few hundred
         // bytes; the bytes it consumed for the head are exact.
-        if (head_bytes > srv_.cfg().max_header_bytes)
+        if (head_bytes > srv_.cfg().max_header_bytes && !head_limit_fixed_64k())
             return reject(errc::header_too_large, "the request head of " +
                                                       std::to_string(head_bytes) +
                                                       " bytes exceeds max_header_bytes " +
@@ -217,7 +225,10 @@ private:
         const auto limit = srv_.cfg().max_body_bytes;
         // HTTP-019: a body over max_body_bytes is 413 (with the failpoint, any body is read).
         const bool body_limited = !AGENT_FAILPOINT("HTTP-019.no-body-limit");
-        if (auto len = parser_->content_length(); body_limited && len && *len > limit)
+        // HTTP-020: a body of exactly max_body_bytes is read (the failpoint refuses it: >=).
+        const bool at_limit_refused = AGENT_FAILPOINT("HTTP-020.limit-off-by-one");
+        if (auto len = parser_->content_length();
+            body_limited && len && (*len > limit || (at_limit_refused && *len == limit)))
             return reject(errc::payload_too_large, "the body of " + std::to_string(*len) +
                                                        " bytes exceeds max_body_bytes " +
                                                        std::to_string(limit));

@@ -280,7 +280,9 @@ namespace {
 std::optional<token_error> time_refusal(double now, double leeway, double exp,
                                         std::optional<double> nbf, std::optional<double> iat) {
     // AUTH-007 and AUTH-009 (their failpoints skip the exp and the nbf test).
-    if (now >= exp + leeway && !AGENT_FAILPOINT("AUTH-007.exp-ignored"))
+    // AUTH-008: exp is honoured with the leeway (the failpoint forgets the leeway for exp).
+    const double exp_leeway = AGENT_FAILPOINT("AUTH-008.no-exp-leeway") ? 0.0 : leeway;
+    if (now >= exp + exp_leeway && !AGENT_FAILPOINT("AUTH-007.exp-ignored"))
         return token_error::expired;
     if (nbf && now < *nbf - leeway && !AGENT_FAILPOINT("AUTH-009.nbf-ignored"))
         return token_error::not_yet_valid;
@@ -364,7 +366,11 @@ verify_result jwt_verifier::verify(std::string_view authorization) const {
         return unexpected{token_error::missing};
     if (space == std::string_view::npos) return unexpected{token_error::malformed};
     const std::string_view token = util::trim(value.substr(space + 1));
-    if (token.size() > settings_.max_token_bytes) return unexpected{token_error::too_long};
+    // AUTH-016: tokens of up to max_token_bytes are accepted. The failpoint measures the whole
+    // header value ("Bearer " and all), refusing tokens a few bytes under the limit.
+    if ((AGENT_FAILPOINT("AUTH-016.limit-counts-scheme") ? value.size() : token.size()) >
+        settings_.max_token_bytes)
+        return unexpected{token_error::too_long};
     if (token.empty() || token.find_first_of(" \t") != std::string_view::npos)
         return unexpected{token_error::malformed};
 
@@ -442,7 +448,9 @@ verify_result jwt_verifier::verify(std::string_view authorization) const {
         ((iss == c.end() && !AGENT_FAILPOINT("AUTH-011.missing-iss-accepted")) ||
          (iss != c.end() && iss->get_ref<const std::string&>() != *settings_.issuer)))
         return unexpected{token_error::wrong_issuer};
-    if (settings_.audience) {
+    // AUTH-012: with an audience configured, another or no aud is refused (the failpoint
+    // never compares it).
+    if (settings_.audience && !AGENT_FAILPOINT("AUTH-012.audience-unchecked")) {
         bool found = false;
         if (aud != c.end()) {
             if (aud->is_string()) {
