@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -925,6 +926,12 @@ void sigterm_drains(context& ctx) {
     std::vector<std::thread> load;
     const auto viewer = ctx.token("viewer");
     const auto op_token = ctx.token("operator");
+    // The created names end with a fixture's whole id, fresh in every attempt: a prefix of it
+    // is not (time-ordered UUIDs share their first digits for a minute), and a retry would
+    // meet its first attempt's names (409).
+    std::string stem = ids.front();
+    std::transform(stem.begin(), stem.end(), stem.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
     for (int c = 0; c < 3; ++c) {
         load.emplace_back([&, c] {
             std::unique_ptr<client::connection> conn;
@@ -934,7 +941,7 @@ void sigterm_drains(context& ctx) {
                     req = request("POST", "/agents");
                     req.bearer(op_token);
                     req.json({{"name", "ac-drain-" + std::to_string(c) + "-" + std::to_string(n) +
-                                           "-" + ids.front().substr(0, 8)},
+                                           "-" + stem},
                               {"version", "1.0.0"},
                               {"capabilities", json::array()},
                               {"metadata", json::object()}});
