@@ -118,7 +118,10 @@ void run_case(context& ctx, const request_case& original) {
         std::find(c.statuses.begin(), c.statuses.end(), 408) != c.statuses.end();
     opts.answer_timeout = c.hold || c.trickle_ms > 0 || may_time_out
                               ? header_timeout + ctx.scaled(std::chrono::milliseconds(3000))
-                              : ctx.scaled(std::chrono::milliseconds(5000));
+                              // A large body takes longer to read and parse, the more so
+                              // when several copies arrive at once: 1 s more per 64 KiB.
+                              : ctx.scaled(std::chrono::milliseconds(
+                                    5000 + static_cast<long long>(bytes.size() / 65536) * 1000));
     opts.linger = ctx.scaled(std::chrono::milliseconds(500));
     const bool head = bytes.rfind("HEAD ", 0) == 0;
     if (head) opts.head_response = 0;
