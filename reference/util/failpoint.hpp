@@ -2,7 +2,7 @@
 // Failpoints: deliberate defects compiled into agentd only when the CMake option
 // AGENT_FAILPOINTS is on (the dev and coverage presets), as etcd's gofail or FreeBSD's
 // fail(9). Each one breaks exactly one requirement of the protocol, is named after it
-// ("REG-012.duplicate-names") and sits in the code that implements that requirement, so that
+// ("REG-012.names-unique-per-owner") and sits in the code that implements that requirement, so that
 // `grep -rn REG-012 reference/` lands on the rule. `agentd --failpoint NAME` turns one on;
 // `agentd --list-failpoints` prints the table as JSON; `agentcheck selftest` runs the harness
 // against each one and requires a check of the broken requirement to fail.
@@ -17,7 +17,7 @@ namespace agent::failpoint {
 
 /// One entry of the table.
 struct info {
-    std::string_view name;       ///< "REG-012.duplicate-names": the requirement ID, a dot, a slug
+    std::string_view name;       ///< "REG-012.names-unique-per-owner": the requirement ID, a dot, a slug
     std::string_view breaks;     ///< what the agent does wrong when it is on
     std::string_view extra_args; ///< agentd flags the defect needs to show ("" for none)
 };
