@@ -17,7 +17,7 @@ namespace agent::failpoint {
 
 /// One entry of the table.
 struct info {
-    std::string_view name;       ///< "REG-012.names-unique-per-owner": the requirement ID, a dot, a slug
+    std::string_view name; ///< "REG-012.names-unique-per-owner": the requirement ID, a dot, a slug
     std::string_view breaks;     ///< what the agent does wrong when it is on
     std::string_view extra_args; ///< agentd flags the defect needs to show ("" for none)
 };
