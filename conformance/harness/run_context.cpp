@@ -1,11 +1,11 @@
 #include "conformance/harness/run_context.hpp"
 
 #include <algorithm>
-#include <thread>
 #include <array>
 #include <cctype>
 #include <cmath>
 #include <cstdio>
+#include <thread>
 
 #include "conformance/client/jwt.hpp"
 #include "conformance/harness/text.hpp"
@@ -43,18 +43,6 @@ std::string sanitize_hint(std::string_view hint) {
 
 namespace {
 
-/// s in single quotes for a POSIX shell.
-std::string single_quoted(const std::string& s) {
-    std::string out = "'";
-    for (char c : s) {
-        if (c == '\'')
-            out += "'\\''";
-        else
-            out.push_back(c);
-    }
-    return out + "'";
-}
-
 /// A body too large for a command line as a shell process substitution, when it is mostly
 /// one repeated byte (the over-limit bodies the checks send): prefix, N times c, suffix.
 std::optional<std::string> generated_body(std::string_view body) {
@@ -74,9 +62,10 @@ std::optional<std::string> generated_body(std::string_view body) {
     std::array<char, 8> octal{};
     std::snprintf(octal.data(), octal.size(), "\\%03o",
                   static_cast<unsigned>(static_cast<unsigned char>(body[best_start])));
-    return "@<(printf '%s' " + single_quoted(std::string(body.substr(0, best_start))) +
+    return "@<(printf '%s' " + text::shell_quote(std::string(body.substr(0, best_start))) +
            "; head -c " + std::to_string(best_len) + " /dev/zero | tr '\\000' '" + octal.data() +
-           "'; printf '%s' " + single_quoted(std::string(body.substr(best_start + best_len))) + ")";
+           "'; printf '%s' " + text::shell_quote(std::string(body.substr(best_start + best_len))) +
+           ")";
 }
 
 } // namespace
@@ -108,8 +97,8 @@ exchange make_exchange(const client::target_url& target, const client::request& 
         if (auto body = resp->json();
             body && body->is_object() && body->contains("id") && (*body)["id"].is_string())
             step->id = (*body)["id"].get<std::string>();
-        if (auto body = resp->json(); body && body->is_object() && body->contains("status") &&
-                                      (*body)["status"].is_string())
+        if (auto body = resp->json();
+            body && body->is_object() && body->contains("status") && (*body)["status"].is_string())
             step->state = (*body)["status"].get<std::string>();
     }
     if (step->bytes.size() <= replay_bytes_max) ex.replay = std::move(step);
@@ -202,13 +191,13 @@ void run_context::keep(exchange ex, const client::request& original, const raw_b
             how = "agentcheck token --variant " + it->second.variant +
                   (it->second.identity == "admin" ? std::string()
                                                   : " --identity " + it->second.identity) +
-                  " --target " + single_quoted(env_.target.base());
+                  " --target " + text::shell_quote(env_.target.base());
             spec = {{"variant", it->second.variant}, {"identity", it->second.identity}};
         } else if (how.empty() && it != minted_.end()) {
             how = "agentcheck token --claims " +
-                  single_quoted(relative_times(it->second.claims, it->second.at).dump()) +
+                  text::shell_quote(relative_times(it->second.claims, it->second.at).dump()) +
                   (it->second.header.is_object() && !it->second.header.empty()
-                       ? " --header " + single_quoted(it->second.header.dump())
+                       ? " --header " + text::shell_quote(it->second.header.dump())
                        : std::string());
             spec = {{"claims", relative_times(it->second.claims, it->second.at)},
                     {"header", it->second.header}};
@@ -220,9 +209,10 @@ void run_context::keep(exchange ex, const client::request& original, const raw_b
                           ? client::to_raw_repro(env_.target, raw->bytes, raw->hold, false)
                           : make_exchange(env_.target, original, nullptr, {}, false).curl;
         } else {
-            const std::string file = env_.secret_file.empty()
-                                         ? std::string() // AGENTCHECK_JWT_SECRET
-                                         : " --jwt-secret-file " + single_quoted(env_.secret_file);
+            const std::string file =
+                env_.secret_file.empty()
+                    ? std::string() // AGENTCHECK_JWT_SECRET
+                    : " --jwt-secret-file " + text::shell_quote(env_.secret_file);
             ex.curl = "AGENTCHECK_TOKEN=$(" + how + file + "); " + ex.curl;
             if (ex.replay) {
                 auto step = std::make_shared<replay_step>(*ex.replay);
@@ -236,12 +226,14 @@ void run_context::keep(exchange ex, const client::request& original, const raw_b
     }
     if (ex.replay) {
         // Sent when its answer began to take: now less the time it took.
-        const auto sent = std::chrono::steady_clock::now() -
-                          std::chrono::duration_cast<std::chrono::steady_clock::duration>(ex.duration);
+        const auto sent =
+            std::chrono::steady_clock::now() -
+            std::chrono::duration_cast<std::chrono::steady_clock::duration>(ex.duration);
         if (!first_sent_) first_sent_ = sent;
         auto step = std::make_shared<replay_step>(*ex.replay);
-        step->at = std::max(std::chrono::milliseconds(0),
-                            std::chrono::duration_cast<std::chrono::milliseconds>(sent - *first_sent_));
+        step->at =
+            std::max(std::chrono::milliseconds(0),
+                     std::chrono::duration_cast<std::chrono::milliseconds>(sent - *first_sent_));
         ex.replay = std::move(step);
     }
     exchanges_.push_back(std::move(ex));
@@ -260,12 +252,11 @@ client::response run_context::send(const client::request& req) {
         // waits as Retry-After asks and sends it again, as any client should, so that an
         // agent's limits slow a run down but never fail a check of another rule. (A check of
         // a RATE requirement sees every 429 itself.)
-        for (int again = 0; resp.status == 429 && again < rate_limit_retries_max &&
-                            !checks_rate_limits();
+        for (int again = 0;
+             resp.status == 429 && again < rate_limit_retries_max && !checks_rate_limits();
              ++again) {
             const long long wait_s = client::retry_after_seconds(resp, rate_limit_wait_max_s);
-            if (std::chrono::steady_clock::now() + std::chrono::seconds(wait_s) >= deadline_)
-                break;
+            if (std::chrono::steady_clock::now() + std::chrono::seconds(wait_s) >= deadline_) break;
             if (again == 0 && !rate_limited_noted_) {
                 rate_limited_noted_ = true;
                 note("the agent's rate limit answered 429: waited Retry-After (" +

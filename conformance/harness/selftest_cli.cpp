@@ -65,17 +65,6 @@ private:
     void (*term_)(int);
 };
 
-std::string shell_quote(std::string_view s) {
-    std::string out = "'";
-    for (char c : s) {
-        if (c == '\'')
-            out += "'\\''";
-        else
-            out.push_back(c);
-    }
-    return out + "'";
-}
-
 std::string replace_all(std::string s, std::string_view what, std::string_view with) {
     for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + with.size()))
         s.replace(at, what.size(), with);
@@ -182,16 +171,16 @@ selftest::run_result execute(const job& j, const settings& s) {
         std::string agent = replace_all(s.agent_cmd, "{port}", std::to_string(port));
         if (!j.failpoint.empty()) agent += " --failpoint " + j.failpoint;
         if (!j.args.empty()) agent += " " + j.args;
-        std::string cmd = shell_quote(s.self) +
+        std::string cmd = text::shell_quote(s.self) +
                           " run --target http://127.0.0.1:" + std::to_string(port) + " --launch " +
-                          shell_quote(agent) + " --level " + s.level + " --crash-cycles " +
+                          text::shell_quote(agent) + " --level " + s.level + " --crash-cycles " +
                           std::to_string(s.crash_cycles) + " --timeout-scale " +
                           load::svg::num(s.timeout_scale, 3) + " --seed " + std::to_string(s.seed) +
                           " --retries " + std::to_string(s.retries) + " --report-dir " +
-                          shell_quote(dir.string()) + " --save-replays none -q";
-        if (!s.secret_file.empty()) cmd += " --jwt-secret-file " + shell_quote(s.secret_file);
+                          text::shell_quote(dir.string()) + " --save-replays none -q";
+        if (!s.secret_file.empty()) cmd += " --jwt-secret-file " + text::shell_quote(s.secret_file);
         for (const auto& o : j.only)
-            cmd += " --only " + shell_quote(o);
+            cmd += " --only " + text::shell_quote(o);
         if (j.every_layer)
             for (const char* l :
                  {"unit", "integration", "e2e", "property", "robustness", "lifecycle"})

@@ -200,6 +200,17 @@ std::uint64_t fnv1a(std::string_view s) noexcept {
     return h;
 }
 
+std::string shell_quote(std::string_view s) {
+    std::string out = "'";
+    for (char c : s) {
+        if (c == '\'')
+            out += "'\\''";
+        else
+            out.push_back(c);
+    }
+    return out + "'";
+}
+
 std::string first_line(std::string_view s) {
     return std::string(s.substr(0, s.find('\n')));
 }

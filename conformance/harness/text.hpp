@@ -50,6 +50,9 @@ std::string nearest(std::string_view word, const std::vector<std::string>& candi
 /// The text up to its first newline (all of it when there is none).
 std::string first_line(std::string_view s);
 
+/// s in single quotes for a POSIX shell (a quote inside becomes '\'').
+std::string shell_quote(std::string_view s);
+
 /// Every line of s prefixed with `prefix` (multi-line bodies keep their shape when nested).
 std::string indent(std::string_view s, std::string_view prefix);
 
