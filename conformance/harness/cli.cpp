@@ -50,9 +50,6 @@ constexpr std::uint64_t max_random_seed = (1ULL << 53U) - 1;
 constexpr std::chrono::milliseconds discovery_timeout{5000};
 /// Set by SIGINT/SIGTERM during a run: no further check starts.
 std::atomic<bool> interrupted{false};
-void on_interrupt(int /*signal*/) {
-    interrupted.store(true);
-}
 constexpr int id_column = 44;
 constexpr int level_column = 8;
 constexpr int layer_column = 13;
@@ -534,16 +531,10 @@ int do_run(const run_options& o, const catalogue& cat, const check_registry& reg
         };
     // Ctrl-C: the checks running finish (bounded by their deadlines), the rest do not start,
     // and the reports say so.
-    interrupted = false;
-    struct sigaction action {};
-    action.sa_handler = on_interrupt;
-    struct sigaction old_int {};
-    struct sigaction old_term {};
-    sigaction(SIGINT, &action, &old_int);
-    sigaction(SIGTERM, &action, &old_term);
-    auto report = run_checks(cat, registry, s, doc, &console);
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
+    auto report = [&] {
+        const interrupt_scope scope(interrupted);
+        return run_checks(cat, registry, s, doc, &console);
+    }();
     report.tool_version = std::string(tool_version());
     save_replays(report, s.target, o.report_dir, o.save_replays, s.secret_file, io);
     if (launched) {

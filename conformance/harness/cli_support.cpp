@@ -11,7 +11,36 @@ namespace {
 constexpr std::string_view secret_env = "AGENTCHECK_JWT_SECRET";
 /// RFC 7518 §3.2: an HS256 key is at least as long as the hash (32 bytes).
 constexpr std::size_t min_secret_bytes = 32;
+
+/// The flags of the interrupt_scope alive now. Lock-free atomics: safe in a signal handler.
+std::atomic<std::atomic<bool>*> interrupt_flag{nullptr};
+std::atomic<std::atomic<bool>*> interrupt_also{nullptr};
+static_assert(std::atomic<std::atomic<bool>*>::is_always_lock_free);
+static_assert(std::atomic<bool>::is_always_lock_free);
+
+void on_interrupt(int /*signal*/) {
+    if (auto* flag = interrupt_flag.load()) flag->store(true);
+    if (auto* also = interrupt_also.load()) also->store(true);
+}
 } // namespace
+
+interrupt_scope::interrupt_scope(std::atomic<bool>& flag, std::atomic<bool>* also) {
+    flag.store(false);
+    old_also_ = interrupt_also.exchange(also);
+    old_flag_ = interrupt_flag.exchange(&flag);
+    struct sigaction action {};
+    action.sa_handler = on_interrupt;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
+}
+
+interrupt_scope::~interrupt_scope() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+    interrupt_flag.store(old_flag_);
+    interrupt_also.store(old_also_);
+}
 
 std::string read_file(const std::string& path, std::string_view flag) {
     std::ifstream in(path, std::ios::binary);

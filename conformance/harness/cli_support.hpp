@@ -2,6 +2,8 @@
 // What every agentcheck command shares on its command line: usage errors, the secret, the
 // target.
 
+#include <atomic>
+#include <csignal>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -38,6 +40,24 @@ struct tls_flags {
     /// Puts them on target; usage_error when they are given for an http:// target, together,
     /// or when --ca-file cannot be read.
     void apply(client::target_url& target) const;
+};
+
+/// While it lives, SIGINT and SIGTERM set `flag` (cleared on entry), and `also` when given,
+/// instead of ending the process, so that a command can stop its work and still write its
+/// reports. Scopes nest (soak runs load): the innermost one is served, and when it ends the
+/// flags and handlers that were there before come back.
+class interrupt_scope {
+public:
+    explicit interrupt_scope(std::atomic<bool>& flag, std::atomic<bool>* also = nullptr);
+    ~interrupt_scope();
+    interrupt_scope(const interrupt_scope&) = delete;
+    interrupt_scope& operator=(const interrupt_scope&) = delete;
+
+private:
+    struct sigaction old_int_ {};
+    struct sigaction old_term_ {};
+    std::atomic<bool>* old_flag_ = nullptr;
+    std::atomic<bool>* old_also_ = nullptr;
 };
 
 } // namespace agentcheck

@@ -39,10 +39,6 @@ constexpr int status_created = 201;
 std::atomic<bool> load_stop{false};
 /// Set by SIGINT/SIGTERM only: the run was interrupted (exit 130).
 std::atomic<bool> load_interrupted{false};
-void on_load_interrupt(int /*signal*/) {
-    load_interrupted.store(true);
-    load_stop.store(true);
-}
 
 double cpu_seconds() {
     rusage u{};
@@ -415,22 +411,19 @@ load_run drive_load(const load_cli_options& o, const std::string& command, const
     };
 
     load_stop.store(false);
-    load_interrupted.store(false);
-    auto old_int = std::signal(SIGINT, on_load_interrupt);
-    auto old_term = std::signal(SIGTERM, on_load_interrupt);
-    if (hooks.on_start) hooks.on_start();
-    const double cpu_before = cpu_seconds();
     load::engine_result er;
-    try {
-        er = load::run_engine(eo, &load_stop);
-    } catch (const load::spec_error& e) {
-        std::signal(SIGINT, old_int);
-        std::signal(SIGTERM, old_term);
-        throw usage_error(e.what());
+    double cpu_used = 0;
+    {
+        const interrupt_scope scope(load_interrupted, &load_stop);
+        if (hooks.on_start) hooks.on_start();
+        const double cpu_before = cpu_seconds();
+        try {
+            er = load::run_engine(eo, &load_stop);
+        } catch (const load::spec_error& e) {
+            throw usage_error(e.what());
+        }
+        cpu_used = cpu_seconds() - cpu_before;
     }
-    const double cpu_used = cpu_seconds() - cpu_before;
-    std::signal(SIGINT, old_int);
-    std::signal(SIGTERM, old_term);
     if (live && tty && !hooks.on_second) io.out << "\n";
     std::optional<load::subscriber_stats> seen;
     if (subscribers) seen = subscribers->stop(std::chrono::milliseconds(1000)); // the last events

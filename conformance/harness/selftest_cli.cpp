@@ -43,27 +43,8 @@ constexpr int port_attempts = 3;
 constexpr auto stop_grace = 40s;
 
 std::atomic<bool> selftest_interrupted{false};
-void on_selftest_interrupt(int /*signal*/) {
-    selftest_interrupted.store(true);
-}
 
 /// Restores the previous SIGINT/SIGTERM handlers when the self-test ends.
-class signal_scope {
-public:
-    signal_scope()
-        : int_(std::signal(SIGINT, on_selftest_interrupt)),
-          term_(std::signal(SIGTERM, on_selftest_interrupt)) {}
-    ~signal_scope() {
-        std::signal(SIGINT, int_);
-        std::signal(SIGTERM, term_);
-    }
-    signal_scope(const signal_scope&) = delete;
-    signal_scope& operator=(const signal_scope&) = delete;
-
-private:
-    void (*int_)(int);
-    void (*term_)(int);
-};
 
 std::string replace_all(std::string s, std::string_view what, std::string_view with) {
     for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + with.size()))
@@ -410,8 +391,7 @@ int run_selftest(const selftest_cli_options& o, const catalogue& cat,
                << " at a time (seed " << s.seed << ")\n"
                << std::flush;
 
-    selftest_interrupted.store(false);
-    signal_scope signals;
+    const interrupt_scope signals(selftest_interrupted);
     const auto t0 = std::chrono::steady_clock::now();
     const std::string started_at = text::rfc3339(std::chrono::system_clock::now());
     std::vector<selftest::run_result> results(jobs.size());

@@ -41,10 +41,6 @@ constexpr const char* default_max_lag = "50ms";
 constexpr double min_measured_s = 3;
 
 std::atomic<bool> soak_interrupted{false};
-void on_soak_interrupt(int /*signal*/) {
-    soak_interrupted.store(true);
-    stop_load();
-}
 
 /// v with `digits` decimals.
 std::string fixed(double v, int digits) {
@@ -76,22 +72,6 @@ private:
 };
 
 /// Restores the previous SIGINT/SIGTERM handlers when the soak ends.
-class signal_scope {
-public:
-    signal_scope()
-        : int_(std::signal(SIGINT, on_soak_interrupt)),
-          term_(std::signal(SIGTERM, on_soak_interrupt)) {}
-    ~signal_scope() {
-        std::signal(SIGINT, int_);
-        std::signal(SIGTERM, term_);
-    }
-    signal_scope(const signal_scope&) = delete;
-    signal_scope& operator=(const signal_scope&) = delete;
-
-private:
-    void (*int_)(int);
-    void (*term_)(int);
-};
 
 /// The sampler: from the load's start, once a second until the duration has passed, the
 /// agent's RSS and descriptors; a line every 5 s unless quiet; stops the load when the agent
@@ -368,8 +348,7 @@ int run_soak(const soak_cli_options& so, const std::string& command, const cli_i
     if (so.data_dir.empty()) temp.emplace();
     const std::string data_dir = temp ? temp->path() : so.data_dir;
 
-    soak_interrupted.store(false);
-    signal_scope signals;
+    const interrupt_scope signals(soak_interrupted);
     managed_process proc({so.launch, data_dir, log_path});
     soak::report r;
     r.command = command;

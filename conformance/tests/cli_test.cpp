@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 
 #include "conformance/client/jwt.hpp"
 #include "conformance/harness/aggregate.hpp"
+#include "conformance/harness/cli_support.hpp"
 #include "conformance/tests/fake_server.hpp"
 #include "conformance/tests/test_catalogue.hpp"
 
@@ -525,6 +527,27 @@ TEST(cli, selftest_usage_errors_name_the_flag) {
     const auto cov = run({"coverage", "--selftest", dir.file("bad.json")});
     EXPECT_EQ(cov.code, exit_usage);
     EXPECT_NE(cov.err.find("--selftest"), std::string::npos);
+}
+
+TEST(cli, interrupt_scope_sets_the_innermost_flag_and_restores_what_was_there) {
+    std::atomic<bool> outer{true};
+    std::atomic<bool> inner{false};
+    std::atomic<bool> also{false};
+    const auto before = std::signal(SIGINT, SIG_IGN);
+    {
+        const interrupt_scope a(outer);
+        EXPECT_FALSE(outer.load()) << "a scope starts uninterrupted";
+        {
+            const interrupt_scope b(inner, &also);
+            std::raise(SIGTERM);
+            EXPECT_TRUE(inner.load());
+            EXPECT_TRUE(also.load());
+            EXPECT_FALSE(outer.load()) << "only the innermost scope hears the signal";
+        }
+        std::raise(SIGINT);
+        EXPECT_TRUE(outer.load()) << "the outer scope is served again once the inner one ends";
+    }
+    EXPECT_EQ(std::signal(SIGINT, before), SIG_IGN) << "the handler from before is back";
 }
 
 } // namespace

@@ -356,6 +356,22 @@ def check_command(ac, args):
     return problems, {"path": path, "options": options, "command": cmd}
 
 
+def script_commands(ac, script, env, scratch, where):
+    """Every agentcheck command of a script, checked against its --help and then by agentcheck
+    itself: (problems, the variables it uses that are set nowhere in env, [(args, parsed)]),
+    parsed being None for a command with problems."""
+    problems, unset, found = [], set(), []
+    for args in agentcheck_commands(script, env, unset):
+        bad, parsed = check_command(ac, args)
+        if parsed and not bad:
+            bad = accepted_by_agentcheck(ac, args, parsed, scratch)
+        else:
+            parsed = None
+        problems += [f"{where}: {p}" for p in bad]
+        found.append((args, parsed))
+    return problems, unset, found
+
+
 def report_outputs(parsed):
     """(report dir, [files]) of a parsed command: --report-dir or its default from --help."""
     cmd = parsed["command"]
@@ -530,22 +546,18 @@ def check_github(ac, path, scratch, runtime_env):
                 summary = (index, step, script)
             if re.search(r"\bkill\s+(?:-\w+\s+)?(?:--\s+)?\"?-?\$\{?AGENT_PID\b", script):
                 stopped = (index, step)
-            unset = set()
-            for args in agentcheck_commands(script, step_env, unset):
-                bad, parsed = check_command(ac, args)
-                problems += [f"{where}: {name}: {p}" for p in bad]
+            bad, unset, found = script_commands(ac, script, step_env, scratch, f"{where}: {name}")
+            problems += bad
+            for args, parsed in found:
                 commands.append(args)
-                if parsed and not bad:
+                if parsed:
                     if parsed["path"] and step.get("continue-on-error"):
                         problems.append(f"{where}: {name}: continue-on-error hides agentcheck's "
                                         "exit code")
                     if (parsed["path"] and agent_started is None
                             and parsed["path"][0] in ("run", "load")):
                         problems.append(f"{where}: {name}: runs before the agent is started")
-                    problems += [f"{where}: {name}: {p}"
-                                 for p in accepted_by_agentcheck(ac, args, parsed, scratch)]
-                    directory, files = report_outputs(parsed)
-                    report_files += files
+                    report_files += report_outputs(parsed)[1]
             for var in sorted(unset - exported - assigned_names(script)):
                 problems.append(f"{where}: {name}: ${var} is set nowhere")
             exported |= set(re.findall(r"echo\s+\"?(\w+)=[^\n]*>>\s*\"?\$\{?GITHUB_ENV", script))
@@ -610,15 +622,10 @@ def check_gitlab(ac, path, scratch, runtime_env):
         after = "\n".join(job.get("after_script") or [])
         report_files = []
         for label, script in (("script", main), ("after_script", after)):
-            unset = set()
-            for args in agentcheck_commands(script, env, unset):
-                bad, parsed = check_command(ac, args)
-                problems += [f"{where}: {label}: {p}" for p in bad]
-                commands.append(args)
-                if parsed and not bad:
-                    problems += [f"{where}: {label}: {p}"
-                                 for p in accepted_by_agentcheck(ac, args, parsed, scratch)]
-                    report_files += report_outputs(parsed)[1]
+            bad, unset, found = script_commands(ac, script, env, scratch, f"{where}: {label}")
+            problems += bad
+            commands += [args for args, _ in found]
+            report_files += [f for _, parsed in found if parsed for f in report_outputs(parsed)[1]]
             known = assigned_names(main + "\n" + script)
             for var in sorted(v for v in unset - known if not v.startswith("CI_")):
                 problems.append(f"{where}: {label}: ${var} is set nowhere")
