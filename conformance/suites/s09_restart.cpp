@@ -1062,12 +1062,17 @@ void sigterm_drains(context& ctx) {
     }
     // Verdicts.
     std::size_t before_term = 0, in_flight = 0, in_flight_failed = 0, after_term = 0;
+    std::size_t limited = 0;
     std::string first_failed;
     for (const auto& r : requests) {
         if (r.written < term_at) {
             ++before_term;
             if (r.ended >= term_at) ++in_flight;
-            const bool ok = r.status >= 200 && r.status < 300;
+            // An agent with rate limits on answers part of this load 429 (§8) whether or not
+            // it is draining: a whole answer, which says nothing of the drain. A request the
+            // drain cut off gets no answer, or a 5xx.
+            if (r.status == 429) ++limited;
+            const bool ok = (r.status >= 200 && r.status < 300) || r.status == 429;
             if (!ok) {
                 ++in_flight_failed;
                 if (first_failed.empty()) first_failed = r.what;
@@ -1082,7 +1087,10 @@ void sigterm_drains(context& ctx) {
     ctx.note(
         "SIGTERM under load: " + std::to_string(before_term) + " requests written before it, " +
         std::to_string(in_flight) + " of them still in flight when it came (" +
-        std::to_string(in_flight_failed) + " failed), " + std::to_string(after_term) +
+        std::to_string(in_flight_failed) + " failed" +
+        (limited > 0 ? ", " + std::to_string(limited) + " answered 429 by the rate limits"
+                     : std::string()) +
+        "), " + std::to_string(after_term) +
         " written after; /readyz probes after it: " + (probe_text.empty() ? "none" : probe_text) +
         "; " + std::to_string(subscribers.size()) + " WebSocket subscribers; " +
         std::to_string(tasks.size()) + " sleeping tasks; exited after " +
@@ -1095,7 +1103,8 @@ void sigterm_drains(context& ctx) {
     if (in_flight_failed > 0)
         fail_on("LIFE-003",
                 std::to_string(in_flight_failed) + " of the " + std::to_string(before_term) +
-                    " requests written before SIGTERM did not get a 2xx answer",
+                    " requests written before SIGTERM did not get a 2xx answer (nor a 429 "
+                    "from the rate limits)",
                 "every request in flight at SIGTERM finishes", first_failed);
     if (!bad_close.empty())
         fail_on("LIFE-003", "a WebSocket subscriber was not closed with 1001 (going away)",
