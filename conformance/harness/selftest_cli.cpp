@@ -44,7 +44,6 @@ constexpr auto stop_grace = 40s;
 
 std::atomic<bool> selftest_interrupted{false};
 
-/// Restores the previous SIGINT/SIGTERM handlers when the self-test ends.
 
 std::string replace_all(std::string s, std::string_view what, std::string_view with) {
     for (auto at = s.find(what); at != std::string::npos; at = s.find(what, at + with.size()))

@@ -71,7 +71,6 @@ private:
     std::string path_;
 };
 
-/// Restores the previous SIGINT/SIGTERM handlers when the soak ends.
 
 /// The sampler: from the load's start, once a second until the duration has passed, the
 /// agent's RSS and descriptors; a line every 5 s unless quiet; stops the load when the agent
